@@ -1,0 +1,57 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from bff.auth import TokenVerifier
+from bff.config import Settings
+from bff.customers.directory import CustomerDirectory
+from bff.db import Database
+from bff.graphql.schema import build_schema
+from bff.graphql.view import GraphQLView
+from bff.health import healthz, readyz
+from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    verifier = TokenVerifier(settings)  # fail at start, not on the first request
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings)
+        app.state.db = db
+        app.state.directory = CustomerDirectory(db)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    graphql = GraphQLView(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+    )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        middleware=[Middleware(HttpMetricsMiddleware)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.verifier = verifier
+    return app
+
+
+def app_factory() -> Starlette:
+    """Entry point for uvicorn's ``--factory`` (settings come from the environment)."""
+    return create_app()

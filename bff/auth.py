@@ -1,0 +1,185 @@
+"""Bearer-token verification. The BFF verifies tokens; it never issues real ones.
+
+Tokens from the identity provider are checked against its JWKS URL or a configured
+public key, with issuer and audience. Dev auth signs tokens with a local ES256 key
+kept in the data folder; settings refuse it in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from bff.config import ConfigError, Settings
+
+ALGORITHMS = ["RS256", "ES256"]
+DEV_ISSUER = "loyalty-bff-dev"
+DEV_AUDIENCE = "loyalty-app"
+DEV_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+JWKS_CACHE_SECONDS = 300
+
+
+class Role(enum.StrEnum):
+    SUPPORT = "support"
+    MARKETING = "marketing"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who sent the request. Staff tokens carry roles; customer tokens do not."""
+
+    subject: str
+    roles: frozenset[Role] = frozenset()
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles or Role.ADMIN in self.roles
+
+
+class InvalidToken(Exception):
+    """The bearer token was refused; the message says why (safe to show a client)."""
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS)
+            if settings.jwks_url
+            else None
+        )
+        self._public_key = _load_public_key(settings.jwt_public_key)
+        if (self._jwks or self._public_key) and not (
+            settings.jwt_issuer and settings.jwt_audience
+        ):
+            raise ConfigError("BFF_JWT_ISSUER and BFF_JWT_AUDIENCE are required with a key")
+        self._dev_key = load_or_create_dev_key(settings).public_key() if settings.dev_auth else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as error:
+            raise InvalidToken("the token is not a well-formed JWT") from error
+        if self._dev_key is not None and unverified.get("iss") == DEV_ISSUER:
+            claims = self._decode(token, self._dev_key, DEV_ISSUER, DEV_AUDIENCE)
+        else:
+            claims = self._decode(
+                token, await self._provider_key(token),
+                self.settings.jwt_issuer, self.settings.jwt_audience,
+            )
+        return _principal(claims)
+
+    async def _provider_key(self, token: str) -> Any:
+        if self._jwks is not None:
+            try:
+                # PyJWKClient fetches over blocking HTTP when its cache misses.
+                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            except jwt.PyJWKClientError as error:
+                raise InvalidToken("no signing key of the identity provider matches") from error
+            return signing_key.key
+        if self._public_key is not None:
+            return self._public_key
+        raise InvalidToken("no identity provider is configured")
+
+    def _decode(self, token: str, key: Any, issuer: str, audience: str) -> dict[str, Any]:
+        try:
+            return jwt.decode(  # type: ignore[no-any-return]
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                issuer=issuer,
+                audience=audience,
+                leeway=self.settings.jwt_leeway_seconds,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise InvalidToken("the token has expired") from error
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"the token was refused: {error}") from error
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not 0 < len(subject) <= 255:
+        raise InvalidToken("the token's subject is missing or too long")
+    raw_roles = claims.get("roles")
+    if raw_roles is None:  # Keycloak puts realm roles here
+        raw_roles = (claims.get("realm_access") or {}).get("roles", [])
+    known = {role.value for role in Role}
+    roles = frozenset(Role(r) for r in raw_roles if isinstance(r, str) and r in known)
+    return Principal(subject=subject, roles=roles)
+
+
+def _load_public_key(value: str) -> Any:
+    if not value:
+        return None
+    pem = Path(value).read_bytes() if not value.lstrip().startswith("-----") else value.encode()
+    try:
+        return serialization.load_pem_public_key(pem)
+    except ValueError as error:
+        raise ConfigError("BFF_JWT_PUBLIC_KEY is not a PEM public key") from error
+
+
+def load_or_create_dev_key(settings: Settings) -> ec.EllipticCurvePrivateKey:
+    if settings.is_production:
+        raise ConfigError("dev auth is refused when BFF_ENV=production")
+    path = settings.dev_key_path
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+    return key
+
+
+def issue_dev_token(
+    settings: Settings,
+    subject: str,
+    roles: list[Role] | None = None,
+    ttl_seconds: int = DEV_TOKEN_TTL_SECONDS,
+) -> str:
+    """A token signed by the local dev key; only where dev auth is on."""
+    if not settings.dev_auth:
+        raise ConfigError("dev auth is off: set BFF_DEV_AUTH=1 (never in production)")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": subject,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if roles:
+        claims["roles"] = [role.value for role in roles]
+    return jwt.encode(claims, load_or_create_dev_key(settings), algorithm="ES256")

@@ -1,0 +1,162 @@
+"""The ``loyalty-bff`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from bff.auth import Role, issue_dev_token
+from bff.config import ConfigError, Settings
+
+SCHEMA_PATH = Path("schema.graphql")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group()
+def main() -> None:
+    """loyalty-bff: the GraphQL backend-for-frontend of the loyalty app."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (BFF_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (BFF_PORT, 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the ASGI app with uvicorn."""
+    _serve(_settings(), host, port, workers)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "bff.app:app_factory",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema (Alembic)."""
+    from bff.migrate import run_upgrade
+
+    settings = _settings()
+    run_upgrade(settings)
+    click.echo(f"database is at the newest schema ({_safe_url(settings)})")
+
+
+@main.command()
+@click.option("--serve/--no-serve", "then_serve", default=True, show_default=True,
+              help="Start the server after loading.")
+def demo(then_serve: bool) -> None:
+    """Migrate, load demo data (idempotent), print tokens and URLs, then serve."""
+    from bff.db import Database
+    from bff.demo import DEMO_CUSTOMER, DEMO_STAFF, load_demo
+    from bff.migrate import run_upgrade
+
+    settings = _settings()
+    run_upgrade(settings)
+
+    async def load() -> dict[str, int]:
+        db = Database(settings)
+        try:
+            return await load_demo(db)
+        finally:
+            await db.dispose()
+
+    created = asyncio.run(load())
+    click.echo(f"demo data: {sum(created.values())} new postings ({created})")
+    base = f"http://{settings.host}:{settings.port}"
+    if settings.dev_auth:
+        customer = issue_dev_token(settings, DEMO_CUSTOMER)
+        staff = issue_dev_token(settings, DEMO_STAFF, [Role.SUPPORT])
+        click.echo(f"\ncustomer token ({DEMO_CUSTOMER}):\n{customer}\n")
+        click.echo(f"staff token ({DEMO_STAFF}, support):\n{staff}\n")
+    else:
+        click.echo("dev auth is off (BFF_DEV_AUTH=1 prints tokens)")
+    click.echo(f"GraphiQL: {base}/graphql   (add the header Authorization: Bearer <token>)")
+    click.echo(f"Health:   {base}/healthz  {base}/readyz  {base}/metrics")
+    if then_serve:
+        _serve(settings, None, None, 1)
+
+
+@main.command()
+@click.argument("customer_external_id")
+@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]),
+              help="Make it a staff token with this role (repeatable).")
+@click.option("--ttl", type=click.IntRange(60), default=30 * 24 * 3600, show_default=True,
+              help="Lifetime in seconds.")
+def token(customer_external_id: str, roles: tuple[str, ...], ttl: int) -> None:
+    """Print a dev-signed JWT (only where BFF_DEV_AUTH=1)."""
+    settings = _settings()
+    try:
+        click.echo(issue_dev_token(settings, customer_external_id, [Role(r) for r in roles], ttl))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one round and exit.")
+def worker(once: bool) -> None:
+    """Background jobs: hold expiry and points expiry."""
+    from bff import worker as jobs
+
+    settings = _settings()
+
+    async def run() -> jobs.JobReport:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        return await jobs.run(settings, once=once, stop=stop)
+
+    report = asyncio.run(run())
+    click.echo(
+        f"holds expired: {report.holds_expired}, wallets with expired points: "
+        f"{report.lots_expired} ({report.points_expired} points), failures: {report.failures}"
+    )
+    if report.failures:
+        sys.exit(1)
+
+
+@main.command("export-schema")
+@click.option("--check", is_flag=True, help="Fail when the file differs from the code.")
+@click.option("--path", type=click.Path(path_type=Path), default=SCHEMA_PATH, show_default=True)
+def export_schema(check: bool, path: Path) -> None:
+    """Write schema.graphql from the code, or check that it is current."""
+    from bff.graphql.schema import schema_sdl
+
+    sdl = schema_sdl()
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != sdl:
+            raise click.ClickException(f"{path} is stale: run `loyalty-bff export-schema`")
+        click.echo(f"{path} is current")
+        return
+    path.write_text(sdl, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)

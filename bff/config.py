@@ -1,0 +1,124 @@
+"""Settings read from ``BFF_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PREFIX = "BFF_"
+PRODUCTION = "production"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or unsafe for the environment."""
+
+
+def _default_data_dir() -> Path:
+    return Path("var")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment; see the README's table."""
+
+    env: str = "development"
+    data_dir: Path = field(default_factory=_default_data_dir)
+    database_url: str = ""
+    db_pool_size: int = 10
+    db_echo: bool = False
+
+    dev_auth: bool = False
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwks_url: str = ""
+    jwt_public_key: str = ""
+    jwt_leeway_seconds: int = 30
+
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_page_size: int = 100
+
+    hold_ttl_seconds: int = 900
+    worker_interval_seconds: float = 5.0
+    worker_batch_size: int = 500
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            url = f"sqlite+aiosqlite:///{self.data_dir / 'loyalty.db'}"
+            object.__setattr__(self, "database_url", url)
+        if self.is_production and self.dev_auth:
+            raise ConfigError("BFF_DEV_AUTH is refused when BFF_ENV=production")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return (not self.is_production) if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        if self.introspection is None:
+            return not self.is_production
+        return self.introspection
+
+    @property
+    def dev_key_path(self) -> Path:
+        return self.data_dir / "dev-jwt-key.pem"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``BFF_*`` variables; ``overrides`` win over the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            raw = environ.get(PREFIX + item.name.upper())
+            if raw is not None:
+                values[item.name] = _parse(item.name, str(item.type), raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(name: str, type_name: str, raw: str) -> Any:
+    variable = PREFIX + name.upper()
+    try:
+        if type_name.startswith("bool"):
+            return _parse_bool(raw, optional="None" in type_name)
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name == "Path":
+            return Path(raw)
+    except ValueError as error:
+        raise ConfigError(f"{variable}={raw!r}: expected {type_name}") from error
+    return raw
+
+
+def _parse_bool(raw: str, *, optional: bool) -> bool | None:
+    lowered = raw.strip().lower()
+    if optional and lowered in {"", "auto"}:
+        return None
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(raw)

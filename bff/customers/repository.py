@@ -1,0 +1,46 @@
+"""Every SQL statement about customers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.customers.models import Customer
+from bff.types import utcnow
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        bind = session.bind
+        self._postgres = bind is not None and bind.dialect.name == "postgresql"
+
+    async def by_external_id(self, external_id: str) -> Customer | None:
+        result = await self.session.scalars(
+            select(Customer).where(Customer.external_id == external_id)
+        )
+        return result.first()
+
+    async def by_id(self, customer_id: int) -> Customer | None:
+        return await self.session.get(Customer, customer_id)
+
+    async def by_ids(self, customer_ids: Sequence[int]) -> Sequence[Customer]:
+        result = await self.session.scalars(
+            select(Customer).where(Customer.id.in_(customer_ids))
+        )
+        return result.all()
+
+    async def insert_if_missing(self, external_id: str) -> None:
+        insert = pg_insert if self._postgres else sqlite_insert
+        await self.session.execute(
+            insert(Customer.__table__)
+            .values(external_id=external_id, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["external_id"])
+        )
+
+    async def save(self, customer: Customer) -> None:
+        await self.session.flush([customer])

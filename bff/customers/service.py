@@ -1,0 +1,61 @@
+"""Customer rules: created on first sight from the identity provider's subject."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.customers.models import Customer
+from bff.customers.repository import CustomerRepository
+from bff.errors import DomainError, NotFound
+from bff.i18n import SUPPORTED
+
+MAX_EXTERNAL_ID = 255
+MAX_NAME = 200
+
+
+class DisplayNameInvalid(DomainError):
+    code = "DISPLAY_NAME_INVALID"
+    field = ("displayName",)
+
+
+class LocaleUnsupported(DomainError):
+    code = "LOCALE_UNSUPPORTED"
+    field = ("locale",)
+
+
+class CustomerService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repository = CustomerRepository(session)
+
+    async def ensure(self, external_id: str) -> Customer:
+        """The customer with this subject, created if this is the first time we see it."""
+        if not 0 < len(external_id) <= MAX_EXTERNAL_ID:
+            raise ValueError("external id must be 1 to 255 characters")
+        customer = await self.repository.by_external_id(external_id)
+        if customer is None:
+            await self.repository.insert_if_missing(external_id)
+            customer = await self.repository.by_external_id(external_id)
+        assert customer is not None
+        return customer
+
+    async def get(self, customer_id: int) -> Customer:
+        customer = await self.repository.by_id(customer_id)
+        if customer is None:
+            raise NotFound(field=("customerId",))
+        return customer
+
+    async def update_profile(
+        self, customer_id: int, *, display_name: str | None, locale: str | None
+    ) -> Customer:
+        customer = await self.get(customer_id)
+        if display_name is not None:
+            name = display_name.strip()
+            if not 0 < len(name) <= MAX_NAME:
+                raise DisplayNameInvalid()
+            customer.display_name = name
+        if locale is not None:
+            if locale not in SUPPORTED:
+                raise LocaleUnsupported()
+            customer.locale = locale
+        await self.repository.save(customer)
+        return customer

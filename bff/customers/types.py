@@ -1,0 +1,89 @@
+"""GraphQL types of customers."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from bff.customers import models
+from bff.graphql.errors import UserError
+from bff.graphql.ids import Node, encode_id
+from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.ledger.repository import LedgerRepository
+from bff.ledger.types import CurrencyCode, LedgerEntry, Wallet
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+@strawberry.enum(description="Why a customer mutation did not happen.")
+class CustomerErrorCode(enum.Enum):
+    NOT_FOUND = "NOT_FOUND"
+    DISPLAY_NAME_INVALID = "DISPLAY_NAME_INVALID"
+    LOCALE_UNSUPPORTED = "LOCALE_UNSUPPORTED"
+
+
+@strawberry.type(description="A problem with a customer mutation.")
+class CustomerUserError(UserError):
+    code: CustomerErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="A member of the loyalty program.")
+class Customer(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    external_id: str = strawberry.field(
+        description="The identity provider's subject for this customer."
+    )
+    display_name: str | None = strawberry.field(description="Name to greet the customer by.")
+    locale: str | None = strawberry.field(description="Preferred language: `en` or `ru`.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="One wallet per currency the program runs, zero where nothing was posted."
+    )
+    async def wallets(self, info: strawberry.Info[Context, None]) -> list[Wallet]:
+        loaders = info.context.loaders
+        currencies = await loaders.enabled_currencies.load(None)
+        wallets = {w.currency: w for w in await loaders.wallets_by_customer_id.load(self.pk)}
+        return [
+            Wallet.from_model(wallets[c.code]) if c.code in wallets else Wallet.empty(c.code)
+            for c in currencies
+        ]
+
+    @strawberry.field(description="Ledger entries, newest first.")
+    async def history(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size, 20 by default, at most 100.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+        currency: Annotated[
+            CurrencyCode | None, strawberry.argument(description="Only this currency's entries.")
+        ] = None,
+    ) -> Connection[LedgerEntry]:
+        context = info.context
+        size = page_size(first, context.settings.max_page_size)
+        before_id = decode_cursor(after)
+        async with context.db.read() as session:
+            rows = await LedgerRepository(session).history_page(
+                self.pk,
+                limit=size + 1,
+                before_id=before_id,
+                currency=currency.value if currency else None,
+            )
+        return build_connection(rows, size, lambda e: e.id, LedgerEntry.from_model)
+
+    @classmethod
+    def from_model(cls, customer: models.Customer) -> Customer:
+        return cls(
+            id=encode_id("Customer", customer.id),
+            external_id=customer.external_id,
+            display_name=customer.display_name,
+            locale=customer.locale,
+            pk=customer.id,
+        )

@@ -1,0 +1,77 @@
+"""The per-request context: who is asking, in which language, and the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bff.auth import InvalidToken, Principal, Role, TokenVerifier, bearer_token
+from bff.config import Settings
+from bff.customers.directory import CustomerDirectory
+from bff.db import Database
+from bff.graphql.errors import Forbidden, Unauthenticated
+from bff.graphql.loaders import Loaders
+from bff.i18n import negotiate_locale
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    settings: Settings
+    db: Database
+    directory: CustomerDirectory
+    loaders: Loaders
+    locale: str
+    principal: Principal | None = None
+    auth_problem: str | None = None
+    _customer_id: int | None = field(default=None, repr=False)
+
+    async def viewer_customer_id(self) -> int | None:
+        """The signed-in customer's id (created on first sight); None for staff or anonymous."""
+        if self.principal is None or self.principal.is_staff:
+            return None
+        if self._customer_id is None:
+            self._customer_id = await self.directory.customer_id(self.principal.subject)
+        return self._customer_id
+
+    async def require_customer(self) -> int:
+        customer_id = await self.viewer_customer_id()
+        if customer_id is None:
+            raise Unauthenticated(self.auth_problem or "sign in as a customer to do this")
+        return customer_id
+
+    def require_role(self, role: Role) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated(self.auth_problem or "sign in as staff to do this")
+        if not self.principal.has_role(role):
+            raise Forbidden(f"this needs the '{role.value}' role")
+        return self.principal
+
+    def is_staff_with(self, role: Role) -> bool:
+        return self.principal is not None and self.principal.has_role(role)
+
+
+async def build_context(request: Request, response: Response) -> Context:
+    state = request.app.state
+    verifier: TokenVerifier = state.verifier
+    principal, problem = None, None
+    try:
+        token = bearer_token(request.headers.get("authorization"))
+        if token is not None:
+            principal = await verifier.verify(token)
+    except InvalidToken as error:
+        problem = str(error)
+    return Context(
+        request=request,
+        response=response,
+        settings=state.settings,
+        db=state.db,
+        directory=state.directory,
+        loaders=Loaders.build(state.db),
+        locale=negotiate_locale(request.headers.get("accept-language")),
+        principal=principal,
+        auth_problem=problem,
+    )

@@ -1,0 +1,109 @@
+"""Schema extensions: limits, caches, error policy and metrics.
+
+The depth and alias rules are built once: rules created per request would be new
+classes every time and miss the validation cache (strawberry issue 4635).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from functools import cache
+
+from graphql import ASTValidationRule, GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions import max_aliases, query_depth_limiter
+
+from bff.config import Settings
+from bff.graphql.errors import ApiError
+from bff.metrics import observe_operation
+
+CACHE_SIZE = 1024
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
+
+@cache
+def validation_rules(
+    max_depth: int, max_aliases_count: int, introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    rules: list[type[ASTValidationRule]] = [
+        query_depth_limiter.create_validator(max_depth, None, None),
+        max_aliases.create_validator(max_aliases_count),
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
+
+
+def _error_code(error: GraphQLError) -> str:
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask what a resolver raised by accident; keep request errors and our own."""
+    original = error.original_error
+    if error.path is None or original is None:
+        return False
+    return not isinstance(original, GraphQLError)
+
+
+class ErrorPolicy(MaskErrors):
+    """MaskErrors with our predicate, plus an ``extensions.code`` on every error."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if not (error.extensions or {}).get("code"):
+                original = error.original_error
+                code = original.code if isinstance(original, ApiError) else _error_code(error)
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return processed
+
+
+class OperationMetrics(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        result = context.result
+        observe_operation(
+            context.operation_name,
+            time.perf_counter() - started,
+            failed=bool(result is not None and result.errors),
+        )
+
+
+def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    rules = list(
+        validation_rules(
+            settings.max_query_depth, settings.max_aliases, settings.introspection_enabled
+        )
+    )
+    return [
+        OperationMetrics,
+        ErrorPolicy,
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+    ]

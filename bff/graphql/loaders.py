@@ -1,0 +1,38 @@
+"""The per-request DataLoader container.
+
+Each loader opens its own short read session, so sibling fields resolved at the
+same time never share an ``AsyncSession``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from bff.customers.loaders import CustomerLoaders
+from bff.customers.models import Customer
+from bff.db import Database
+from bff.ledger.loaders import Expiring, LedgerLoaders
+from bff.ledger.models import Currency, LedgerEntry, Wallet
+
+
+@dataclass(frozen=True)
+class Loaders:
+    customer_by_id: DataLoader[int, Customer | None]
+    wallets_by_customer_id: DataLoader[int, list[Wallet]]
+    expiring_by_wallet_id: DataLoader[int, Expiring | None]
+    ledger_entry_by_id: DataLoader[int, LedgerEntry | None]
+    enabled_currencies: DataLoader[None, list[Currency]]
+
+    @classmethod
+    def build(cls, db: Database) -> Loaders:
+        customers = CustomerLoaders(db)
+        ledger = LedgerLoaders(db)
+        return cls(
+            customer_by_id=DataLoader(customers.customer_by_id),
+            wallets_by_customer_id=DataLoader(ledger.wallets_by_customer_id),
+            expiring_by_wallet_id=DataLoader(ledger.expiring_by_wallet_id),
+            ledger_entry_by_id=DataLoader(ledger.entry_by_id),
+            enabled_currencies=DataLoader(ledger.enabled_currencies),
+        )

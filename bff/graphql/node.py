@@ -1,0 +1,53 @@
+"""``node(id:)``: refetch any object by global id, only where the viewer may see it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from bff.auth import Role
+from bff.customers.types import Customer
+from bff.graphql.errors import BadUserInput
+from bff.graphql.ids import MalformedId, Node, decode_id
+from bff.ledger.types import LedgerEntry
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+async def _may_see_customer(context: Context, customer_id: int) -> bool:
+    if context.is_staff_with(Role.SUPPORT):
+        return True
+    return await context.viewer_customer_id() == customer_id
+
+
+async def resolve_node(context: Context, global_id: str) -> Node | None:
+    try:
+        type_name, pk = decode_id(global_id)
+    except MalformedId as error:
+        raise BadUserInput("`id` is not a global id this API issued") from error
+    loaders = context.loaders
+    if type_name == "Customer":
+        customer = await loaders.customer_by_id.load(pk)
+        if customer and await _may_see_customer(context, customer.id):
+            return Customer.from_model(customer)
+    elif type_name == "LedgerEntry":
+        entry = await loaders.ledger_entry_by_id.load(pk)
+        if entry and await _may_see_customer(context, entry.customer_id):
+            return LedgerEntry.from_model(entry)
+    # Someone else's object answers exactly like a missing one.
+    return None
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(
+        description="Any object by its global id; null when it does not exist or is not yours."
+    )
+    async def node(
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global id from this API.")],
+    ) -> Node | None:
+        return await resolve_node(info.context, id)

@@ -1,0 +1,82 @@
+"""Relay connections with keyset cursors (the cursor carries the last id seen)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from bff.graphql.errors import BadUserInput
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+DEFAULT_PAGE_SIZE = 20
+CURSOR_PREFIX = "k1:"
+
+
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
+    has_previous_page: bool = strawberry.field(
+        description="Always false: lists page forward only, from the newest item."
+    )
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(
+        description="Pass as `after` to get the next page."
+    )
+
+
+@strawberry.type(description="An item of a list and its cursor.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Opaque position of this item.")
+    node: T = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of a list (Relay connection).")
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Cursors and whether more follow.")
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+        if not raw.startswith(CURSOR_PREFIX):
+            raise ValueError(raw)
+        return int(raw[len(CURSOR_PREFIX) :])
+    except (UnicodeError, ValueError, binascii.Error) as error:
+        raise BadUserInput("`after` is not a cursor this API issued") from error
+
+
+def page_size(first: int | None, maximum: int) -> int:
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= size <= maximum:
+        raise BadUserInput(f"`first` must be between 0 and {maximum}")
+    return size
+
+
+def build_connection(
+    rows: Sequence[M], size: int, key: Callable[[M], int], convert: Callable[[M], T]
+) -> Connection[T]:
+    """``rows`` holds up to ``size + 1`` rows; the extra one only says a next page exists."""
+    page = rows[:size]
+    edges = [Edge(cursor=encode_cursor(key(row)), node=convert(row)) for row in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=False,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

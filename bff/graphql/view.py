@@ -1,0 +1,62 @@
+"""Strawberry's ASGI view with our context and GraphQL-over-HTTP status codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from bff.graphql.context import Context, build_context
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def wants_graphql_response(request: Request) -> bool:
+    return GRAPHQL_RESPONSE in request.headers.get("accept", "")
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Parse or validation failure: nothing executed, so no error has a path."""
+    return result.data is None and bool(result.errors) and all(
+        error.path is None for error in result.errors or []
+    )
+
+
+class GraphQLView(GraphQL[Context, None]):
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        assert isinstance(request, Request), "subscriptions are not served"
+        return await build_context(request, response)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        data = await super().process_result(request, result)
+        if wants_graphql_response(request):
+            request.state.graphql_response = True
+            if is_request_error(result):
+                # GraphQL over HTTP: a request that never executed has no "data" key.
+                data.pop("data", None)
+                request.state.graphql_status = 400
+        return data
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        state = getattr(sub_response, "request_state", None)
+        if state is not None and getattr(state, "graphql_response", False):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            response.status_code = getattr(state, "graphql_status", response.status_code)
+        return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.request_state = request.state  # type: ignore[attr-defined]
+        return sub_response

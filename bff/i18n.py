@@ -1,0 +1,96 @@
+"""Russian and English messages, picked from ``Accept-Language``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SUPPORTED = ("en", "ru")
+DEFAULT_LOCALE = "en"
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "NOT_FOUND": {
+        "en": "Nothing was found with this id.",
+        "ru": "Ничего не найдено по этому идентификатору.",
+    },
+    "INVALID": {"en": "The value is not valid.", "ru": "Недопустимое значение."},
+    "INVALID_AMOUNT": {
+        "en": "The amount must be a whole number greater than zero.",
+        "ru": "Сумма должна быть целым числом больше нуля.",
+    },
+    "ZERO_AMOUNT": {
+        "en": "The correction amount must not be zero.",
+        "ru": "Сумма корректировки не может быть нулевой.",
+    },
+    "INSUFFICIENT_FUNDS": {
+        "en": "Not enough {currency}: {available} available, {requested} needed.",
+        "ru": "Недостаточно средств ({currency}): доступно {available}, нужно {requested}.",
+    },
+    "VERSION_CONFLICT": {
+        "en": "The balance changed (version {actual}, expected {expected}); reload and retry.",
+        "ru": "Баланс изменился (версия {actual}, ожидалась {expected}); обновите и повторите.",
+    },
+    "IDEMPOTENCY_CONFLICT": {
+        "en": "This idempotency key was already used for a different request.",
+        "ru": "Этот ключ идемпотентности уже использован для другого запроса.",
+    },
+    "HOLD_NOT_ACTIVE": {
+        "en": "The hold is already {status}.",
+        "ru": "Резерв уже в статусе «{status}».",
+    },
+    "HOLD_EXPIRED": {
+        "en": "The hold has expired.",
+        "ru": "Срок резерва истёк.",
+    },
+    "CAPTURE_EXCEEDS_HOLD": {
+        "en": "Cannot capture {requested}: the hold is for {held}.",
+        "ru": "Нельзя списать {requested}: зарезервировано {held}.",
+    },
+    "CURRENCY_DISABLED": {
+        "en": "The currency {currency} is not enabled in this program.",
+        "ru": "Валюта {currency} не подключена в программе.",
+    },
+    "REASON_REQUIRED": {
+        "en": "A reason is required (3 to 500 characters).",
+        "ru": "Укажите причину (от 3 до 500 символов).",
+    },
+    "IDEMPOTENCY_KEY_INVALID": {
+        "en": "The idempotency key must be 1 to 255 characters.",
+        "ru": "Ключ идемпотентности должен содержать от 1 до 255 символов.",
+    },
+    "DISPLAY_NAME_INVALID": {
+        "en": "The name must be 1 to 200 characters.",
+        "ru": "Имя должно содержать от 1 до 200 символов.",
+    },
+    "LOCALE_UNSUPPORTED": {
+        "en": "Supported locales: en, ru.",
+        "ru": "Поддерживаемые языки: en, ru.",
+    },
+}
+
+
+def negotiate_locale(accept_language: str | None) -> str:
+    """The best supported locale for an ``Accept-Language`` header (RFC 9110 q-values)."""
+    if not accept_language:
+        return DEFAULT_LOCALE
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        language = tag.strip().lower().split("-")[0]
+        if language in SUPPORTED and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else DEFAULT_LOCALE
+
+
+def message(code: str, locale: str, params: dict[str, Any] | None = None) -> str:
+    templates = MESSAGES.get(code) or MESSAGES["INVALID"]
+    template = templates.get(locale) or templates[DEFAULT_LOCALE]
+    try:
+        return template.format(**(params or {}))
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,94 @@
+"""Ledger mutations: staff corrections."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from bff.auth import Role
+from bff.customers.service import CustomerService
+from bff.errors import DomainError, NotFound
+from bff.graphql.errors import user_error_fields
+from bff.graphql.ids import decode_typed_id
+from bff.ledger.service import IdempotencyKey, LedgerService, Posting
+from bff.ledger.types import (
+    CurrencyCode,
+    LedgerEntry,
+    LedgerErrorCode,
+    LedgerUserError,
+    Wallet,
+)
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+@strawberry.input(description="A correction of one customer's balance by staff.")
+class BalanceAdjustInput:
+    customer_id: strawberry.ID = strawberry.field(description="Global id of the customer.")
+    currency: CurrencyCode = strawberry.field(description="Which wallet to correct.")
+    amount: int = strawberry.field(
+        description="Points to add (positive) or take away (negative); never zero."
+    )
+    reason: str = strawberry.field(
+        description="Why, 3 to 500 characters; the customer sees it in their history."
+    )
+    idempotency_key: str = strawberry.field(
+        description="Unique per correction: a retry with the same key and input returns the "
+        "first result; the same key with other input is IDEMPOTENCY_CONFLICT."
+    )
+
+
+@strawberry.type(description="Result of `balanceAdjust`.")
+class BalanceAdjustPayload:
+    entry: LedgerEntry | None = strawberry.field(description="The correction entry.")
+    wallet: Wallet | None = strawberry.field(description="The wallet right after the entry.")
+    replayed: bool = strawberry.field(
+        description="True when this answers a retry of an earlier, identical request."
+    )
+    user_errors: list[LedgerUserError] = strawberry.field(
+        description="Why nothing was posted; empty on success."
+    )
+
+
+@strawberry.type
+class LedgerMutations:
+    @strawberry.mutation(
+        description="Staff (role `support`): correct a balance, with the reason and the staff "
+        "member stored on the entry."
+    )
+    async def balance_adjust(
+        self, info: strawberry.Info[Context, None], input: BalanceAdjustInput
+    ) -> BalanceAdjustPayload:
+        context = info.context
+        staff = context.require_role(Role.SUPPORT)
+        try:
+            posting = await _adjust(context, input, staff.subject)
+        except DomainError as error:
+            fields = user_error_fields(error, LedgerErrorCode, context.locale)
+            return BalanceAdjustPayload(
+                entry=None, wallet=None, replayed=False, user_errors=[LedgerUserError(**fields)]
+            )
+        return BalanceAdjustPayload(
+            entry=LedgerEntry.from_model(posting.entry),
+            wallet=Wallet.from_model(posting.wallet),
+            replayed=posting.replayed,
+            user_errors=[],
+        )
+
+
+async def _adjust(context: Context, input: BalanceAdjustInput, actor: str) -> Posting:
+    customer_id = decode_typed_id(input.customer_id, "Customer")
+    if customer_id is None:
+        raise NotFound(field=("customerId",))
+    async with context.db.unit_of_work() as session:
+        await CustomerService(session).get(customer_id)
+        return await LedgerService(session).adjust(
+            customer_id,
+            input.currency.value,
+            input.amount,
+            reason=input.reason,
+            actor=actor,
+            idempotency=IdempotencyKey(f"customer:{customer_id}", input.idempotency_key),
+        )

@@ -1,0 +1,516 @@
+"""The ledger's rules. Nothing here commits: the caller owns the transaction.
+
+Every write locks the wallet row first (``SELECT ... FOR UPDATE`` on PostgreSQL, the
+``BEGIN IMMEDIATE`` write lock on SQLite) and saves it with a version check, so two
+writers can never both act on the same balance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.ledger.errors import (
+    CaptureExceedsHold,
+    CurrencyDisabled,
+    HoldExpired,
+    HoldNotActive,
+    IdempotencyConflict,
+    IdempotencyKeyInvalid,
+    InsufficientFunds,
+    InvalidAmount,
+    NotFound,
+    ReasonRequired,
+    VersionConflict,
+    ZeroAmount,
+)
+from bff.ledger.models import (
+    Currency,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    IdempotencyRecord,
+    LedgerEntry,
+    Lot,
+    Wallet,
+)
+from bff.ledger.repository import LedgerRepository
+from bff.types import utcnow
+
+# GraphQL Int is 32-bit: one posting stays well inside it.
+MAX_AMOUNT = 100_000_000
+MAX_KEY_LENGTH = 255
+REASON_LENGTH = range(3, 501)
+EXPIRY_REASON = "Points expired"
+HOLD_EXPIRY_REASON = "Hold expired"
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Source:
+    """What caused a posting: an order, a partner event, an offer, a staff user..."""
+
+    type: str
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A client's key; ``scope`` says whose key space it lives in (e.g. a customer)."""
+
+    scope: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: LedgerEntry
+    wallet: Wallet
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    hold: Hold
+    wallet: Wallet
+    entries: tuple[LedgerEntry, ...] = field(default_factory=tuple)
+    replayed: bool = False
+
+
+def request_hash(operation: str, **params: Any) -> str:
+    canonical = json.dumps({"op": operation, **params}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def wallet_as_of(entry: LedgerEntry, wallet_id: int) -> Wallet:
+    """The wallet exactly as the entry left it; replays answer with this, not today's."""
+    return Wallet(
+        id=wallet_id,
+        customer_id=entry.customer_id,
+        currency=entry.currency,
+        balance=entry.balance_after,
+        held=entry.held_after,
+        version=entry.version,
+    )
+
+
+class LedgerService:
+    def __init__(
+        self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.repository = LedgerRepository(session)
+        self.clock = clock
+
+    # postings
+
+    async def accrue(
+        self,
+        customer_id: int,
+        currency: str,
+        amount: int,
+        *,
+        reason: str,
+        source: Source,
+        idempotency: IdempotencyKey | None = None,
+        expires_at: datetime | None = None,
+        kind: EntryKind = EntryKind.ACCRUAL,
+        actor: str | None = None,
+    ) -> Posting:
+        """Add points as a new lot (with an optional expiry)."""
+        _check_amount(amount)
+
+        async def operation() -> Posting:
+            wallet = await self._lock(customer_id, currency)
+            entry = await self._credit(
+                wallet, amount, kind=kind, reason=reason, source=source,
+                actor=actor, expires_at=expires_at,
+            )
+            return Posting(entry, wallet)
+
+        digest = request_hash(
+            "accrue", customer=customer_id, currency=currency, amount=amount,
+            kind=kind, expires_at=expires_at, source=source,
+        )
+        return await self._idempotent(idempotency, digest, operation, self._replay_posting)
+
+    async def spend(
+        self,
+        customer_id: int,
+        currency: str,
+        amount: int,
+        *,
+        reason: str,
+        source: Source,
+        idempotency: IdempotencyKey | None = None,
+        expected_version: int | None = None,
+    ) -> Posting:
+        """Take points from what is available; ``expected_version`` guards a priced checkout."""
+        _check_amount(amount)
+
+        async def operation() -> Posting:
+            wallet = await self._lock(customer_id, currency)
+            if expected_version is not None and wallet.version != expected_version:
+                raise VersionConflict(expected=expected_version, actual=wallet.version)
+            entry = await self._debit(
+                wallet, amount, kind=EntryKind.SPEND, reason=reason, source=source
+            )
+            return Posting(entry, wallet)
+
+        digest = request_hash(
+            "spend", customer=customer_id, currency=currency, amount=amount,
+            expected_version=expected_version, source=source,
+        )
+        return await self._idempotent(idempotency, digest, operation, self._replay_posting)
+
+    async def adjust(
+        self,
+        customer_id: int,
+        currency: str,
+        amount: int,
+        *,
+        reason: str,
+        actor: str,
+        idempotency: IdempotencyKey,
+    ) -> Posting:
+        """A staff correction: positive credits a lot, negative debits (below zero only
+        where the currency allows it)."""
+        if amount == 0:
+            raise ZeroAmount()
+        _check_amount(abs(amount))
+        reason = _check_reason(reason)
+        source = Source("staff", actor)
+
+        async def operation() -> Posting:
+            wallet = await self._lock(customer_id, currency)
+            if amount > 0:
+                entry = await self._credit(
+                    wallet, amount, kind=EntryKind.ADJUST, reason=reason,
+                    source=source, actor=actor,
+                )
+            else:
+                entry = await self._debit(
+                    wallet, -amount, kind=EntryKind.ADJUST, reason=reason, source=source,
+                    actor=actor, allow_negative=(await self._currency(currency)).allow_negative,
+                )
+            return Posting(entry, wallet)
+
+        digest = request_hash(
+            "adjust", customer=customer_id, currency=currency, amount=amount, reason=reason
+        )
+        return await self._idempotent(idempotency, digest, operation, self._replay_posting)
+
+    # holds
+
+    async def hold(
+        self,
+        customer_id: int,
+        currency: str,
+        amount: int,
+        *,
+        reason: str,
+        source: Source,
+        ttl: timedelta,
+        idempotency: IdempotencyKey | None = None,
+    ) -> HoldResult:
+        """Reserve points: ``available`` drops, ``balance`` stays until capture."""
+        _check_amount(amount)
+
+        async def operation() -> HoldResult:
+            wallet = await self._lock(customer_id, currency)
+            _require_available(wallet, amount)
+            now = self.clock()
+            hold = await self.repository.add_hold(
+                Hold(
+                    wallet_id=wallet.id, customer_id=customer_id, currency=currency,
+                    amount=amount, captured_amount=0, status=HoldStatus.ACTIVE,
+                    expires_at=now + ttl, source_type=source.type, source_id=source.id,
+                    created_at=now,
+                )
+            )
+            entry = await self._post(
+                wallet, kind=EntryKind.HOLD, delta=0, held_delta=amount,
+                reason=reason, source=source, hold_id=hold.id,
+            )
+            return HoldResult(hold, wallet, (entry,))
+
+        digest = request_hash(
+            "hold", customer=customer_id, currency=currency, amount=amount,
+            ttl=ttl.total_seconds(), source=source,
+        )
+        return await self._idempotent(idempotency, digest, operation, self._replay_hold)
+
+    async def capture(
+        self, hold_id: int, amount: int | None = None, *, reason: str = "Hold captured"
+    ) -> HoldResult:
+        """Take all or part of a hold; what is not taken is released in the same step."""
+        hold, wallet = await self._lock_active_hold(hold_id)
+        taken = hold.amount if amount is None else amount
+        _check_amount(taken)
+        if taken > hold.amount:
+            raise CaptureExceedsHold(requested=taken, held=hold.amount)
+        source = Source(hold.source_type or "hold", hold.source_id)
+        await self._consume_lots(wallet, taken)
+        entries = [
+            await self._post(
+                wallet, kind=EntryKind.CAPTURE, delta=-taken, held_delta=-taken,
+                reason=reason, source=source, hold_id=hold.id,
+            )
+        ]
+        if taken < hold.amount:
+            entries.append(
+                await self._post(
+                    wallet, kind=EntryKind.RELEASE, delta=0, held_delta=taken - hold.amount,
+                    reason=reason, source=source, hold_id=hold.id,
+                )
+            )
+        await self._resolve(hold, HoldStatus.CAPTURED, captured=taken)
+        return HoldResult(hold, wallet, tuple(entries))
+
+    async def void(self, hold_id: int, *, reason: str = "Hold voided") -> HoldResult:
+        hold, wallet = await self._lock_active_hold(hold_id)
+        entry = await self._release(hold, wallet, reason)
+        await self._resolve(hold, HoldStatus.VOIDED)
+        return HoldResult(hold, wallet, (entry,))
+
+    async def expire_hold(self, hold_id: int) -> HoldResult | None:
+        """Release a hold past its time; None when it was resolved or is not due."""
+        hold = await self.repository.hold(hold_id)
+        if hold is None:
+            return None
+        wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
+        hold = await self.repository.hold(hold_id)
+        if wallet is None or hold is None or hold.status != HoldStatus.ACTIVE:
+            return None
+        if hold.expires_at > self.clock():
+            return None
+        entry = await self._release(hold, wallet, HOLD_EXPIRY_REASON)
+        await self._resolve(hold, HoldStatus.EXPIRED)
+        return HoldResult(hold, wallet, (entry,))
+
+    async def due_hold_ids(self, limit: int) -> Sequence[int]:
+        return await self.repository.due_hold_ids(self.clock(), limit)
+
+    # expiry of lots
+
+    async def expire_lots(self, wallet_id: int) -> LedgerEntry | None:
+        """Burn what is left of the wallet's expired lots in one ``expire`` entry.
+
+        Points an active hold still reserves are kept until the hold resolves: a capture
+        spends them first (they expire soonest), a void leaves them to the next run.
+        """
+        wallet = await self.repository.lock_wallet_by_id(wallet_id)
+        if wallet is None:
+            return None
+        due = await self.repository.due_lots(wallet_id, self.clock())
+        burnable = min(sum(lot.remaining for lot in due), max(0, wallet.available))
+        if burnable <= 0:
+            return None
+        _take_from_lots(due, burnable)
+        await self.repository.save(*due)
+        return await self._post(
+            wallet, kind=EntryKind.EXPIRE, delta=-burnable,
+            reason=EXPIRY_REASON, source=Source("expiry"),
+        )
+
+    async def wallet_ids_with_due_lots(self, limit: int) -> Sequence[int]:
+        return await self.repository.wallet_ids_with_due_lots(self.clock(), limit)
+
+    # internals
+
+    async def _currency(self, code: str) -> Currency:
+        currency = await self.repository.currency(code)
+        if currency is None or not currency.enabled:
+            raise CurrencyDisabled(currency=code)
+        return currency
+
+    async def _lock(self, customer_id: int, currency: str) -> Wallet:
+        await self._currency(currency)
+        return await self.repository.lock_wallet(customer_id, currency)
+
+    async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
+        hold = await self.repository.hold(hold_id)
+        if hold is None:
+            raise NotFound(field=("holdId",))
+        wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
+        hold = await self.repository.hold(hold_id)  # re-read under the wallet lock
+        assert wallet is not None and hold is not None
+        if hold.status != HoldStatus.ACTIVE:
+            raise HoldNotActive(status=hold.status)
+        if hold.expires_at <= self.clock():
+            raise HoldExpired()
+        return hold, wallet
+
+    async def _credit(
+        self,
+        wallet: Wallet,
+        amount: int,
+        *,
+        kind: EntryKind,
+        reason: str,
+        source: Source,
+        actor: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> LedgerEntry:
+        before = wallet.balance
+        entry = await self._post(
+            wallet, kind=kind, delta=amount, reason=reason, source=source, actor=actor
+        )
+        # Credit first covers a deficit; only the part above zero becomes a spendable lot.
+        lot_amount = max(0, wallet.balance) - max(0, before)
+        if lot_amount > 0:
+            await self.repository.add_lot(
+                Lot(
+                    wallet_id=wallet.id, entry_id=entry.id, amount=lot_amount,
+                    remaining=lot_amount, expires_at=expires_at, created_at=self.clock(),
+                )
+            )
+        return entry
+
+    async def _debit(
+        self,
+        wallet: Wallet,
+        amount: int,
+        *,
+        kind: EntryKind,
+        reason: str,
+        source: Source,
+        actor: str | None = None,
+        allow_negative: bool = False,
+    ) -> LedgerEntry:
+        if not allow_negative:
+            _require_available(wallet, amount)
+        await self._consume_lots(wallet, min(amount, max(0, wallet.balance)))
+        return await self._post(
+            wallet, kind=kind, delta=-amount, reason=reason, source=source, actor=actor
+        )
+
+    async def _consume_lots(self, wallet: Wallet, amount: int) -> None:
+        if amount <= 0:
+            return
+        lots = await self.repository.open_lots(wallet.id)
+        touched = _take_from_lots(lots, amount)
+        await self.repository.save(*touched)
+
+    async def _release(self, hold: Hold, wallet: Wallet, reason: str) -> LedgerEntry:
+        return await self._post(
+            wallet, kind=EntryKind.RELEASE, delta=0, held_delta=-hold.amount, reason=reason,
+            source=Source(hold.source_type or "hold", hold.source_id), hold_id=hold.id,
+        )
+
+    async def _resolve(self, hold: Hold, status: HoldStatus, *, captured: int = 0) -> None:
+        hold.status = status
+        hold.captured_amount = captured
+        hold.resolved_at = self.clock()
+        await self.repository.save(hold)
+
+    async def _post(
+        self,
+        wallet: Wallet,
+        *,
+        kind: EntryKind,
+        delta: int,
+        reason: str,
+        source: Source,
+        held_delta: int = 0,
+        actor: str | None = None,
+        hold_id: int | None = None,
+    ) -> LedgerEntry:
+        wallet.balance += delta
+        wallet.held += held_delta
+        wallet.version += 1
+        wallet.updated_at = self.clock()
+        await self.repository.save_wallet(wallet)
+        return await self.repository.add_entry(
+            LedgerEntry(
+                wallet_id=wallet.id, customer_id=wallet.customer_id, currency=wallet.currency,
+                version=wallet.version, kind=kind, delta=delta, held_delta=held_delta,
+                balance_after=wallet.balance, held_after=wallet.held, reason=reason[:500],
+                source_type=source.type, source_id=source.id, actor=actor,
+                hold_id=hold_id, created_at=self.clock(),
+            )
+        )
+
+    async def _idempotent(
+        self,
+        idempotency: IdempotencyKey | None,
+        digest: str,
+        operation: Callable[[], Awaitable[R]],
+        replay: Callable[[IdempotencyRecord], Awaitable[R]],
+    ) -> R:
+        if idempotency is None:
+            return await operation()
+        if not 0 < len(idempotency.key) <= MAX_KEY_LENGTH:
+            raise IdempotencyKeyInvalid()
+        scope, key = idempotency.scope, idempotency.key
+        if not await self.repository.claim_idempotency(scope, key, digest):
+            record = await self.repository.idempotency_record(scope, key)
+            assert record is not None
+            if record.request_hash != digest:
+                raise IdempotencyConflict()
+            return await replay(record)
+        result = await operation()
+        entry_id, hold_id = _result_ids(result)
+        await self.repository.complete_idempotency(scope, key, entry_id=entry_id, hold_id=hold_id)
+        return result
+
+    async def _replay_posting(self, record: IdempotencyRecord) -> Posting:
+        assert record.entry_id is not None
+        entry = await self.repository.entry(record.entry_id)
+        assert entry is not None
+        return Posting(entry, wallet_as_of(entry, entry.wallet_id), replayed=True)
+
+    async def _replay_hold(self, record: IdempotencyRecord) -> HoldResult:
+        assert record.hold_id is not None and record.entry_id is not None
+        hold = await self.repository.hold(record.hold_id)
+        entry = await self.repository.entry(record.entry_id)
+        assert hold is not None and entry is not None
+        return HoldResult(hold, wallet_as_of(entry, hold.wallet_id), (entry,), replayed=True)
+
+
+def _check_amount(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidAmount()
+    if not 0 < amount <= MAX_AMOUNT:
+        raise InvalidAmount()
+
+
+def _check_reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) not in REASON_LENGTH:
+        raise ReasonRequired()
+    return reason
+
+
+def _require_available(wallet: Wallet, amount: int) -> None:
+    if wallet.available < amount:
+        raise InsufficientFunds(
+            currency=wallet.currency, available=wallet.available, requested=amount
+        )
+
+
+def _take_from_lots(lots: Sequence[Lot], amount: int) -> list[Lot]:
+    """Reduce lots in the given order until ``amount`` is taken; returns those touched."""
+    touched: list[Lot] = []
+    for lot in lots:
+        if amount <= 0:
+            break
+        take = min(lot.remaining, amount)
+        lot.remaining -= take
+        amount -= take
+        touched.append(lot)
+    return touched
+
+
+def _result_ids(result: object) -> tuple[int | None, int | None]:
+    if isinstance(result, Posting):
+        return result.entry.id, None
+    if isinstance(result, HoldResult):
+        return result.entries[0].id, result.hold.id
+    raise TypeError(type(result))

@@ -1,0 +1,162 @@
+"""GraphQL types of the ledger."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from bff.auth import Role
+from bff.graphql.errors import UserError
+from bff.graphql.ids import Node, encode_id
+from bff.ledger import models
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+CurrencyCode = strawberry.enum(
+    models.CurrencyCode,
+    name="CurrencyCode",
+    description="A currency of the program: POINTS, COINS, or the LEGACY bonus rubles.",
+)
+
+LedgerEntryKind = strawberry.enum(
+    models.EntryKind,
+    name="LedgerEntryKind",
+    description="What an entry did: ACCRUAL, SPEND, EXPIRE, ADJUST (staff correction), "
+    "REVERSE, HOLD (reserve), CAPTURE, RELEASE, CONVERT.",
+)
+
+
+@strawberry.enum(description="Why a ledger mutation did not happen.")
+class LedgerErrorCode(enum.Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    ZERO_AMOUNT = "ZERO_AMOUNT"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
+    HOLD_NOT_ACTIVE = "HOLD_NOT_ACTIVE"
+    HOLD_EXPIRED = "HOLD_EXPIRED"
+    CAPTURE_EXCEEDS_HOLD = "CAPTURE_EXCEEDS_HOLD"
+    CURRENCY_DISABLED = "CURRENCY_DISABLED"
+    REASON_REQUIRED = "REASON_REQUIRED"
+
+
+@strawberry.type(description="A problem with a ledger mutation.")
+class LedgerUserError(UserError):
+    code: LedgerErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="A currency the program runs, with its display names.")
+class Currency:
+    code: CurrencyCode = strawberry.field(description="The currency's code.")
+    title: str = strawberry.field(description="Display name in the request's language.")
+
+    @classmethod
+    def from_model(cls, currency: models.Currency, locale: str) -> Currency:
+        title = currency.title_ru if locale == "ru" else currency.title_en
+        return cls(code=CurrencyCode(currency.code), title=title)
+
+
+@strawberry.type(description="Points of one lot that expire first.")
+class Expiring:
+    amount: int = strawberry.field(description="How many points expire at `at`.")
+    at: datetime = strawberry.field(description="When they expire (UTC).")
+
+
+@strawberry.type(description="A customer's balance in one currency.")
+class Wallet:
+    currency: CurrencyCode = strawberry.field(description="The wallet's currency.")
+    balance: int = strawberry.field(description="Posted balance, holds included.")
+    available: int = strawberry.field(
+        description="What can be spent now: `balance` minus points reserved by holds."
+    )
+    held: int = strawberry.field(description="Points reserved by active holds.")
+    version: int = strawberry.field(
+        description="Grows by one with every entry; pass it as `expectedVersion` to make a "
+        "spend fail if anything was posted after you priced it."
+    )
+    wallet_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="Accruals waiting in the queue (an order's hold window), not in "
+        "`balance` yet."
+    )
+    def pending(self) -> int:
+        return 0
+
+    @strawberry.field(description="The amount that expires soonest and when; null if none.")
+    async def expiring_soon(self, info: strawberry.Info[Context, None]) -> Expiring | None:
+        if self.wallet_id is None:
+            return None
+        found = await info.context.loaders.expiring_by_wallet_id.load(self.wallet_id)
+        return Expiring(amount=found.amount, at=found.at) if found else None
+
+    @classmethod
+    def from_model(cls, wallet: models.Wallet) -> Wallet:
+        return cls(
+            currency=CurrencyCode(wallet.currency),
+            balance=wallet.balance,
+            available=wallet.available,
+            held=wallet.held,
+            version=wallet.version,
+            wallet_id=wallet.id,
+        )
+
+    @classmethod
+    def empty(cls, currency: str) -> Wallet:
+        return cls(
+            currency=CurrencyCode(currency), balance=0, available=0, held=0, version=0,
+            wallet_id=None,
+        )
+
+
+@strawberry.type(description="What caused an entry: an order, a partner event, a staff user...")
+class LedgerSource:
+    type: str = strawberry.field(description="Kind of source, e.g. `order`, `staff`, `expiry`.")
+    id: str | None = strawberry.field(description="The source's own id, where it has one.")
+
+
+@strawberry.type(description="One immutable posting to a wallet.")
+class LedgerEntry(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    currency: CurrencyCode = strawberry.field(description="The wallet's currency.")
+    kind: LedgerEntryKind = strawberry.field(description="What the entry did.")
+    amount: int = strawberry.field(
+        description="Change of the balance: positive credits, negative debits, 0 for holds."
+    )
+    held_change: int = strawberry.field(description="Change of the points reserved by holds.")
+    balance_after: int = strawberry.field(description="The balance right after this entry.")
+    version: int = strawberry.field(description="The wallet's version right after this entry.")
+    reason: str = strawberry.field(description="Why, in words shown to the customer.")
+    source: LedgerSource | None = strawberry.field(description="What caused the entry.")
+    created_at: datetime = strawberry.field(description="When it was posted (UTC).")
+    entry_actor: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="The staff member who posted a correction; visible to staff only."
+    )
+    def actor(self, info: strawberry.Info[Context, None]) -> str | None:
+        return self.entry_actor if info.context.is_staff_with(Role.SUPPORT) else None
+
+    @classmethod
+    def from_model(cls, entry: models.LedgerEntry) -> LedgerEntry:
+        return cls(
+            id=encode_id("LedgerEntry", entry.id),
+            currency=CurrencyCode(entry.currency),
+            kind=LedgerEntryKind(entry.kind),
+            amount=entry.delta,
+            held_change=entry.held_delta,
+            balance_after=entry.balance_after,
+            version=entry.version,
+            reason=entry.reason,
+            source=LedgerSource(type=entry.source_type, id=entry.source_id)
+            if entry.source_type
+            else None,
+            created_at=entry.created_at,
+            entry_actor=entry.actor,
+        )

@@ -1,0 +1,90 @@
+"""Background jobs: expire holds past their time and burn expired lots.
+
+Each hold or wallet is handled in its own short transaction, so a worker never keeps
+many wallets locked and several workers can run at once: the row lock and the
+status re-check make a second worker's attempt a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bff.config import Settings
+from bff.db import Database
+from bff.ledger.service import LedgerService
+
+log = logging.getLogger("bff.worker")
+
+
+@dataclass
+class JobReport:
+    holds_expired: int = 0
+    lots_expired: int = 0
+    points_expired: int = 0
+    failures: int = 0
+
+    @property
+    def did_work(self) -> bool:
+        return bool(self.holds_expired or self.lots_expired)
+
+
+async def expire_holds(db: Database, batch_size: int, report: JobReport) -> None:
+    async with db.read() as session:
+        hold_ids = await LedgerService(session).due_hold_ids(batch_size)
+    for hold_id in hold_ids:
+        try:
+            async with db.unit_of_work() as session:
+                result = await LedgerService(session).expire_hold(hold_id)
+        except Exception:
+            report.failures += 1
+            log.exception("could not expire hold %s", hold_id)
+            continue
+        if result is not None:
+            report.holds_expired += 1
+
+
+async def expire_lots(db: Database, batch_size: int, report: JobReport) -> None:
+    async with db.read() as session:
+        wallet_ids = await LedgerService(session).wallet_ids_with_due_lots(batch_size)
+    for wallet_id in wallet_ids:
+        try:
+            async with db.unit_of_work() as session:
+                entry = await LedgerService(session).expire_lots(wallet_id)
+        except Exception:
+            report.failures += 1
+            log.exception("could not expire lots of wallet %s", wallet_id)
+            continue
+        if entry is not None:
+            report.lots_expired += 1
+            report.points_expired -= entry.delta
+
+
+async def run_once(db: Database, settings: Settings) -> JobReport:
+    report = JobReport()
+    await expire_holds(db, settings.worker_batch_size, report)
+    await expire_lots(db, settings.worker_batch_size, report)
+    return report
+
+
+async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = None) -> JobReport:
+    db = Database(settings)
+    stop = stop or asyncio.Event()
+    total = JobReport()
+    try:
+        while True:
+            report = await run_once(db, settings)
+            for name in ("holds_expired", "lots_expired", "points_expired", "failures"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            if report.did_work:
+                log.info("worker round: %s", report)
+            if once or stop.is_set():
+                return total
+            if not report.did_work:  # a busy backlog goes on at once
+                try:
+                    await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+                except TimeoutError:
+                    pass
+    finally:
+        await db.dispose()
