@@ -43,4 +43,4 @@ class CustomerRepository:
         )
 
     async def save(self, customer: Customer) -> None:
-        await self.session.flush([customer])
+        await self.session.flush()

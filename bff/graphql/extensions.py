@@ -43,7 +43,13 @@ def validation_rules(
     return tuple(rules)
 
 
-def _error_code(error: GraphQLError) -> str:
+def error_code(error: GraphQLError) -> str:
+    """The ``extensions.code`` of an error that has none yet."""
+    original = error.original_error
+    if isinstance(original, ApiError):
+        return original.code
+    if error.path is not None:
+        return INTERNAL
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
     if error.message.startswith("Variable '$"):
@@ -74,9 +80,7 @@ class ErrorPolicy(MaskErrors):
         processed = super()._process_errors(errors)
         for error in processed:
             if not (error.extensions or {}).get("code"):
-                original = error.original_error
-                code = original.code if isinstance(original, ApiError) else _error_code(error)
-                error.extensions = {**(error.extensions or {}), "code": code}
+                error.extensions = {**(error.extensions or {}), "code": error_code(error)}
         return processed
 
 

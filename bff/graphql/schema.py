@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 from strawberry.tools import merge_types
 
 from bff.config import Settings
 from bff.customers.mutations import CustomerMutations
 from bff.customers.queries import CustomerQueries
 from bff.customers.types import Customer
-from bff.graphql.extensions import build_extensions
+from bff.graphql.extensions import build_extensions, should_mask
 from bff.graphql.node import NodeQueries
 from bff.ledger.mutations import LedgerMutations
 from bff.ledger.queries import LedgerQueries
@@ -19,9 +21,19 @@ Query = merge_types("Query", (CustomerQueries, LedgerQueries, NodeQueries))
 Mutation = merge_types("Mutation", (CustomerMutations, LedgerMutations))
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what we did not expect; client mistakes are not server errors."""
+        unexpected = [error for error in errors if should_mask(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings | None = None) -> Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=[Customer, LedgerEntry],

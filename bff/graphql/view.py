@@ -12,6 +12,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from bff.graphql.context import Context, build_context
+from bff.graphql.extensions import error_code
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -27,6 +28,14 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+def _ensure_error_codes(result: ExecutionResult, data: GraphQLHTTPResponse) -> None:
+    # A parse error raised inside ParserCache skips the operation hooks, so the error
+    # policy never saw it: give such errors their code here.
+    for error, formatted in zip(result.errors or [], data.get("errors") or [], strict=False):
+        extensions = formatted.setdefault("extensions", {})  # type: ignore[typeddict-item]
+        extensions.setdefault("code", error_code(error))
+
+
 class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request), "subscriptions are not served"
@@ -36,6 +45,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)
+        _ensure_error_codes(result, data)
         if wants_graphql_response(request):
             request.state.graphql_response = True
             if is_request_error(result):

@@ -85,7 +85,7 @@ class LedgerRepository:
 
     async def save_wallet(self, wallet: Wallet) -> None:
         """Flush the wallet; the mapper's version check raises ``StaleDataError`` on a race."""
-        await self.session.flush([wallet])
+        await self.session.flush()
 
     async def wallets_by_customer_ids(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
         result = await self.session.scalars(
@@ -105,7 +105,7 @@ class LedgerRepository:
 
     async def add_entry(self, entry: LedgerEntry) -> LedgerEntry:
         self.session.add(entry)
-        await self.session.flush([entry])
+        await self.session.flush()
         return entry
 
     async def entry(self, entry_id: int) -> LedgerEntry | None:
@@ -140,7 +140,7 @@ class LedgerRepository:
 
     async def add_hold(self, hold: Hold) -> Hold:
         self.session.add(hold)
-        await self.session.flush([hold])
+        await self.session.flush()
         return hold
 
     async def hold(self, hold_id: int) -> Hold | None:
@@ -162,7 +162,7 @@ class LedgerRepository:
 
     async def add_lot(self, lot: Lot) -> None:
         self.session.add(lot)
-        await self.session.flush([lot])
+        await self.session.flush()
 
     async def open_lots(self, wallet_id: int) -> Sequence[Lot]:
         """Lots with something left, in spending order: soonest expiry first, undated last."""
@@ -175,7 +175,7 @@ class LedgerRepository:
         return result.all()
 
     async def save(self, *rows: Hold | Lot) -> None:
-        await self.session.flush(list(rows))
+        await self.session.flush()
 
     async def wallet_ids_with_due_lots(self, now: datetime, limit: int) -> Sequence[int]:
         result = await self.session.scalars(
