@@ -94,7 +94,8 @@ class Script:
                 retried.append((key, amount))
             elif kind == 2:
                 version = self.random.choice([None, None, self.random.randint(1, 40)])
-                jobs.append(("spend", self.spend(key, amount, version)))
+                big = self.random.randint(50, 400)  # big enough to hit an empty wallet
+                jobs.append(("spend", self.spend(key, big, version)))
             else:
                 action = self.random.choice(["capture", "void", "keep"])
                 jobs.append(("hold", self.hold_then_resolve(key, amount, action)))
