@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Interval, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -199,7 +199,8 @@ class LedgerRepository:
     async def soonest_expiry_by_wallet_ids(
         self, wallet_ids: Sequence[int]
     ) -> dict[int, tuple[int, datetime]]:
-        """For each wallet: the amount left in lots sharing the soonest expiry date."""
+        """For each wallet: the soonest expiry and what is left in lots expiring within a
+        day of it (customers read "120 points expire on the 25th", not per lot)."""
         soonest = (
             select(Lot.wallet_id, func.min(Lot.expires_at).label("at"))
             .where(
@@ -211,16 +212,25 @@ class LedgerRepository:
             .subquery()
         )
         statement = (
-            select(Lot.wallet_id, soonest.c.at, func.sum(Lot.remaining))
-            .join(
-                soonest,
-                and_(soonest.c.wallet_id == Lot.wallet_id, soonest.c.at == Lot.expires_at),
+            select(Lot.wallet_id, func.min(soonest.c.at), func.sum(Lot.remaining))
+            .join(soonest, soonest.c.wallet_id == Lot.wallet_id)
+            .where(
+                Lot.remaining > 0,
+                Lot.expires_at >= soonest.c.at,
+                Lot.expires_at < self._one_day_after(soonest.c.at),
             )
-            .where(Lot.remaining > 0)
-            .group_by(Lot.wallet_id, soonest.c.at)
+            .group_by(Lot.wallet_id)
         )
         rows = (await self.session.execute(statement)).all()
-        return {wallet_id: (int(amount), at) for wallet_id, at, amount in rows}
+        return {
+            wallet_id: (int(amount), _as_utc(at)) for wallet_id, at, amount in rows
+        }
+
+    def _one_day_after(self, column: Any) -> Any:
+        if self._dialect == "postgresql":
+            return column + literal(timedelta(days=1), Interval())
+        # SQLite keeps timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" text.
+        return func.strftime("%Y-%m-%d %H:%M:%f", column, "+1 day")
 
     # idempotency
 
@@ -251,3 +261,10 @@ class LedgerRepository:
             .values(entry_id=entry_id, hold_id=hold_id)
             .execution_options(synchronize_session=False)
         )
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    # An aggregate loses the column type, so SQLite hands back the stored text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

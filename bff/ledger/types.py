@@ -89,7 +89,8 @@ class Wallet:
     def pending(self) -> int:
         return 0
 
-    @strawberry.field(description="The amount that expires soonest and when; null if none.")
+    @strawberry.field(description="Points expiring soonest: the first expiry date and what expires within a day "
+        "of it; null if nothing expires.")
     async def expiring_soon(self, info: strawberry.Info[Context, None]) -> Expiring | None:
         if self.wallet_id is None:
             return None
