@@ -1,0 +1,104 @@
+"""The `loyalty-bff` command, run as a newcomer would run it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bff.graphql.schema import schema_sdl
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "bff"]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path = ROOT, check: bool = True):
+    result = subprocess.run(
+        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BFF_")}
+    return {**clean, "BFF_DATA_DIR": str(tmp_path / "data"), "BFF_DEV_AUTH": "1"}
+
+
+def test_checked_in_schema_matches_the_code():
+    assert (ROOT / "schema.graphql").read_text(encoding="utf-8") == schema_sdl()
+
+
+def test_export_schema_check_fails_on_a_stale_file(env, tmp_path):
+    stale = tmp_path / "schema.graphql"
+    stale.write_text("type Query { old: Int }\n")
+    result = run(["export-schema", "--check", "--path", str(stale)], env, check=False)
+    assert result.returncode == 1 and "stale" in result.stderr
+    run(["export-schema", "--path", str(stale)], env)
+    assert "is current" in run(["export-schema", "--check", "--path", str(stale)], env).stdout
+
+
+def test_demo_is_idempotent_and_prints_tokens(env):
+    first = run(["demo", "--no-serve"], env)
+    assert "customer token (demo-anna)" in first.stdout and "GraphiQL:" in first.stdout
+    assert "demo data: 0 new postings" not in first.stdout
+    second = run(["demo", "--no-serve"], env)
+    assert "demo data: 0 new postings" in second.stdout
+
+
+def test_token_is_refused_without_dev_auth(env):
+    result = run(["token", "anna"], {**env, "BFF_DEV_AUTH": "0"}, check=False)
+    assert result.returncode == 1 and "dev auth is off" in result.stderr
+    production = run(["token", "anna"], {**env, "BFF_ENV": "production"}, check=False)
+    assert production.returncode == 1 and "production" in production.stderr
+
+
+def test_worker_once_runs_a_round(env):
+    run(["migrate"], env)
+    result = run(["worker", "--once"], env)
+    assert "holds expired: 0" in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_with_two_workers(env):
+    run(["demo", "--no-serve"], env)
+    token = run(["token", "demo-anna"], env).stdout.strip()
+    port = _free_port()
+    server = subprocess.Popen(
+        [*CLI, "serve", "--workers", "2", "--port", str(port)], env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        answers = {
+            httpx.post(f"{base}/graphql", json={"query": "{ me { externalId } }"},
+                       headers={"authorization": f"Bearer {token}"}, timeout=5).json()["data"]["me"][
+                "externalId"]
+            for _ in range(10)
+        }
+        assert answers == {"demo-anna"}
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert output.count("Started server process") >= 2, output
