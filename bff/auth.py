@@ -71,9 +71,7 @@ class TokenVerifier:
             else None
         )
         self._public_key = _load_public_key(settings.jwt_public_key)
-        if (self._jwks or self._public_key) and not (
-            settings.jwt_issuer and settings.jwt_audience
-        ):
+        if (self._jwks or self._public_key) and not (settings.jwt_issuer and settings.jwt_audience):
             raise ConfigError("BFF_JWT_ISSUER and BFF_JWT_AUDIENCE are required with a key")
         self._dev_key = load_or_create_dev_key(settings).public_key() if settings.dev_auth else None
 
@@ -86,8 +84,10 @@ class TokenVerifier:
             claims = self._decode(token, self._dev_key, DEV_ISSUER, DEV_AUDIENCE)
         else:
             claims = self._decode(
-                token, await self._provider_key(token),
-                self.settings.jwt_issuer, self.settings.jwt_audience,
+                token,
+                await self._provider_key(token),
+                self.settings.jwt_issuer,
+                self.settings.jwt_audience,
             )
         return _principal(claims)
 
@@ -105,7 +105,7 @@ class TokenVerifier:
 
     def _decode(self, token: str, key: Any, issuer: str, audience: str) -> dict[str, Any]:
         try:
-            return jwt.decode(  # type: ignore[no-any-return]
+            return jwt.decode(
                 token,
                 key,
                 algorithms=ALGORITHMS,

@@ -16,9 +16,9 @@ from bff.config import ConfigError, Settings
 SCHEMA_PATH = Path("schema.graphql")
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings() -> Settings:
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env()
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
 
@@ -32,8 +32,9 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (BFF_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (BFF_PORT, 8000).")
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes."
+)
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the ASGI app with uvicorn."""
     _serve(_settings(), host, port, workers)
@@ -65,8 +66,13 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--serve/--no-serve", "then_serve", default=True, show_default=True,
-              help="Start the server after loading.")
+@click.option(
+    "--serve/--no-serve",
+    "then_serve",
+    default=True,
+    show_default=True,
+    help="Start the server after loading.",
+)
 def demo(then_serve: bool) -> None:
     """Migrate, load demo data (idempotent), print tokens and URLs, then serve."""
     from bff.db import Database
@@ -101,10 +107,20 @@ def demo(then_serve: bool) -> None:
 
 @main.command()
 @click.argument("customer_external_id")
-@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]),
-              help="Make it a staff token with this role (repeatable).")
-@click.option("--ttl", type=click.IntRange(60), default=30 * 24 * 3600, show_default=True,
-              help="Lifetime in seconds.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Make it a staff token with this role (repeatable).",
+)
+@click.option(
+    "--ttl",
+    type=click.IntRange(60),
+    default=30 * 24 * 3600,
+    show_default=True,
+    help="Lifetime in seconds.",
+)
 def token(customer_external_id: str, roles: tuple[str, ...], ttl: int) -> None:
     """Print a dev-signed JWT (only where BFF_DEV_AUTH=1)."""
     settings = _settings()

@@ -31,8 +31,16 @@ def _history(seed: int) -> list[Step]:
     steps: list[Step] = []
     for week in range(12):
         days_ago = 84 - week * 7 + seed
-        steps.append(Step(days_ago, "accrue", "POINTS", 120 + 15 * week, "Purchase at Grocery",
-                          expires_in_days=20 + week * 5))
+        steps.append(
+            Step(
+                days_ago,
+                "accrue",
+                "POINTS",
+                120 + 15 * week,
+                "Purchase at Grocery",
+                expires_in_days=20 + week * 5,
+            )
+        )
         steps.append(Step(days_ago - 1, "accrue", "COINS", 3 + week % 4, "Pizza order"))
         if week % 3 == 2:
             steps.append(Step(days_ago - 2, "spend", "POINTS", 150, "Paid with points at Grocery"))
@@ -74,20 +82,37 @@ async def _apply(db: Database, customer_id: int, number: int, step: Step) -> boo
         async with db.unit_of_work() as session:
             ledger = LedgerService(session, clock=clock)
             if step.action == "accrue":
-                expires = at + timedelta(days=step.expires_in_days) if step.expires_in_days else None
+                expires = (
+                    at + timedelta(days=step.expires_in_days) if step.expires_in_days else None
+                )
                 result = await ledger.accrue(
-                    customer_id, step.currency, step.amount, reason=step.reason, source=source,
-                    idempotency=key, expires_at=expires, kind=EntryKind.ACCRUAL,
+                    customer_id,
+                    step.currency,
+                    step.amount,
+                    reason=step.reason,
+                    source=source,
+                    idempotency=key,
+                    expires_at=expires,
+                    kind=EntryKind.ACCRUAL,
                 )
             elif step.action == "spend":
                 result = await ledger.spend(
-                    customer_id, step.currency, step.amount, reason=step.reason,
-                    source=source, idempotency=key,
+                    customer_id,
+                    step.currency,
+                    step.amount,
+                    reason=step.reason,
+                    source=source,
+                    idempotency=key,
                 )
             else:
                 hold = await ledger.hold(
-                    customer_id, step.currency, step.amount, reason=step.reason,
-                    source=source, ttl=timedelta(days=7), idempotency=key,
+                    customer_id,
+                    step.currency,
+                    step.amount,
+                    reason=step.reason,
+                    source=source,
+                    ttl=timedelta(days=7),
+                    idempotency=key,
                 )
                 return not hold.replayed
     except LedgerError:

@@ -20,7 +20,7 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS), db.read() as session:
             await session.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as error:
         return JSONResponse(
             {"status": "unavailable", "database": type(error).__name__}, status_code=503
         )

@@ -8,6 +8,7 @@ status re-check make a second worker's attempt a no-op.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -82,9 +83,7 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
             if once or stop.is_set():
                 return total
             if not report.did_work:  # a busy backlog goes on at once
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
-                except TimeoutError:
-                    pass
     finally:
         await db.dispose()

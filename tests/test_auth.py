@@ -36,9 +36,11 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 
 def public_pem(key) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def sign(key, algorithm: str = "RS256", kid: str | None = None, **overrides) -> str:
@@ -51,30 +53,39 @@ def sign(key, algorithm: str = "RS256", kid: str | None = None, **overrides) -> 
 
 @pytest.fixture
 def idp_settings(tmp_path, rsa_key) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_public_key=public_pem(rsa_key),
-                    jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+    return Settings(
+        data_dir=tmp_path,
+        jwt_public_key=public_pem(rsa_key),
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+    )
 
 
 async def test_provider_token_gives_a_customer(idp_settings, rsa_key):
     principal = await TokenVerifier(idp_settings).verify(sign(rsa_key))
-    assert principal == Principal("cust-42") and not principal.is_staff
+    assert principal == Principal("cust-42")
+    assert not principal.is_staff
 
 
 async def test_staff_roles_come_from_roles_or_keycloak_realm_access(idp_settings, rsa_key):
     verifier = TokenVerifier(idp_settings)
     staff = await verifier.verify(sign(rsa_key, roles=["support", "pilot"]))
-    assert staff.roles == frozenset({Role.SUPPORT}) and staff.has_role(Role.SUPPORT)
+    assert staff.roles == frozenset({Role.SUPPORT})
+    assert staff.has_role(Role.SUPPORT)
     keycloak = await verifier.verify(sign(rsa_key, realm_access={"roles": ["admin"]}))
     assert keycloak.has_role(Role.MARKETING)  # admin holds every role
 
 
-@pytest.mark.parametrize(("overrides", "reason"), [
-    ({"exp": int(time.time()) - 600}, "expired"),
-    ({"iss": "https://evil.test"}, "refused"),
-    ({"aud": "another-app"}, "refused"),
-    ({"sub": None}, "refused"),
-    ({"exp": None}, "refused"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"exp": int(time.time()) - 600}, "expired"),
+        ({"iss": "https://evil.test"}, "refused"),
+        ({"aud": "another-app"}, "refused"),
+        ({"sub": None}, "refused"),
+        ({"exp": None}, "refused"),
+    ],
+)
 async def test_bad_claims_are_refused(idp_settings, rsa_key, overrides, reason):
     with pytest.raises(InvalidToken, match=reason):
         await TokenVerifier(idp_settings).verify(sign(rsa_key, **overrides))
@@ -87,8 +98,11 @@ async def test_foreign_keys_and_weak_algorithms_are_refused(idp_settings, rsa_ke
         await verifier.verify(sign(stranger))
     with pytest.raises(InvalidToken):
         await verifier.verify(sign("shared-secret-of-32-bytes-or-more!!", algorithm="HS256"))
-    unsigned = jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "x",
-                           "exp": int(time.time()) + 60}, None, algorithm="none")
+    unsigned = jwt.encode(
+        {"iss": ISSUER, "aud": AUDIENCE, "sub": "x", "exp": int(time.time()) + 60},
+        None,
+        algorithm="none",
+    )
     with pytest.raises(InvalidToken):
         await verifier.verify(unsigned)
     with pytest.raises(InvalidToken, match="well-formed"):
@@ -99,7 +113,7 @@ class _JwksHandler(BaseHTTPRequestHandler):
     body = b"{}"
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         type(self).hits += 1
         self.send_response(200)
         self.send_header("content-type", "application/json")
@@ -124,8 +138,9 @@ def jwks_server(rsa_key) -> Iterator[str]:
 
 
 async def test_jwks_url_is_used_and_cached(tmp_path, rsa_key, jwks_server):
-    settings = Settings(data_dir=tmp_path, jwks_url=jwks_server, jwt_issuer=ISSUER,
-                        jwt_audience=AUDIENCE)
+    settings = Settings(
+        data_dir=tmp_path, jwks_url=jwks_server, jwt_issuer=ISSUER, jwt_audience=AUDIENCE
+    )
     verifier = TokenVerifier(settings)
     for _ in range(3):
         assert (await verifier.verify(sign(rsa_key, kid="k1"))).subject == "cust-42"
@@ -148,9 +163,11 @@ async def test_dev_tokens_verify_only_with_dev_auth(tmp_path):
 
 async def test_a_token_claiming_the_dev_issuer_needs_the_dev_key(tmp_path):
     dev = Settings(data_dir=tmp_path, dev_auth=True)
-    forged = jwt.encode({"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "x",
-                         "exp": int(time.time()) + 60},
-                        ec.generate_private_key(ec.SECP256R1()), algorithm="ES256")
+    forged = jwt.encode(
+        {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": "x", "exp": int(time.time()) + 60},
+        ec.generate_private_key(ec.SECP256R1()),
+        algorithm="ES256",
+    )
     with pytest.raises(InvalidToken):
         await TokenVerifier(dev).verify(forged)
 
@@ -167,9 +184,15 @@ def test_a_key_without_issuer_and_audience_is_a_config_error(tmp_path, rsa_key):
         TokenVerifier(Settings(data_dir=tmp_path, jwt_public_key=public_pem(rsa_key)))
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    (None, None), ("", None), ("Bearer abc", "abc"), ("bearer  abc ", "abc"),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("Bearer abc", "abc"),
+        ("bearer  abc ", "abc"),
+    ],
+)
 def test_bearer_header_parsing(header, expected):
     assert bearer_token(header) == expected
 

@@ -20,7 +20,12 @@ CLI = [sys.executable, "-m", "bff"]
 
 def run(args: list[str], env: dict[str, str], cwd: Path = ROOT, check: bool = True):
     result = subprocess.run(
-        [*CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+        [*CLI, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
         stdin=subprocess.DEVNULL,
     )
     if check:
@@ -42,14 +47,16 @@ def test_export_schema_check_fails_on_a_stale_file(env, tmp_path):
     stale = tmp_path / "schema.graphql"
     stale.write_text("type Query { old: Int }\n")
     result = run(["export-schema", "--check", "--path", str(stale)], env, check=False)
-    assert result.returncode == 1 and "stale" in result.stderr
+    assert result.returncode == 1
+    assert "stale" in result.stderr
     run(["export-schema", "--path", str(stale)], env)
     assert "is current" in run(["export-schema", "--check", "--path", str(stale)], env).stdout
 
 
 def test_demo_is_idempotent_and_prints_tokens(env):
     first = run(["demo", "--no-serve"], env)
-    assert "customer token (demo-anna)" in first.stdout and "GraphiQL:" in first.stdout
+    assert "customer token (demo-anna)" in first.stdout
+    assert "GraphiQL:" in first.stdout
     assert "demo data: 0 new postings" not in first.stdout
     second = run(["demo", "--no-serve"], env)
     assert "demo data: 0 new postings" in second.stdout
@@ -57,9 +64,11 @@ def test_demo_is_idempotent_and_prints_tokens(env):
 
 def test_token_is_refused_without_dev_auth(env):
     result = run(["token", "anna"], {**env, "BFF_DEV_AUTH": "0"}, check=False)
-    assert result.returncode == 1 and "dev auth is off" in result.stderr
+    assert result.returncode == 1
+    assert "dev auth is off" in result.stderr
     production = run(["token", "anna"], {**env, "BFF_ENV": "production"}, check=False)
-    assert production.returncode == 1 and "production" in production.stderr
+    assert production.returncode == 1
+    assert "production" in production.stderr
 
 
 def test_worker_once_runs_a_round(env):
@@ -79,8 +88,12 @@ def test_serve_with_two_workers(env):
     token = run(["token", "demo-anna"], env).stdout.strip()
     port = _free_port()
     server = subprocess.Popen(
-        [*CLI, "serve", "--workers", "2", "--port", str(port)], env=env, cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [*CLI, "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -92,9 +105,12 @@ def test_serve_with_two_workers(env):
             except httpx.TransportError:
                 time.sleep(0.2)
         answers = {
-            httpx.post(f"{base}/graphql", json={"query": "{ me { externalId } }"},
-                       headers={"authorization": f"Bearer {token}"}, timeout=5).json()["data"]["me"][
-                "externalId"]
+            httpx.post(
+                f"{base}/graphql",
+                json={"query": "{ me { externalId } }"},
+                headers={"authorization": f"Bearer {token}"},
+                timeout=5,
+            ).json()["data"]["me"]["externalId"]
             for _ in range(10)
         }
         assert answers == {"demo-anna"}

@@ -11,43 +11,66 @@ from bff.i18n import message, negotiate_locale
 def test_defaults_are_a_local_sqlite_file_and_development():
     settings = Settings.from_env({})
     assert settings.database_url == "sqlite+aiosqlite:///var/loyalty.db"
-    assert settings.graphiql_enabled and settings.introspection_enabled
+    assert settings.graphiql_enabled
+    assert settings.introspection_enabled
     assert not settings.dev_auth
 
 
 def test_environment_variables_are_parsed():
-    settings = Settings.from_env({
-        "BFF_DATABASE_URL": "postgresql+asyncpg://u:p@db/loyalty",
-        "BFF_DB_POOL_SIZE": "7", "BFF_DEV_AUTH": "yes", "BFF_DATA_DIR": "/tmp/x",
-        "BFF_GRAPHIQL": "off", "BFF_WORKER_INTERVAL_SECONDS": "0.5",
-    })
-    assert not settings.is_sqlite and settings.db_pool_size == 7 and settings.dev_auth
-    assert settings.data_dir == Path("/tmp/x") and settings.worker_interval_seconds == 0.5
+    settings = Settings.from_env(
+        {
+            "BFF_DATABASE_URL": "postgresql+asyncpg://u:p@db/loyalty",
+            "BFF_DB_POOL_SIZE": "7",
+            "BFF_DEV_AUTH": "yes",
+            "BFF_DATA_DIR": "/tmp/x",
+            "BFF_GRAPHIQL": "off",
+            "BFF_WORKER_INTERVAL_SECONDS": "0.5",
+        }
+    )
+    assert not settings.is_sqlite
+    assert settings.db_pool_size == 7
+    assert settings.dev_auth
+    assert settings.data_dir == Path("/tmp/x")
+    assert settings.worker_interval_seconds == 0.5
     assert settings.graphiql_enabled is False
 
 
 def test_production_hides_tools_unless_configured():
     production = Settings.from_env({"BFF_ENV": "production"})
-    assert not production.graphiql_enabled and not production.introspection_enabled
+    assert not production.graphiql_enabled
+    assert not production.introspection_enabled
     opted_in = Settings.from_env({"BFF_ENV": "production", "BFF_INTROSPECTION": "1"})
     assert opted_in.introspection_enabled
 
 
-@pytest.mark.parametrize(("name", "value"), [("BFF_DB_POOL_SIZE", "many"), ("BFF_DEV_AUTH", "perhaps")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("BFF_DB_POOL_SIZE", "many"), ("BFF_DEV_AUTH", "perhaps")]
+)
 def test_malformed_values_name_the_variable(name, value):
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
 
 
-@pytest.mark.parametrize(("header", "locale"), [
-    (None, "en"), ("ru", "ru"), ("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("de, en;q=0.5", "en"),
-    ("en;q=0.2, ru;q=0.8", "ru"), ("ru;q=0", "en"), ("fr", "en"), ("ru;q=abc", "en"),
-])
+@pytest.mark.parametrize(
+    ("header", "locale"),
+    [
+        (None, "en"),
+        ("ru", "ru"),
+        ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
+        ("de, en;q=0.5", "en"),
+        ("en;q=0.2, ru;q=0.8", "ru"),
+        ("ru;q=0", "en"),
+        ("fr", "en"),
+        ("ru;q=abc", "en"),
+    ],
+)
 def test_locale_negotiation(header, locale):
     assert negotiate_locale(header) == locale
 
 
 def test_messages_fill_parameters_and_fall_back():
-    assert message("HOLD_NOT_ACTIVE", "ru", {"status": "voided"}) == "Резерв уже в статусе «voided»."
+    assert (
+        message("HOLD_NOT_ACTIVE", "ru", {"status": "voided"}) == "Резерв уже в статусе «voided»."
+    )
     assert message("HOLD_NOT_ACTIVE", "en", {}) == "The hold is already {status}."
     assert message("NO_SUCH_CODE", "en") == "The value is not valid."

@@ -20,7 +20,11 @@ async def test_worker_round_expires_due_holds_and_lots(db):
     await accrue(db, customer.id, 30)
     async with db.unit_of_work() as session:
         await LedgerService(session, clock=lambda: past).hold(
-            customer.id, "POINTS", 20, reason="Old checkout", source=Source("t"),
+            customer.id,
+            "POINTS",
+            20,
+            reason="Old checkout",
+            source=Source("t"),
             ttl=timedelta(minutes=15),
         )
     report = JobReport()

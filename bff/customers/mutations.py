@@ -51,6 +51,4 @@ class CustomerMutations:
             return CustomerProfileUpdatePayload(
                 customer=None, user_errors=[CustomerUserError(**fields)]
             )
-        return CustomerProfileUpdatePayload(
-            customer=Customer.from_model(customer), user_errors=[]
-        )
+        return CustomerProfileUpdatePayload(customer=Customer.from_model(customer), user_errors=[])

@@ -29,15 +29,13 @@ class CustomerRepository:
         return await self.session.get(Customer, customer_id)
 
     async def by_ids(self, customer_ids: Sequence[int]) -> Sequence[Customer]:
-        result = await self.session.scalars(
-            select(Customer).where(Customer.id.in_(customer_ids))
-        )
+        result = await self.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
         return result.all()
 
     async def insert_if_missing(self, external_id: str) -> None:
         insert = pg_insert if self._postgres else sqlite_insert
         await self.session.execute(
-            insert(Customer.__table__)
+            insert(Customer)
             .values(external_id=external_id, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["external_id"])
         )

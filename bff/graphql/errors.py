@@ -36,7 +36,7 @@ class BadUserInput(ApiError):
 @strawberry.interface(description="An expected problem with a mutation's input or state.")
 class UserError:
     field: list[str] | None = strawberry.field(
-        description="Path to the input field at fault, e.g. [\"input\", \"amount\"]; "
+        description='Path to the input field at fault, e.g. ["input", "amount"]; '
         "null when the problem is not tied to one field."
     )
     message: str = strawberry.field(

@@ -19,8 +19,9 @@ from strawberry.extensions import (
     ParserCache,
     SchemaExtension,
     ValidationCache,
+    max_aliases,
+    query_depth_limiter,
 )
-from strawberry.extensions import max_aliases, query_depth_limiter
 
 from bff.config import Settings
 from bff.graphql.errors import ApiError

@@ -25,9 +25,7 @@ class PageInfo:
         description="Always false: lists page forward only, from the newest item."
     )
     start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(
-        description="Pass as `after` to get the next page."
-    )
+    end_cursor: str | None = strawberry.field(description="Pass as `after` to get the next page.")
 
 
 @strawberry.type(description="An item of a list and its cursor.")

@@ -23,17 +23,19 @@ def wants_graphql_response(request: Request) -> bool:
 
 def is_request_error(result: ExecutionResult) -> bool:
     """Parse or validation failure: nothing executed, so no error has a path."""
-    return result.data is None and bool(result.errors) and all(
-        error.path is None for error in result.errors or []
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or [])
     )
 
 
 def _ensure_error_codes(result: ExecutionResult, data: GraphQLHTTPResponse) -> None:
     # A parse error raised inside ParserCache skips the operation hooks, so the error
     # policy never saw it: give such errors their code here.
-    for error, formatted in zip(result.errors or [], data.get("errors") or [], strict=False):
-        extensions = formatted.setdefault("extensions", {})  # type: ignore[typeddict-item]
-        extensions.setdefault("code", error_code(error))
+    formatted_errors: list[dict[str, Any]] = data.get("errors") or []  # type: ignore[assignment]
+    for error, formatted in zip(result.errors or [], formatted_errors, strict=False):
+        formatted.setdefault("extensions", {}).setdefault("code", error_code(error))
 
 
 class GraphQLView(GraphQL[Context, None]):

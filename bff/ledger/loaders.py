@@ -34,8 +34,7 @@ class LedgerLoaders:
         async with self.db.read() as session:
             found = await LedgerRepository(session).soonest_expiry_by_wallet_ids(wallet_ids)
         return [
-            Expiring(*found[wallet_id]) if wallet_id in found else None
-            for wallet_id in wallet_ids
+            Expiring(*found[wallet_id]) if wallet_id in found else None for wallet_id in wallet_ids
         ]
 
     async def entry_by_id(self, entry_ids: Sequence[int]) -> list[LedgerEntry | None]:

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Interval, func, literal, select, update
+from sqlalchemy import Interval, Select, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.ledger.models import (
     Currency,
-    HoldStatus,
     Hold,
+    HoldStatus,
     IdempotencyRecord,
     LedgerEntry,
     Lot,
@@ -66,7 +66,7 @@ class LedgerRepository:
 
     async def lock_wallet_by_id(self, wallet_id: int) -> Wallet | None:
         statement = select(Wallet).where(Wallet.id == wallet_id).with_for_update()
-        return await self._fresh_scalar(statement)
+        return await self._fresh_wallet(statement)
 
     async def _select_wallet_for_update(self, customer_id: int, currency: str) -> Wallet | None:
         statement = (
@@ -74,13 +74,11 @@ class LedgerRepository:
             .where(Wallet.customer_id == customer_id, Wallet.currency == currency)
             .with_for_update()
         )
-        return await self._fresh_scalar(statement)
+        return await self._fresh_wallet(statement)
 
-    async def _fresh_scalar(self, statement: Any) -> Any:
+    async def _fresh_wallet(self, statement: Select[Wallet]) -> Wallet | None:
         # populate_existing: a locked read must never be served from the identity map.
-        result = await self.session.scalars(
-            statement.execution_options(populate_existing=True)
-        )
+        result = await self.session.scalars(statement.execution_options(populate_existing=True))
         return result.first()
 
     async def save_wallet(self, wallet: Wallet) -> None:
@@ -131,9 +129,7 @@ class LedgerRepository:
             statement = statement.where(LedgerEntry.currency == currency)
         if before_id is not None:
             statement = statement.where(LedgerEntry.id < before_id)
-        result = await self.session.scalars(
-            statement.order_by(LedgerEntry.id.desc()).limit(limit)
-        )
+        result = await self.session.scalars(statement.order_by(LedgerEntry.id.desc()).limit(limit))
         return result.all()
 
     # holds
@@ -222,9 +218,7 @@ class LedgerRepository:
             .group_by(Lot.wallet_id)
         )
         rows = (await self.session.execute(statement)).all()
-        return {
-            wallet_id: (int(amount), _as_utc(at)) for wallet_id, at, amount in rows
-        }
+        return {wallet_id: (int(amount), _as_utc(at)) for wallet_id, at, amount in rows}
 
     def _one_day_after(self, column: Any) -> Any:
         if self._dialect == "postgresql":

@@ -102,9 +102,7 @@ def wallet_as_of(entry: LedgerEntry, wallet_id: int) -> Wallet:
 
 
 class LedgerService:
-    def __init__(
-        self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow
-    ) -> None:
+    def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.repository = LedgerRepository(session)
         self.clock = clock
 
@@ -129,14 +127,24 @@ class LedgerService:
         async def operation() -> Posting:
             wallet = await self._lock(customer_id, currency)
             entry = await self._credit(
-                wallet, amount, kind=kind, reason=reason, source=source,
-                actor=actor, expires_at=expires_at,
+                wallet,
+                amount,
+                kind=kind,
+                reason=reason,
+                source=source,
+                actor=actor,
+                expires_at=expires_at,
             )
             return Posting(entry, wallet)
 
         digest = request_hash(
-            "accrue", customer=customer_id, currency=currency, amount=amount,
-            kind=kind, expires_at=expires_at, source=source,
+            "accrue",
+            customer=customer_id,
+            currency=currency,
+            amount=amount,
+            kind=kind,
+            expires_at=expires_at,
+            source=source,
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
@@ -164,8 +172,12 @@ class LedgerService:
             return Posting(entry, wallet)
 
         digest = request_hash(
-            "spend", customer=customer_id, currency=currency, amount=amount,
-            expected_version=expected_version, source=source,
+            "spend",
+            customer=customer_id,
+            currency=currency,
+            amount=amount,
+            expected_version=expected_version,
+            source=source,
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
@@ -191,13 +203,22 @@ class LedgerService:
             wallet = await self._lock(customer_id, currency)
             if amount > 0:
                 entry = await self._credit(
-                    wallet, amount, kind=EntryKind.ADJUST, reason=reason,
-                    source=source, actor=actor,
+                    wallet,
+                    amount,
+                    kind=EntryKind.ADJUST,
+                    reason=reason,
+                    source=source,
+                    actor=actor,
                 )
             else:
                 entry = await self._debit(
-                    wallet, -amount, kind=EntryKind.ADJUST, reason=reason, source=source,
-                    actor=actor, allow_negative=(await self._currency(currency)).allow_negative,
+                    wallet,
+                    -amount,
+                    kind=EntryKind.ADJUST,
+                    reason=reason,
+                    source=source,
+                    actor=actor,
+                    allow_negative=(await self._currency(currency)).allow_negative,
                 )
             return Posting(entry, wallet)
 
@@ -228,21 +249,36 @@ class LedgerService:
             now = self.clock()
             hold = await self.repository.add_hold(
                 Hold(
-                    wallet_id=wallet.id, customer_id=customer_id, currency=currency,
-                    amount=amount, captured_amount=0, status=HoldStatus.ACTIVE,
-                    expires_at=now + ttl, source_type=source.type, source_id=source.id,
+                    wallet_id=wallet.id,
+                    customer_id=customer_id,
+                    currency=currency,
+                    amount=amount,
+                    captured_amount=0,
+                    status=HoldStatus.ACTIVE,
+                    expires_at=now + ttl,
+                    source_type=source.type,
+                    source_id=source.id,
                     created_at=now,
                 )
             )
             entry = await self._post(
-                wallet, kind=EntryKind.HOLD, delta=0, held_delta=amount,
-                reason=reason, source=source, hold_id=hold.id,
+                wallet,
+                kind=EntryKind.HOLD,
+                delta=0,
+                held_delta=amount,
+                reason=reason,
+                source=source,
+                hold_id=hold.id,
             )
             return HoldResult(hold, wallet, (entry,))
 
         digest = request_hash(
-            "hold", customer=customer_id, currency=currency, amount=amount,
-            ttl=ttl.total_seconds(), source=source,
+            "hold",
+            customer=customer_id,
+            currency=currency,
+            amount=amount,
+            ttl=ttl.total_seconds(),
+            source=source,
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_hold)
 
@@ -259,15 +295,25 @@ class LedgerService:
         await self._consume_lots(wallet, taken)
         entries = [
             await self._post(
-                wallet, kind=EntryKind.CAPTURE, delta=-taken, held_delta=-taken,
-                reason=reason, source=source, hold_id=hold.id,
+                wallet,
+                kind=EntryKind.CAPTURE,
+                delta=-taken,
+                held_delta=-taken,
+                reason=reason,
+                source=source,
+                hold_id=hold.id,
             )
         ]
         if taken < hold.amount:
             entries.append(
                 await self._post(
-                    wallet, kind=EntryKind.RELEASE, delta=0, held_delta=taken - hold.amount,
-                    reason=reason, source=source, hold_id=hold.id,
+                    wallet,
+                    kind=EntryKind.RELEASE,
+                    delta=0,
+                    held_delta=taken - hold.amount,
+                    reason=reason,
+                    source=source,
+                    hold_id=hold.id,
                 )
             )
         await self._resolve(hold, HoldStatus.CAPTURED, captured=taken)
@@ -315,8 +361,11 @@ class LedgerService:
         _take_from_lots(due, burnable)
         await self.repository.save(*due)
         return await self._post(
-            wallet, kind=EntryKind.EXPIRE, delta=-burnable,
-            reason=EXPIRY_REASON, source=Source("expiry"),
+            wallet,
+            kind=EntryKind.EXPIRE,
+            delta=-burnable,
+            reason=EXPIRY_REASON,
+            source=Source("expiry"),
         )
 
     async def wallet_ids_with_due_lots(self, limit: int) -> Sequence[int]:
@@ -340,7 +389,8 @@ class LedgerService:
             raise NotFound(field=("holdId",))
         wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
         hold = await self.repository.hold(hold_id)  # re-read under the wallet lock
-        assert wallet is not None and hold is not None
+        assert wallet is not None
+        assert hold is not None
         if hold.status != HoldStatus.ACTIVE:
             raise HoldNotActive(status=hold.status)
         if hold.expires_at <= self.clock():
@@ -367,8 +417,12 @@ class LedgerService:
         if lot_amount > 0:
             await self.repository.add_lot(
                 Lot(
-                    wallet_id=wallet.id, entry_id=entry.id, amount=lot_amount,
-                    remaining=lot_amount, expires_at=expires_at, created_at=self.clock(),
+                    wallet_id=wallet.id,
+                    entry_id=entry.id,
+                    amount=lot_amount,
+                    remaining=lot_amount,
+                    expires_at=expires_at,
+                    created_at=self.clock(),
                 )
             )
         return entry
@@ -400,8 +454,13 @@ class LedgerService:
 
     async def _release(self, hold: Hold, wallet: Wallet, reason: str) -> LedgerEntry:
         return await self._post(
-            wallet, kind=EntryKind.RELEASE, delta=0, held_delta=-hold.amount, reason=reason,
-            source=Source(hold.source_type or "hold", hold.source_id), hold_id=hold.id,
+            wallet,
+            kind=EntryKind.RELEASE,
+            delta=0,
+            held_delta=-hold.amount,
+            reason=reason,
+            source=Source(hold.source_type or "hold", hold.source_id),
+            hold_id=hold.id,
         )
 
     async def _resolve(self, hold: Hold, status: HoldStatus, *, captured: int = 0) -> None:
@@ -429,11 +488,21 @@ class LedgerService:
         await self.repository.save_wallet(wallet)
         return await self.repository.add_entry(
             LedgerEntry(
-                wallet_id=wallet.id, customer_id=wallet.customer_id, currency=wallet.currency,
-                version=wallet.version, kind=kind, delta=delta, held_delta=held_delta,
-                balance_after=wallet.balance, held_after=wallet.held, reason=reason[:500],
-                source_type=source.type, source_id=source.id, actor=actor,
-                hold_id=hold_id, created_at=self.clock(),
+                wallet_id=wallet.id,
+                customer_id=wallet.customer_id,
+                currency=wallet.currency,
+                version=wallet.version,
+                kind=kind,
+                delta=delta,
+                held_delta=held_delta,
+                balance_after=wallet.balance,
+                held_after=wallet.held,
+                reason=reason[:500],
+                source_type=source.type,
+                source_id=source.id,
+                actor=actor,
+                hold_id=hold_id,
+                created_at=self.clock(),
             )
         )
 
@@ -467,10 +536,12 @@ class LedgerService:
         return Posting(entry, wallet_as_of(entry, entry.wallet_id), replayed=True)
 
     async def _replay_hold(self, record: IdempotencyRecord) -> HoldResult:
-        assert record.hold_id is not None and record.entry_id is not None
+        assert record.hold_id is not None
+        assert record.entry_id is not None
         hold = await self.repository.hold(record.hold_id)
         entry = await self.repository.entry(record.entry_id)
-        assert hold is not None and entry is not None
+        assert hold is not None
+        assert entry is not None
         return HoldResult(hold, wallet_as_of(entry, hold.wallet_id), (entry,), replayed=True)
 
 

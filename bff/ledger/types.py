@@ -16,18 +16,21 @@ from bff.ledger import models
 if TYPE_CHECKING:
     from bff.graphql.context import Context
 
-CurrencyCode = strawberry.enum(
+# strawberry.enum registers the domain enums on their classes and returns them as is.
+strawberry.enum(
     models.CurrencyCode,
     name="CurrencyCode",
     description="A currency of the program: POINTS, COINS, or the LEGACY bonus rubles.",
 )
 
-LedgerEntryKind = strawberry.enum(
+strawberry.enum(
     models.EntryKind,
     name="LedgerEntryKind",
     description="What an entry did: ACCRUAL, SPEND, EXPIRE, ADJUST (staff correction), "
     "REVERSE, HOLD (reserve), CAPTURE, RELEASE, CONVERT.",
 )
+CurrencyCode = models.CurrencyCode
+LedgerEntryKind = models.EntryKind
 
 
 @strawberry.enum(description="Why a ledger mutation did not happen.")
@@ -83,14 +86,15 @@ class Wallet:
     wallet_id: strawberry.Private[int | None]
 
     @strawberry.field(
-        description="Accruals waiting in the queue (an order's hold window), not in "
-        "`balance` yet."
+        description="Accruals waiting in the queue (an order's hold window), not in `balance` yet."
     )
     def pending(self) -> int:
         return 0
 
-    @strawberry.field(description="Points expiring soonest: the first expiry date and what expires within a day "
-        "of it; null if nothing expires.")
+    @strawberry.field(
+        description="Points expiring soonest: the first expiry date and what expires within a day "
+        "of it; null if nothing expires."
+    )
     async def expiring_soon(self, info: strawberry.Info[Context, None]) -> Expiring | None:
         if self.wallet_id is None:
             return None
@@ -111,7 +115,11 @@ class Wallet:
     @classmethod
     def empty(cls, currency: str) -> Wallet:
         return cls(
-            currency=CurrencyCode(currency), balance=0, available=0, held=0, version=0,
+            currency=CurrencyCode(currency),
+            balance=0,
+            available=0,
+            held=0,
+            version=0,
             wallet_id=None,
         )
 

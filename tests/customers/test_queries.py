@@ -39,7 +39,8 @@ async def test_first_sight_creates_the_customer_with_empty_wallets(app_client, s
     me = body["data"]["me"]
     assert me["externalId"] == "new-subject"
     assert [(w["currency"], w["balance"], w["version"]) for w in me["wallets"]] == [
-        ("COINS", 0, 0), ("POINTS", 0, 0),
+        ("COINS", 0, 0),
+        ("POINTS", 0, 0),
     ]
     assert me["history"] == {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
 
@@ -107,11 +108,16 @@ async def test_node_refetches_own_objects_only(app_client, settings, db):
     boris_entry = (await accrue(db, boris.id, 99)).entry
     query = "query N($id: ID!) { node(id: $id) { id ... on LedgerEntry { amount } } }"
     bearer = token(settings, "anna")
-    own = await gql(app_client, query, {"id": encode_id("LedgerEntry", anna_entry.id)},
-                    bearer=bearer)
+    own = await gql(
+        app_client, query, {"id": encode_id("LedgerEntry", anna_entry.id)}, bearer=bearer
+    )
     assert own["data"]["node"]["amount"] == 10
-    for foreign in (encode_id("LedgerEntry", boris_entry.id), encode_id("Customer", boris.id),
-                    encode_id("LedgerEntry", 10_000), encode_id("Wallet", 1)):
+    for foreign in (
+        encode_id("LedgerEntry", boris_entry.id),
+        encode_id("Customer", boris.id),
+        encode_id("LedgerEntry", 10_000),
+        encode_id("Wallet", 1),
+    ):
         body = await gql(app_client, query, {"id": foreign}, bearer=bearer)
         assert body == {"data": {"node": None}}, foreign
     anonymous = await gql(app_client, query, {"id": encode_id("Customer", anna.id)})
@@ -132,8 +138,9 @@ async def test_staff_sees_any_customer_through_node_and_lookup(app_client, setti
     assert found["wallets"][1] == {"currency": "POINTS", "balance": 99}
     missing = await gql(app_client, lookup.replace("boris", "nobody"), bearer=staff)
     assert missing == {"data": {"customerByExternalId": None}}
-    node = await gql(app_client, "query N($id: ID!) { node(id: $id) { id } }",
-                     {"id": found["id"]}, bearer=staff)
+    node = await gql(
+        app_client, "query N($id: ID!) { node(id: $id) { id } }", {"id": found["id"]}, bearer=staff
+    )
     assert node["data"]["node"]["id"] == found["id"]
 
 
@@ -162,17 +169,27 @@ async def test_profile_update(app_client, settings):
       customerProfileUpdate(input: $input) {
         customer { displayName locale } userErrors { code field message } } }"""
     bearer = token(settings, "anna")
-    ok = await gql(app_client, mutation, {"input": {"displayName": " Anna ", "locale": "ru"}},
-                   bearer=bearer)
+    ok = await gql(
+        app_client, mutation, {"input": {"displayName": " Anna ", "locale": "ru"}}, bearer=bearer
+    )
     assert ok["data"]["customerProfileUpdate"] == {
-        "customer": {"displayName": "Anna", "locale": "ru"}, "userErrors": [],
+        "customer": {"displayName": "Anna", "locale": "ru"},
+        "userErrors": [],
     }
-    bad = await gql(app_client, mutation, {"input": {"locale": "de"}}, bearer=bearer,
-                    headers={"accept-language": "ru-RU,ru;q=0.9"})
-    assert bad["data"]["customerProfileUpdate"]["userErrors"] == [{
-        "code": "LOCALE_UNSUPPORTED", "field": ["input", "locale"],
-        "message": "Поддерживаемые языки: en, ru.",
-    }]
+    bad = await gql(
+        app_client,
+        mutation,
+        {"input": {"locale": "de"}},
+        bearer=bearer,
+        headers={"accept-language": "ru-RU,ru;q=0.9"},
+    )
+    assert bad["data"]["customerProfileUpdate"]["userErrors"] == [
+        {
+            "code": "LOCALE_UNSUPPORTED",
+            "field": ["input", "locale"],
+            "message": "Поддерживаемые языки: en, ru.",
+        }
+    ]
     anonymous = await gql(app_client, mutation, {"input": {"locale": "en"}})
     assert error_codes(anonymous) == ["UNAUTHENTICATED"]
     expired = await gql(app_client, mutation, {"input": {"locale": "en"}}, bearer="x.y.z")

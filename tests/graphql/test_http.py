@@ -29,23 +29,34 @@ async def test_parse_error_keeps_200_for_application_json(app_client):
     assert error_codes(response.json()) == ["GRAPHQL_PARSE_FAILED"]
 
 
-@pytest.mark.parametrize(("query", "code"), [
-    ("{ me { ", "GRAPHQL_PARSE_FAILED"),
-    ("{ me { nope } }", "GRAPHQL_VALIDATION_FAILED"),
-    ("query Q($n: Int!) { me { history(first: $n) { edges { cursor } } } }", "BAD_USER_INPUT"),
-])
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ me { ", "GRAPHQL_PARSE_FAILED"),
+        ("{ me { nope } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query Q($n: Int!) { me { history(first: $n) { edges { cursor } } } }", "BAD_USER_INPUT"),
+    ],
+)
 async def test_request_errors_are_400_without_data_for_graphql_response(app_client, query, code):
-    response = await post(app_client, query, {"n": "x"} if "$n" in query else None,
-                          headers={"accept": GRAPHQL_RESPONSE})
+    response = await post(
+        app_client,
+        query,
+        {"n": "x"} if "$n" in query else None,
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE)
     body = response.json()
-    assert "data" not in body and error_codes(body) == [code]
+    assert "data" not in body
+    assert error_codes(body) == [code]
 
 
 async def test_field_errors_keep_200_and_data_for_graphql_response(app_client):
-    response = await post(app_client, '{ customerByExternalId(externalId: "x") { id } }',
-                          headers={"accept": GRAPHQL_RESPONSE})
+    response = await post(
+        app_client,
+        '{ customerByExternalId(externalId: "x") { id } }',
+        headers={"accept": GRAPHQL_RESPONSE},
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["data"] == {"customerByExternalId": None}
@@ -96,8 +107,9 @@ async def test_unexpected_errors_are_masked(app_client, settings, db):
     async with db.unit_of_work() as session:
         await session.execute(text("ALTER TABLE ledger_entries RENAME TO entries_gone"))
     try:
-        body = await gql(app_client, "{ me { history { edges { cursor } } } }",
-                         bearer=token(settings, "anna"))
+        body = await gql(
+            app_client, "{ me { history { edges { cursor } } } }", bearer=token(settings, "anna")
+        )
     finally:
         async with db.unit_of_work() as session:
             await session.execute(text("ALTER TABLE entries_gone RENAME TO ledger_entries"))
@@ -108,8 +120,9 @@ async def test_unexpected_errors_are_masked(app_client, settings, db):
 
 
 async def test_malformed_http_requests_get_400(app_client):
-    bad_json = await app_client.post("/graphql", content=b"{nope",
-                                     headers={"content-type": "application/json"})
+    bad_json = await app_client.post(
+        "/graphql", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert bad_json.status_code == 400
     no_query = await app_client.post("/graphql", json={"variables": {}})
     assert no_query.status_code == 400
@@ -121,7 +134,8 @@ async def test_malformed_http_requests_get_400(app_client):
 
 async def test_graphiql_and_introspection_in_development(app_client):
     page = await app_client.get("/graphql", headers={"accept": "text/html"})
-    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
     body = await gql(app_client, "{ __schema { queryType { name } } }")
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
 
@@ -141,19 +155,22 @@ async def test_production_hides_graphiql_and_introspection(settings, db):
 
 
 async def test_production_can_opt_in_to_graphiql(settings, db):
-    production = replace(settings, env="production", dev_auth=False, graphiql=True,
-                         introspection=True)
+    production = replace(
+        settings, env="production", dev_auth=False, graphiql=True, introspection=True
+    )
     app, client = await client_for(production)
     async with app.router.lifespan_context(app), client:
         page = await client.get("/graphql", headers={"accept": "text/html"})
         body = await gql(client, "{ __schema { queryType { name } } }")
-    assert page.status_code == 200 and "errors" not in body
+    assert page.status_code == 200
+    assert "errors" not in body
 
 
 async def test_health_readiness_and_metrics(app_client, backend):
     assert (await app_client.get("/healthz")).json() == {"status": "ok"}
     ready = await app_client.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["database"] == backend
+    assert ready.status_code == 200
+    assert ready.json()["database"] == backend
     await gql(app_client, "query HomeProbe { currencies { code } }")
     metrics = (await app_client.get("/metrics")).text
     assert 'bff_graphql_operations_total{operation="HomeProbe",outcome="ok"}' in metrics
@@ -170,5 +187,6 @@ async def test_readiness_fails_when_the_database_is_unreachable(tmp_path, backen
     async with app.router.lifespan_context(app), client:
         response = await client.get("/readyz")
         live = await client.get("/healthz")
-    assert response.status_code == 503 and response.json()["status"] == "unavailable"
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
     assert live.status_code == 200

@@ -43,24 +43,39 @@ class Script:
         expires_at = NOW + timedelta(days=5 + amount) if amount % 2 else None
         async with self.db.unit_of_work() as session:
             posting = await LedgerService(session).accrue(
-                self.customer_id, "POINTS", amount, reason="Order", source=Source("order", key),
-                idempotency=IdempotencyKey(self.scope(), key), expires_at=expires_at,
+                self.customer_id,
+                "POINTS",
+                amount,
+                reason="Order",
+                source=Source("order", key),
+                idempotency=IdempotencyKey(self.scope(), key),
+                expires_at=expires_at,
             )
         self.outcomes["accrual-replayed" if posting.replayed else "accrual"] += 1
 
     async def spend(self, key: str, amount: int, expected_version: int | None) -> None:
         async with self.db.unit_of_work() as session:
             posting = await LedgerService(session).spend(
-                self.customer_id, "POINTS", amount, reason="Gift", source=Source("gift", key),
-                idempotency=IdempotencyKey(self.scope(), key), expected_version=expected_version,
+                self.customer_id,
+                "POINTS",
+                amount,
+                reason="Gift",
+                source=Source("gift", key),
+                idempotency=IdempotencyKey(self.scope(), key),
+                expected_version=expected_version,
             )
         self.outcomes["spend-replayed" if posting.replayed else "spend"] += 1
 
     async def hold_then_resolve(self, key: str, amount: int, action: str) -> None:
         async with self.db.unit_of_work() as session:
             held = await LedgerService(session).hold(
-                self.customer_id, "POINTS", amount, reason="Checkout", source=Source("hold", key),
-                ttl=timedelta(minutes=15), idempotency=IdempotencyKey(self.scope(), key),
+                self.customer_id,
+                "POINTS",
+                amount,
+                reason="Checkout",
+                source=Source("hold", key),
+                ttl=timedelta(minutes=15),
+                idempotency=IdempotencyKey(self.scope(), key),
             )
         self.outcomes["hold"] += 1
         await asyncio.sleep(0)
@@ -116,22 +131,29 @@ async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
     async with db.read() as session:
         wallet = (await session.scalars(select(Wallet))).one()
         kinds = Counter(
-            dict((await session.execute(
-                select(LedgerEntry.kind, func.count()).group_by(LedgerEntry.kind)
-            )).all())
+            dict(
+                (
+                    await session.execute(
+                        select(LedgerEntry.kind, func.count()).group_by(LedgerEntry.kind)
+                    )
+                ).all()
+            )
         )
         records = (await session.scalars(select(IdempotencyRecord))).all()
         entries_per_key = Counter(
-            (await session.scalars(
-                select(LedgerEntry.source_id).where(
-                    LedgerEntry.kind == "accrual", LedgerEntry.source_type == "order"
+            (
+                await session.scalars(
+                    select(LedgerEntry.source_id).where(
+                        LedgerEntry.kind == "accrual", LedgerEntry.source_type == "order"
+                    )
                 )
-            )).all()
+            ).all()
         )
     await check_wallet_invariants(db, wallet.id)
 
     outcomes = script.outcomes
-    assert outcomes["accrual"] == 80 and outcomes["accrual-replayed"] == 40
+    assert outcomes["accrual"] == 80
+    assert outcomes["accrual-replayed"] == 40
     assert kinds["accrual"] == 80 + 1, "every retried key produced exactly one entry"
     assert set(entries_per_key.values()) == {1}
     assert kinds["spend"] == outcomes["spend"]
@@ -140,7 +162,9 @@ async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
     assert outcomes["hold"] + script.refused("hold") == 40
     assert kinds["capture"] == outcomes["capture"]
     assert kinds["release"] >= outcomes["void"]
-    assert outcomes["spend"] > 0 and outcomes["hold"] > 0 and outcomes["capture"] > 0
+    assert outcomes["spend"] > 0
+    assert outcomes["hold"] > 0
+    assert outcomes["capture"] > 0
     assert all(record.entry_id is not None for record in records)
     assert len(records) == 80 + outcomes["spend"] + outcomes["hold"]
 

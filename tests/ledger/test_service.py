@@ -33,7 +33,11 @@ async def spend(db: Database, customer_id: int, amount: int, **kwargs) -> Postin
 async def hold(db: Database, customer_id: int, amount: int, ttl_minutes: int = 15) -> HoldResult:
     async with db.unit_of_work() as session:
         return await LedgerService(session).hold(
-            customer_id, "POINTS", amount, reason="Hold", source=SOURCE,
+            customer_id,
+            "POINTS",
+            amount,
+            reason="Hold",
+            source=SOURCE,
             ttl=timedelta(minutes=ttl_minutes),
         )
 
@@ -42,7 +46,11 @@ async def test_accrual_posts_entry_and_lot(db):
     customer = await make_customer(db)
     posting = await accrue(db, customer.id, 150, expires_in=timedelta(days=30))
     assert (posting.entry.kind, posting.entry.delta, posting.entry.version) == ("accrual", 150, 1)
-    assert (posting.wallet.balance, posting.wallet.available, posting.wallet.version) == (150, 150, 1)
+    assert (posting.wallet.balance, posting.wallet.available, posting.wallet.version) == (
+        150,
+        150,
+        1,
+    )
     wallet = await check_wallet_invariants(db, posting.wallet.id)
     assert wallet.balance == 150
 
@@ -130,7 +138,11 @@ async def test_partial_capture_releases_the_rest(db):
     customer = await make_customer(db)
     await accrue(db, customer.id, 100)
     reserved = await hold(db, customer.id, 60)
-    assert (reserved.wallet.balance, reserved.wallet.held, reserved.wallet.available) == (100, 60, 40)
+    assert (reserved.wallet.balance, reserved.wallet.held, reserved.wallet.available) == (
+        100,
+        60,
+        40,
+    )
     async with db.unit_of_work() as session:
         captured = await LedgerService(session).capture(reserved.hold.id, 45)
     kinds = [(e.kind, e.delta, e.held_delta) for e in captured.entries]
@@ -151,8 +163,10 @@ async def test_hold_resolves_once(db):
         await LedgerService(session).void(second.hold.id)
     entries_before = await entry_count(db)
     for hold_id, action in [
-        (first.hold.id, "capture"), (first.hold.id, "void"),
-        (second.hold.id, "capture"), (second.hold.id, "void"),
+        (first.hold.id, "capture"),
+        (first.hold.id, "void"),
+        (second.hold.id, "capture"),
+        (second.hold.id, "void"),
     ]:
         with pytest.raises(errors.HoldNotActive):
             async with db.unit_of_work() as session:
@@ -191,7 +205,9 @@ async def test_hold_expires_once_and_cannot_be_captured_after(db):
     assert expired is not None
     assert (expired.hold.status, expired.wallet.held, expired.wallet.balance) == ("expired", 0, 100)
     async with db.unit_of_work() as session:
-        assert await LedgerService(session, clock=lambda: later).expire_hold(reserved.hold.id) is None
+        assert (
+            await LedgerService(session, clock=lambda: later).expire_hold(reserved.hold.id) is None
+        )
     await check_wallet_invariants(db, reserved.wallet.id)
 
 
@@ -202,9 +218,7 @@ async def test_spends_take_soonest_expiring_lots_first(db):
     undated = await accrue(db, customer.id, 70)
     await spend(db, customer.id, 80)  # all 50 of "soon", then 30 of "late"
     async with db.read() as session:
-        left = dict(
-            (await session.execute(select(Lot.entry_id, Lot.remaining))).all()
-        )
+        left = dict((await session.execute(select(Lot.entry_id, Lot.remaining))).all())
     assert left == {late.entry.id: 70, soon.entry.id: 0, undated.entry.id: 70}
 
 
@@ -225,7 +239,8 @@ async def test_expiry_burns_what_is_left_in_date_order(db):
     day_25 = utcnow() + timedelta(days=25)
     async with db.unit_of_work() as session:
         burned = await LedgerService(session, clock=lambda: day_25).expire_lots(wallet_id)
-    assert burned is not None and burned.delta == -40
+    assert burned is not None
+    assert burned.delta == -40
     async with db.unit_of_work() as session:
         assert await LedgerService(session, clock=lambda: day_25).expire_lots(wallet_id) is None
     wallet = await check_wallet_invariants(db, wallet_id)
@@ -239,7 +254,8 @@ async def test_expiry_keeps_points_reserved_by_a_hold(db):
     day_2 = utcnow() + timedelta(days=2)
     async with db.unit_of_work() as session:
         burned = await LedgerService(session, clock=lambda: day_2).expire_lots(posting.wallet.id)
-    assert burned is not None and burned.delta == -40  # the 60 on hold stay spendable by it
+    assert burned is not None
+    assert burned.delta == -40
     async with db.unit_of_work() as session:
         captured = await LedgerService(session, clock=lambda: day_2).capture(reserved.hold.id)
     assert captured.wallet.balance == 0
@@ -253,7 +269,11 @@ async def test_negative_correction_only_where_the_currency_allows(db):
     with pytest.raises(errors.InsufficientFunds):
         async with db.unit_of_work() as session:
             await LedgerService(session).adjust(
-                customer.id, "POINTS", -50, reason="Refund clawback", actor="staff-1",
+                customer.id,
+                "POINTS",
+                -50,
+                reason="Refund clawback",
+                actor="staff-1",
                 idempotency=key,
             )
     async with db.unit_of_work() as session:
@@ -262,28 +282,41 @@ async def test_negative_correction_only_where_the_currency_allows(db):
         )
     async with db.unit_of_work() as session:
         posting = await LedgerService(session).adjust(
-            customer.id, "POINTS", -50, reason="Refund clawback", actor="staff-1",
+            customer.id,
+            "POINTS",
+            -50,
+            reason="Refund clawback",
+            actor="staff-1",
             idempotency=key,
         )
     assert (posting.entry.kind, posting.entry.actor, posting.wallet.balance) == (
-        EntryKind.ADJUST, "staff-1", -20,
+        EntryKind.ADJUST,
+        "staff-1",
+        -20,
     )
     covered = await accrue(db, customer.id, 50)  # covers the deficit; only 30 is a new lot
     assert covered.wallet.balance == 30
     await check_wallet_invariants(db, posting.wallet.id)
 
 
-@pytest.mark.parametrize(("amount", "reason", "error"), [
-    (0, "Goodwill", errors.ZeroAmount),
-    (10, "  x ", errors.ReasonRequired),
-    (10, "y" * 501, errors.ReasonRequired),
-])
+@pytest.mark.parametrize(
+    ("amount", "reason", "error"),
+    [
+        (0, "Goodwill", errors.ZeroAmount),
+        (10, "  x ", errors.ReasonRequired),
+        (10, "y" * 501, errors.ReasonRequired),
+    ],
+)
 async def test_adjust_validates_its_input(db, amount, reason, error):
     customer = await make_customer(db)
     with pytest.raises(error):
         async with db.unit_of_work() as session:
             await LedgerService(session).adjust(
-                customer.id, "POINTS", amount, reason=reason, actor="s",
+                customer.id,
+                "POINTS",
+                amount,
+                reason=reason,
+                actor="s",
                 idempotency=IdempotencyKey("c", "k"),
             )
     assert await entry_count(db) == 0
@@ -295,7 +328,11 @@ async def test_idempotency_key_length_is_checked(db):
         with pytest.raises(errors.IdempotencyKeyInvalid):
             async with db.unit_of_work() as session:
                 await LedgerService(session).accrue(
-                    customer.id, "POINTS", 5, reason="x", source=SOURCE,
+                    customer.id,
+                    "POINTS",
+                    5,
+                    reason="x",
+                    source=SOURCE,
                     idempotency=IdempotencyKey("c", key),
                 )
 
@@ -306,4 +343,5 @@ async def test_hold_statuses_are_final(db):
     reserved = await hold(db, customer.id, 10)
     async with db.unit_of_work() as session:
         voided = await LedgerService(session).void(reserved.hold.id)
-    assert voided.hold.status == HoldStatus.VOIDED and voided.hold.resolved_at is not None
+    assert voided.hold.status == HoldStatus.VOIDED
+    assert voided.hold.resolved_at is not None

@@ -1,0 +1,45 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export BFF_DATA_DIR ?= var
+
+.PHONY: install run test lint format bench schema clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate the embedded SQLite database, load demo data, print tokens, serve on :8000.
+run: $(STAMP)
+	BFF_DEV_AUTH=1 $(BIN)/loyalty-bff demo
+
+## The whole suite. PostgreSQL tests run when BFF_TEST_POSTGRES_URL is set (always in CI).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bff tests bench
+	$(BIN)/ruff format --check bff tests bench
+	$(BIN)/mypy bff
+	$(BIN)/loyalty-bff export-schema --check
+
+format: $(STAMP)
+	$(BIN)/ruff format bff tests bench
+	$(BIN)/ruff check --fix bff tests bench
+
+## Ledger write throughput (needs BFF_BENCH_POSTGRES_URL; see bench/README.md).
+bench: $(STAMP)
+	$(BIN)/python bench/ledger_write.py
+
+schema: $(STAMP)
+	$(BIN)/loyalty-bff export-schema
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
