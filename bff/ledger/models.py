@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bff.customers import models as _customers  # noqa: F401 - registers the FK target
 from bff.db import Base
 from bff.types import BigId, UTCDateTime, utcnow
 
@@ -73,10 +74,6 @@ class Wallet(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    # Every UPDATE carries "WHERE version = <the version read>": the row lock is the
-    # first guard against lost updates, this is the second.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
-
     @property
     def available(self) -> int:
         return self.balance - self.held
@@ -106,6 +103,9 @@ class LedgerEntry(Base):
     source_id: Mapped[str | None] = mapped_column(String(128))
     actor: Mapped[str | None] = mapped_column(String(255))
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))
+    idempotency_record_id: Mapped[int | None] = mapped_column(
+        ForeignKey("idempotency_records.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -152,7 +152,8 @@ class Lot(Base):
 
 
 class IdempotencyRecord(Base):
-    """A claimed idempotency key with the hash of the request that claimed it."""
+    """A claimed idempotency key with the hash of the request that claimed it; the
+    entries it produced point back to it."""
 
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("scope", "key"),)
@@ -161,6 +162,4 @@ class IdempotencyRecord(Base):
     scope: Mapped[str] = mapped_column(String(128))
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
-    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -105,6 +105,7 @@ class LedgerService:
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.repository = LedgerRepository(session)
         self.clock = clock
+        self._record_id: int | None = None
 
     # postings
 
@@ -125,7 +126,7 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> Posting:
-            wallet = await self._lock(customer_id, currency)
+            wallet, _ = await self._lock(customer_id, currency)
             entry = await self._credit(
                 wallet,
                 amount,
@@ -163,7 +164,7 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> Posting:
-            wallet = await self._lock(customer_id, currency)
+            wallet, _ = await self._lock(customer_id, currency)
             if expected_version is not None and wallet.version != expected_version:
                 raise VersionConflict(expected=expected_version, actual=wallet.version)
             entry = await self._debit(
@@ -200,7 +201,7 @@ class LedgerService:
         source = Source("staff", actor)
 
         async def operation() -> Posting:
-            wallet = await self._lock(customer_id, currency)
+            wallet, policy = await self._lock(customer_id, currency)
             if amount > 0:
                 entry = await self._credit(
                     wallet,
@@ -218,7 +219,7 @@ class LedgerService:
                     reason=reason,
                     source=source,
                     actor=actor,
-                    allow_negative=(await self._currency(currency)).allow_negative,
+                    allow_negative=policy.allow_negative,
                 )
             return Posting(entry, wallet)
 
@@ -244,22 +245,22 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> HoldResult:
-            wallet = await self._lock(customer_id, currency)
+            wallet, _ = await self._lock(customer_id, currency)
             _require_available(wallet, amount)
             now = self.clock()
             hold = await self.repository.add_hold(
-                Hold(
-                    wallet_id=wallet.id,
-                    customer_id=customer_id,
-                    currency=currency,
-                    amount=amount,
-                    captured_amount=0,
-                    status=HoldStatus.ACTIVE,
-                    expires_at=now + ttl,
-                    source_type=source.type,
-                    source_id=source.id,
-                    created_at=now,
-                )
+                {
+                    "wallet_id": wallet.id,
+                    "customer_id": customer_id,
+                    "currency": currency,
+                    "amount": amount,
+                    "captured_amount": 0,
+                    "status": HoldStatus.ACTIVE,
+                    "expires_at": now + ttl,
+                    "source_type": source.type,
+                    "source_id": source.id,
+                    "created_at": now,
+                }
             )
             entry = await self._post(
                 wallet,
@@ -359,7 +360,7 @@ class LedgerService:
         if burnable <= 0:
             return None
         _take_from_lots(due, burnable)
-        await self.repository.save(*due)
+        await self.repository.save_lots(due)
         return await self._post(
             wallet,
             kind=EntryKind.EXPIRE,
@@ -373,15 +374,11 @@ class LedgerService:
 
     # internals
 
-    async def _currency(self, code: str) -> Currency:
-        currency = await self.repository.currency(code)
-        if currency is None or not currency.enabled:
-            raise CurrencyDisabled(currency=code)
-        return currency
-
-    async def _lock(self, customer_id: int, currency: str) -> Wallet:
-        await self._currency(currency)
-        return await self.repository.lock_wallet(customer_id, currency)
+    async def _lock(self, customer_id: int, currency: str) -> tuple[Wallet, Currency]:
+        found = await self.repository.lock_wallet(customer_id, currency)
+        if found is None or not found[1].enabled:
+            raise CurrencyDisabled(currency=currency)
+        return found
 
     async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
         hold = await self.repository.hold(hold_id)
@@ -416,14 +413,14 @@ class LedgerService:
         lot_amount = max(0, wallet.balance) - max(0, before)
         if lot_amount > 0:
             await self.repository.add_lot(
-                Lot(
-                    wallet_id=wallet.id,
-                    entry_id=entry.id,
-                    amount=lot_amount,
-                    remaining=lot_amount,
-                    expires_at=expires_at,
-                    created_at=self.clock(),
-                )
+                {
+                    "wallet_id": wallet.id,
+                    "entry_id": entry.id,
+                    "amount": lot_amount,
+                    "remaining": lot_amount,
+                    "expires_at": expires_at,
+                    "created_at": self.clock(),
+                }
             )
         return entry
 
@@ -450,7 +447,7 @@ class LedgerService:
             return
         lots = await self.repository.open_lots(wallet.id)
         touched = _take_from_lots(lots, amount)
-        await self.repository.save(*touched)
+        await self.repository.save_lots(touched)
 
     async def _release(self, hold: Hold, wallet: Wallet, reason: str) -> LedgerEntry:
         return await self._post(
@@ -467,7 +464,7 @@ class LedgerService:
         hold.status = status
         hold.captured_amount = captured
         hold.resolved_at = self.clock()
-        await self.repository.save(hold)
+        await self.repository.save_hold_resolution(hold)
 
     async def _post(
         self,
@@ -481,29 +478,31 @@ class LedgerService:
         actor: str | None = None,
         hold_id: int | None = None,
     ) -> LedgerEntry:
+        read_version = wallet.version
         wallet.balance += delta
         wallet.held += held_delta
         wallet.version += 1
         wallet.updated_at = self.clock()
-        await self.repository.save_wallet(wallet)
+        await self.repository.save_wallet(wallet, read_version=read_version)
         return await self.repository.add_entry(
-            LedgerEntry(
-                wallet_id=wallet.id,
-                customer_id=wallet.customer_id,
-                currency=wallet.currency,
-                version=wallet.version,
-                kind=kind,
-                delta=delta,
-                held_delta=held_delta,
-                balance_after=wallet.balance,
-                held_after=wallet.held,
-                reason=reason[:500],
-                source_type=source.type,
-                source_id=source.id,
-                actor=actor,
-                hold_id=hold_id,
-                created_at=self.clock(),
-            )
+            {
+                "wallet_id": wallet.id,
+                "customer_id": wallet.customer_id,
+                "currency": wallet.currency,
+                "version": wallet.version,
+                "kind": kind,
+                "delta": delta,
+                "held_delta": held_delta,
+                "balance_after": wallet.balance,
+                "held_after": wallet.held,
+                "reason": reason[:500],
+                "source_type": source.type,
+                "source_id": source.id,
+                "actor": actor,
+                "hold_id": hold_id,
+                "idempotency_record_id": self._record_id,
+                "created_at": self.clock(),
+            }
         )
 
     async def _idempotent(
@@ -518,30 +517,31 @@ class LedgerService:
         if not 0 < len(idempotency.key) <= MAX_KEY_LENGTH:
             raise IdempotencyKeyInvalid()
         scope, key = idempotency.scope, idempotency.key
-        if not await self.repository.claim_idempotency(scope, key, digest):
+        record_id = await self.repository.claim_idempotency(scope, key, digest)
+        if record_id is None:
             record = await self.repository.idempotency_record(scope, key)
             assert record is not None
             if record.request_hash != digest:
                 raise IdempotencyConflict()
             return await replay(record)
-        result = await operation()
-        entry_id, hold_id = _result_ids(result)
-        await self.repository.complete_idempotency(scope, key, entry_id=entry_id, hold_id=hold_id)
-        return result
+        # Entries posted by this operation point back to the key that produced them.
+        self._record_id = record_id
+        try:
+            return await operation()
+        finally:
+            self._record_id = None
 
     async def _replay_posting(self, record: IdempotencyRecord) -> Posting:
-        assert record.entry_id is not None
-        entry = await self.repository.entry(record.entry_id)
+        entry = await self.repository.first_entry_of(record.id)
         assert entry is not None
         return Posting(entry, wallet_as_of(entry, entry.wallet_id), replayed=True)
 
     async def _replay_hold(self, record: IdempotencyRecord) -> HoldResult:
-        assert record.hold_id is not None
-        assert record.entry_id is not None
-        hold = await self.repository.hold(record.hold_id)
-        entry = await self.repository.entry(record.entry_id)
-        assert hold is not None
+        entry = await self.repository.first_entry_of(record.id)
         assert entry is not None
+        assert entry.hold_id is not None
+        hold = await self.repository.hold(entry.hold_id)
+        assert hold is not None
         return HoldResult(hold, wallet_as_of(entry, hold.wallet_id), (entry,), replayed=True)
 
 
@@ -577,11 +577,3 @@ def _take_from_lots(lots: Sequence[Lot], amount: int) -> list[Lot]:
         amount -= take
         touched.append(lot)
     return touched
-
-
-def _result_ids(result: object) -> tuple[int | None, int | None]:
-    if isinstance(result, Posting):
-        return result.entry.id, None
-    if isinstance(result, HoldResult):
-        return result.entries[0].id, result.hold.id
-    raise TypeError(type(result))

@@ -139,7 +139,14 @@ async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
                 ).all()
             )
         )
-        records = (await session.scalars(select(IdempotencyRecord))).all()
+        records = (await session.scalars(select(IdempotencyRecord.id))).all()
+        entries_per_record = Counter(
+            (await session.scalars(
+                select(LedgerEntry.idempotency_record_id).where(
+                    LedgerEntry.idempotency_record_id.is_not(None)
+                )
+            )).all()
+        )
         entries_per_key = Counter(
             (
                 await session.scalars(
@@ -165,7 +172,7 @@ async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
     assert outcomes["spend"] > 0
     assert outcomes["hold"] > 0
     assert outcomes["capture"] > 0
-    assert all(record.entry_id is not None for record in records)
+    assert entries_per_record == dict.fromkeys(records, 1), "one entry per idempotency key"
     assert len(records) == 80 + outcomes["spend"] + outcomes["hold"]
 
 

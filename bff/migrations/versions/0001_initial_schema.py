@@ -40,6 +40,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_id", name=op.f("uq_customers_external_id")),
     )
     op.create_table(
+        "idempotency_records",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("scope", sa.String(length=128), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
+        sa.UniqueConstraint("scope", "key", name=op.f("uq_idempotency_records_scope_key")),
+    )
+    op.create_table(
         "wallets",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -118,12 +128,22 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=128), nullable=True),
         sa.Column("actor", sa.String(length=255), nullable=True),
         sa.Column("hold_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "idempotency_record_id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            nullable=True,
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_ledger_entries_customer_id_customers")
         ),
         sa.ForeignKeyConstraint(
             ["hold_id"], ["holds.id"], name=op.f("fk_ledger_entries_hold_id_holds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["idempotency_record_id"],
+            ["idempotency_records.id"],
+            name=op.f("fk_ledger_entries_idempotency_record_id_idempotency_records"),
         ),
         sa.ForeignKeyConstraint(
             ["wallet_id"], ["wallets.id"], name=op.f("fk_ledger_entries_wallet_id_wallets")
@@ -137,27 +157,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_ledger_entries_customer_id_id", ["customer_id", "id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_ledger_entries_idempotency_record_id"),
+            ["idempotency_record_id"],
+            unique=False,
+        )
 
-    op.create_table(
-        "idempotency_records",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("scope", sa.String(length=128), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("hold_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["entry_id"],
-            ["ledger_entries.id"],
-            name=op.f("fk_idempotency_records_entry_id_ledger_entries"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["hold_id"], ["holds.id"], name=op.f("fk_idempotency_records_hold_id_holds")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
-        sa.UniqueConstraint("scope", "key", name=op.f("uq_idempotency_records_scope_key")),
-    )
     op.create_table(
         "lots",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -229,8 +234,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_lots_expires_at")
 
     op.drop_table("lots")
-    op.drop_table("idempotency_records")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ledger_entries_idempotency_record_id"))
         batch_op.drop_index("ix_ledger_entries_customer_id_id")
 
     op.drop_table("ledger_entries")
@@ -243,5 +248,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_wallets_customer_id"))
 
     op.drop_table("wallets")
+    op.drop_table("idempotency_records")
     op.drop_table("customers")
     op.drop_table("currencies")
