@@ -8,10 +8,22 @@ with no ORM flush bookkeeping on the hot path.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Interval, Select, Table, func, insert, literal, select, update
+from sqlalchemy import (
+    Interval,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +57,92 @@ def _detached(model: type[M], row: Any) -> M:
     return model(**dict(row._mapping))
 
 
+@dataclass(frozen=True)
+class Change:
+    """One conditional change of a wallet, applied by a single UPDATE that also takes
+    the row lock. The rules it must pass are part of its WHERE clause."""
+
+    delta: int
+    held_delta: int = 0
+    need_available: int | None = None  # refuse unless balance - held >= this, before
+    negative_if_allowed: bool = False  # ...unless the currency allows negative balances
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class RefusalState:
+    """Why a change matched no row, read right after the refusal."""
+
+    currency_enabled: bool
+    allow_negative: bool
+    wallet_exists: bool
+    version: int
+    available: int
+
+
+_ENTRY_COLUMNS = [c.name for c in _ENTRIES.columns if c.name != "id"]
+_LOT_COLUMNS = ["wallet_id", "amount", "remaining", "expires_at", "created_at"]
+
+
+def _bind(table: Table, names: Sequence[str], prefix: str = "") -> dict[str, Any]:
+    return {name: bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+# Bound names must differ from column names in INSERT ... VALUES.
+_INSERT_ENTRY = (
+    insert(_ENTRIES).values(_bind(_ENTRIES, _ENTRY_COLUMNS, prefix="e_")).returning(_ENTRIES.c.id)
+)
+
+
+def _entry_with_lot_statement() -> Any:
+    """PostgreSQL: entry and lot in one round trip (a data-modifying CTE)."""
+    entry = _INSERT_ENTRY.cte("entry")
+    lot = _bind(_LOTS, _LOT_COLUMNS, prefix="lot_")
+    return (
+        insert(_LOTS)
+        .from_select(["entry_id", *_LOT_COLUMNS], select(entry.c.id, *lot.values()))
+        .returning(_LOTS.c.entry_id)
+    )
+
+
+_INSERT_ENTRY_WITH_LOT = _entry_with_lot_statement()
+_INSERT_LOT = insert(_LOTS).values(_bind(_LOTS, ["entry_id", *_LOT_COLUMNS], prefix="lot_"))
+
+
+@cache
+def _change_statement(checks_available: bool, negative_if_allowed: bool, with_version: bool) -> Any:
+    """The UPDATE for a ``Change``; built once per combination of rules."""
+    currency = select(Currency.code).where(
+        Currency.code == _WALLETS.c.currency, Currency.enabled.is_(True)
+    )
+    conditions = [
+        _WALLETS.c.customer_id == bindparam("p_customer_id"),
+        _WALLETS.c.currency == bindparam("p_currency"),
+        currency.exists(),
+    ]
+    if checks_available:
+        enough = _WALLETS.c.balance - _WALLETS.c.held >= bindparam("need_available")
+        if negative_if_allowed:
+            allowed = select(Currency.code).where(
+                Currency.code == _WALLETS.c.currency, Currency.allow_negative.is_(True)
+            )
+            enough = or_(enough, allowed.exists())
+        conditions.append(enough)
+    if with_version:
+        conditions.append(_WALLETS.c.version == bindparam("expected_version"))
+    return (
+        update(_WALLETS)
+        .where(*conditions)
+        .values(
+            balance=_WALLETS.c.balance + bindparam("delta"),
+            held=_WALLETS.c.held + bindparam("held_delta"),
+            version=_WALLETS.c.version + 1,
+            updated_at=bindparam("now", type_=_WALLETS.c.updated_at.type),
+        )
+        .returning(*_WALLETS.columns)
+    )
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -64,14 +162,59 @@ class LedgerRepository:
 
     # wallets
 
-    async def lock_wallet(self, customer_id: int, currency: str) -> tuple[Wallet, Currency] | None:
-        """The wallet row locked until the transaction ends, with its currency's policy;
-        created when missing. None when the currency does not exist."""
-        found = await self._select_locked(customer_id, currency)
-        if found is not None:
-            return found
-        if await self.currency(currency) is None:
-            return None
+    async def apply_change(
+        self, customer_id: int, currency: str, change: Change, now: datetime
+    ) -> Wallet | None:
+        """The wallet after the change, locked until the transaction ends; None when a
+        rule refused it or the wallet does not exist (see ``refusal_state``)."""
+        statement = _change_statement(
+            change.need_available is not None,
+            change.negative_if_allowed,
+            change.expected_version is not None,
+        )
+        params = {
+            "p_customer_id": customer_id,
+            "p_currency": currency,
+            "delta": change.delta,
+            "held_delta": change.held_delta,
+            "now": now,
+            "need_available": change.need_available,
+            "expected_version": change.expected_version,
+        }
+        row = (await self._connection_execute(statement, params)).first()
+        return _detached(Wallet, row) if row else None
+
+    async def refusal_state(self, customer_id: int, currency: str) -> RefusalState:
+        row = (
+            await self.session.execute(
+                select(
+                    Currency.enabled,
+                    Currency.allow_negative,
+                    _WALLETS.c.id,
+                    _WALLETS.c.version,
+                    _WALLETS.c.balance - _WALLETS.c.held,
+                )
+                .select_from(Currency)
+                .outerjoin(
+                    _WALLETS,
+                    (_WALLETS.c.currency == Currency.code)
+                    & (_WALLETS.c.customer_id == customer_id),
+                )
+                .where(Currency.code == currency)
+            )
+        ).first()
+        if row is None:
+            return RefusalState(False, False, False, 0, 0)
+        enabled, allow_negative, wallet_id, version, available = row
+        return RefusalState(
+            bool(enabled),
+            bool(allow_negative),
+            wallet_id is not None,
+            version or 0,
+            available or 0,
+        )
+
+    async def create_wallet(self, customer_id: int, currency: str) -> None:
         now = utcnow()
         await self.session.execute(
             self._upsert(_WALLETS)
@@ -86,33 +229,15 @@ class LedgerRepository:
             )
             .on_conflict_do_nothing(index_elements=["customer_id", "currency"])
         )
-        return await self._select_locked(customer_id, currency)
+
+    async def _connection_execute(self, statement: Any, params: dict[str, Any]) -> Any:
+        connection = await self.session.connection()
+        return await connection.execute(statement, params)
 
     async def lock_wallet_by_id(self, wallet_id: int) -> Wallet | None:
         statement = select(_WALLETS).where(_WALLETS.c.id == wallet_id).with_for_update()
         row = (await self.session.execute(statement)).first()
         return _detached(Wallet, row) if row else None
-
-    async def _select_locked(
-        self, customer_id: int, currency: str
-    ) -> tuple[Wallet, Currency] | None:
-        statement: Select[Any] = (
-            select(_WALLETS, Currency.enabled, Currency.allow_negative)
-            .join(Currency, Currency.code == _WALLETS.c.currency)
-            .where(_WALLETS.c.customer_id == customer_id, _WALLETS.c.currency == currency)
-            # Lock the wallet only: locking the currency row would serialise every writer.
-            .with_for_update(of=_WALLETS)
-        )
-        row = (await self.session.execute(statement)).first()
-        if row is None:
-            return None
-        values = dict(row._mapping)
-        policy = Currency(
-            code=currency,
-            enabled=values.pop("enabled"),
-            allow_negative=values.pop("allow_negative"),
-        )
-        return Wallet(**values), policy
 
     async def save_wallet(self, wallet: Wallet, *, read_version: int) -> None:
         """Write balance, held and version, only if the version is still the one read."""
@@ -139,10 +264,19 @@ class LedgerRepository:
 
     # entries
 
-    async def add_entry(self, values: dict[str, Any]) -> LedgerEntry:
-        entry_id = await self.session.scalar(
-            insert(_ENTRIES).values(**values).returning(_ENTRIES.c.id)
-        )
+    async def add_entry(
+        self, values: dict[str, Any], lot: dict[str, Any] | None = None
+    ) -> LedgerEntry:
+        """Insert an entry, and the lot it opens if any."""
+        lot_params = {f"lot_{name}": value for name, value in (lot or {}).items()}
+        entry_params = {f"e_{name}": value for name, value in values.items()}
+        if lot is not None and self._dialect == "postgresql":
+            params = entry_params | lot_params
+            result = await self._connection_execute(_INSERT_ENTRY_WITH_LOT, params)
+            return LedgerEntry(id=result.scalar_one(), **values)
+        entry_id = (await self._connection_execute(_INSERT_ENTRY, entry_params)).scalar_one()
+        if lot is not None:
+            await self._connection_execute(_INSERT_LOT, lot_params | {"lot_entry_id": entry_id})
         return LedgerEntry(id=entry_id, **values)
 
     async def entries_by_ids(self, entry_ids: Sequence[int]) -> Sequence[LedgerEntry]:
@@ -211,9 +345,6 @@ class LedgerRepository:
         return result.all()
 
     # lots
-
-    async def add_lot(self, values: dict[str, Any]) -> None:
-        await self.session.execute(insert(_LOTS).values(**values))
 
     async def open_lots(self, wallet_id: int) -> list[Lot]:
         """Lots with something left, in spending order: soonest expiry first, undated last."""

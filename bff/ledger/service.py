@@ -31,7 +31,6 @@ from bff.ledger.errors import (
     ZeroAmount,
 )
 from bff.ledger.models import (
-    Currency,
     EntryKind,
     Hold,
     HoldStatus,
@@ -40,7 +39,7 @@ from bff.ledger.models import (
     Lot,
     Wallet,
 )
-from bff.ledger.repository import LedgerRepository
+from bff.ledger.repository import Change, LedgerRepository
 from bff.types import utcnow
 
 # GraphQL Int is 32-bit: one posting stays well inside it.
@@ -126,7 +125,7 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> Posting:
-            wallet, _ = await self._lock(customer_id, currency)
+            wallet = await self._change(customer_id, currency, Change(delta=amount))
             entry = await self._credit(
                 wallet,
                 amount,
@@ -164,9 +163,8 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> Posting:
-            wallet, _ = await self._lock(customer_id, currency)
-            if expected_version is not None and wallet.version != expected_version:
-                raise VersionConflict(expected=expected_version, actual=wallet.version)
+            change = Change(delta=-amount, need_available=amount, expected_version=expected_version)
+            wallet = await self._change(customer_id, currency, change)
             entry = await self._debit(
                 wallet, amount, kind=EntryKind.SPEND, reason=reason, source=source
             )
@@ -201,8 +199,8 @@ class LedgerService:
         source = Source("staff", actor)
 
         async def operation() -> Posting:
-            wallet, policy = await self._lock(customer_id, currency)
             if amount > 0:
+                wallet = await self._change(customer_id, currency, Change(delta=amount))
                 entry = await self._credit(
                     wallet,
                     amount,
@@ -212,6 +210,8 @@ class LedgerService:
                     actor=actor,
                 )
             else:
+                change = Change(delta=amount, need_available=-amount, negative_if_allowed=True)
+                wallet = await self._change(customer_id, currency, change)
                 entry = await self._debit(
                     wallet,
                     -amount,
@@ -219,7 +219,6 @@ class LedgerService:
                     reason=reason,
                     source=source,
                     actor=actor,
-                    allow_negative=policy.allow_negative,
                 )
             return Posting(entry, wallet)
 
@@ -245,8 +244,8 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> HoldResult:
-            wallet, _ = await self._lock(customer_id, currency)
-            _require_available(wallet, amount)
+            change = Change(delta=0, held_delta=amount, need_available=amount)
+            wallet = await self._change(customer_id, currency, change)
             now = self.clock()
             hold = await self.repository.add_hold(
                 {
@@ -262,7 +261,7 @@ class LedgerService:
                     "created_at": now,
                 }
             )
-            entry = await self._post(
+            entry = await self._record(
                 wallet,
                 kind=EntryKind.HOLD,
                 delta=0,
@@ -374,11 +373,33 @@ class LedgerService:
 
     # internals
 
-    async def _lock(self, customer_id: int, currency: str) -> tuple[Wallet, Currency]:
-        found = await self.repository.lock_wallet(customer_id, currency)
-        if found is None or not found[1].enabled:
+    async def _change(self, customer_id: int, currency: str, change: Change) -> Wallet:
+        """Apply a change with its rules in one locked UPDATE; say why when refused."""
+        now = self.clock()
+        wallet = await self.repository.apply_change(customer_id, currency, change, now)
+        if wallet is None:
+            await self._explain_refusal(customer_id, currency, change)
+            wallet = await self.repository.apply_change(customer_id, currency, change, now)
+        if wallet is None:
+            await self._explain_refusal(customer_id, currency, change, created=True)
+            raise AssertionError("a refused change must raise")  # pragma: no cover
+        return wallet
+
+    async def _explain_refusal(
+        self, customer_id: int, currency: str, change: Change, *, created: bool = False
+    ) -> None:
+        """Raise the rule that refused ``change``; creates the wallet if that was all."""
+        state = await self.repository.refusal_state(customer_id, currency)
+        if not state.currency_enabled:
             raise CurrencyDisabled(currency=currency)
-        return found
+        if not state.wallet_exists and not created:
+            await self.repository.create_wallet(customer_id, currency)
+            return
+        if change.expected_version is not None and state.version != change.expected_version:
+            raise VersionConflict(expected=change.expected_version, actual=state.version)
+        raise InsufficientFunds(
+            currency=currency, available=state.available, requested=change.need_available
+        )
 
     async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
         hold = await self.repository.hold(hold_id)
@@ -405,24 +426,21 @@ class LedgerService:
         actor: str | None = None,
         expires_at: datetime | None = None,
     ) -> LedgerEntry:
-        before = wallet.balance
-        entry = await self._post(
-            wallet, kind=kind, delta=amount, reason=reason, source=source, actor=actor
-        )
-        # Credit first covers a deficit; only the part above zero becomes a spendable lot.
-        lot_amount = max(0, wallet.balance) - max(0, before)
+        """Record a credit already applied to ``wallet``, opening a lot for it."""
+        # A credit first covers a deficit; only the part above zero becomes a lot.
+        lot_amount = max(0, wallet.balance) - max(0, wallet.balance - amount)
+        lot = None
         if lot_amount > 0:
-            await self.repository.add_lot(
-                {
-                    "wallet_id": wallet.id,
-                    "entry_id": entry.id,
-                    "amount": lot_amount,
-                    "remaining": lot_amount,
-                    "expires_at": expires_at,
-                    "created_at": self.clock(),
-                }
-            )
-        return entry
+            lot = {
+                "wallet_id": wallet.id,
+                "amount": lot_amount,
+                "remaining": lot_amount,
+                "expires_at": expires_at,
+                "created_at": self.clock(),
+            }
+        return await self._record(
+            wallet, kind=kind, delta=amount, reason=reason, source=source, actor=actor, lot=lot
+        )
 
     async def _debit(
         self,
@@ -433,12 +451,11 @@ class LedgerService:
         reason: str,
         source: Source,
         actor: str | None = None,
-        allow_negative: bool = False,
     ) -> LedgerEntry:
-        if not allow_negative:
-            _require_available(wallet, amount)
-        await self._consume_lots(wallet, min(amount, max(0, wallet.balance)))
-        return await self._post(
+        """Record a debit already applied to ``wallet``, taking it from its lots."""
+        before = wallet.balance + amount
+        await self._consume_lots(wallet, min(amount, max(0, before)))
+        return await self._record(
             wallet, kind=kind, delta=-amount, reason=reason, source=source, actor=actor
         )
 
@@ -475,35 +492,58 @@ class LedgerService:
         reason: str,
         source: Source,
         held_delta: int = 0,
-        actor: str | None = None,
         hold_id: int | None = None,
     ) -> LedgerEntry:
+        """Change a wallet already locked by ``lock_wallet_by_id`` and record it."""
         read_version = wallet.version
         wallet.balance += delta
         wallet.held += held_delta
         wallet.version += 1
         wallet.updated_at = self.clock()
         await self.repository.save_wallet(wallet, read_version=read_version)
-        return await self.repository.add_entry(
-            {
-                "wallet_id": wallet.id,
-                "customer_id": wallet.customer_id,
-                "currency": wallet.currency,
-                "version": wallet.version,
-                "kind": kind,
-                "delta": delta,
-                "held_delta": held_delta,
-                "balance_after": wallet.balance,
-                "held_after": wallet.held,
-                "reason": reason[:500],
-                "source_type": source.type,
-                "source_id": source.id,
-                "actor": actor,
-                "hold_id": hold_id,
-                "idempotency_record_id": self._record_id,
-                "created_at": self.clock(),
-            }
+        return await self._record(
+            wallet,
+            kind=kind,
+            delta=delta,
+            held_delta=held_delta,
+            reason=reason,
+            source=source,
+            hold_id=hold_id,
         )
+
+    async def _record(
+        self,
+        wallet: Wallet,
+        *,
+        kind: EntryKind,
+        delta: int,
+        reason: str,
+        source: Source,
+        held_delta: int = 0,
+        actor: str | None = None,
+        hold_id: int | None = None,
+        lot: dict[str, Any] | None = None,
+    ) -> LedgerEntry:
+        """The entry for a change ``wallet`` already shows (version, balance after it)."""
+        values = {
+            "wallet_id": wallet.id,
+            "customer_id": wallet.customer_id,
+            "currency": wallet.currency,
+            "version": wallet.version,
+            "kind": kind,
+            "delta": delta,
+            "held_delta": held_delta,
+            "balance_after": wallet.balance,
+            "held_after": wallet.held,
+            "reason": reason[:500],
+            "source_type": source.type,
+            "source_id": source.id,
+            "actor": actor,
+            "hold_id": hold_id,
+            "idempotency_record_id": self._record_id,
+            "created_at": self.clock(),
+        }
+        return await self.repository.add_entry(values, lot)
 
     async def _idempotent(
         self,
@@ -557,13 +597,6 @@ def _check_reason(reason: str) -> str:
     if len(reason) not in REASON_LENGTH:
         raise ReasonRequired()
     return reason
-
-
-def _require_available(wallet: Wallet, amount: int) -> None:
-    if wallet.available < amount:
-        raise InsufficientFunds(
-            currency=wallet.currency, available=wallet.available, requested=amount
-        )
 
 
 def _take_from_lots(lots: Sequence[Lot], amount: int) -> list[Lot]:

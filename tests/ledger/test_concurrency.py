@@ -141,11 +141,13 @@ async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
         )
         records = (await session.scalars(select(IdempotencyRecord.id))).all()
         entries_per_record = Counter(
-            (await session.scalars(
-                select(LedgerEntry.idempotency_record_id).where(
-                    LedgerEntry.idempotency_record_id.is_not(None)
+            (
+                await session.scalars(
+                    select(LedgerEntry.idempotency_record_id).where(
+                        LedgerEntry.idempotency_record_id.is_not(None)
+                    )
                 )
-            )).all()
+            ).all()
         )
         entries_per_key = Counter(
             (
