@@ -143,6 +143,22 @@ def _change_statement(checks_available: bool, negative_if_allowed: bool, with_ve
     )
 
 
+@cache
+def _claim_statement(dialect: str) -> Any:
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        upsert(_IDEMPOTENCY)
+        .values(
+            scope=bindparam("p_scope"),
+            key=bindparam("p_key"),
+            request_hash=bindparam("p_hash"),
+            created_at=bindparam("p_now", type_=_IDEMPOTENCY.c.created_at.type),
+        )
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(_IDEMPOTENCY.c.id)
+    )
+
+
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -418,13 +434,9 @@ class LedgerRepository:
     async def claim_idempotency(self, scope: str, key: str, request_hash: str) -> int | None:
         """Claim a key: its record id, or None when somebody holds it (PostgreSQL waits
         for that transaction to end before answering)."""
-        statement = (
-            self._upsert(_IDEMPOTENCY)
-            .values(scope=scope, key=key, request_hash=request_hash, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(_IDEMPOTENCY.c.id)
-        )
-        record_id: int | None = await self.session.scalar(statement)
+        params = {"p_scope": scope, "p_key": key, "p_hash": request_hash, "p_now": utcnow()}
+        result = await self._connection_execute(_claim_statement(self._dialect), params)
+        record_id: int | None = result.scalar()
         return record_id
 
     async def idempotency_record(self, scope: str, key: str) -> IdempotencyRecord | None:

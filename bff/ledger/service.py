@@ -48,6 +48,9 @@ MAX_KEY_LENGTH = 255
 REASON_LENGTH = range(3, 501)
 EXPIRY_REASON = "Points expired"
 HOLD_EXPIRY_REASON = "Hold expired"
+# A refused change is retried only when nothing explains the refusal (a wallet created
+# or changed by a concurrent writer meanwhile); three tries are plenty for that.
+CHANGE_ATTEMPTS = 3
 
 R = TypeVar("R")
 
@@ -375,31 +378,30 @@ class LedgerService:
 
     async def _change(self, customer_id: int, currency: str, change: Change) -> Wallet:
         """Apply a change with its rules in one locked UPDATE; say why when refused."""
-        now = self.clock()
-        wallet = await self.repository.apply_change(customer_id, currency, change, now)
-        if wallet is None:
+        for _ in range(CHANGE_ATTEMPTS):
+            wallet = await self.repository.apply_change(customer_id, currency, change, self.clock())
+            if wallet is not None:
+                return wallet
             await self._explain_refusal(customer_id, currency, change)
-            wallet = await self.repository.apply_change(customer_id, currency, change, now)
-        if wallet is None:
-            await self._explain_refusal(customer_id, currency, change, created=True)
-            raise AssertionError("a refused change must raise")  # pragma: no cover
-        return wallet
+        raise RuntimeError(f"change of {currency} wallet of customer {customer_id} never applied")
 
-    async def _explain_refusal(
-        self, customer_id: int, currency: str, change: Change, *, created: bool = False
-    ) -> None:
-        """Raise the rule that refused ``change``; creates the wallet if that was all."""
+    async def _explain_refusal(self, customer_id: int, currency: str, change: Change) -> None:
+        """Raise the rule that refused ``change``. Returns (to retry) when no rule did:
+        the wallet did not exist (now created) or a concurrent writer created it or
+        changed it between the UPDATE and this look."""
         state = await self.repository.refusal_state(customer_id, currency)
         if not state.currency_enabled:
             raise CurrencyDisabled(currency=currency)
-        if not state.wallet_exists and not created:
+        if not state.wallet_exists:
             await self.repository.create_wallet(customer_id, currency)
             return
         if change.expected_version is not None and state.version != change.expected_version:
             raise VersionConflict(expected=change.expected_version, actual=state.version)
-        raise InsufficientFunds(
-            currency=currency, available=state.available, requested=change.need_available
-        )
+        short = change.need_available is not None and state.available < change.need_available
+        if short and not (change.negative_if_allowed and state.allow_negative):
+            raise InsufficientFunds(
+                currency=currency, available=state.available, requested=change.need_available
+            )
 
     async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
         hold = await self.repository.hold(hold_id)

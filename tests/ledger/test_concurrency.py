@@ -179,17 +179,20 @@ async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
 
 
 async def test_first_postings_to_a_new_wallet_race_safely(db):
-    customer = await make_customer(db, "newcomer")
+    """Regression: a writer that found no wallet must not report a refusal when another
+    writer created the wallet between its UPDATE and its diagnosis."""
+    customers = [await make_customer(db, f"newcomer-{n}") for n in range(5)]
 
-    async def accrue(number: int) -> None:
+    async def accrue(customer_id: int, number: int) -> None:
         async with db.unit_of_work() as session:
             await LedgerService(session).accrue(
-                customer.id, "COINS", number, reason="Welcome", source=Source("t", str(number))
+                customer_id, "COINS", number, reason="Welcome", source=Source("t", str(number))
             )
 
-    await asyncio.gather(*(accrue(n) for n in range(1, 41)))
+    await asyncio.gather(*(accrue(c.id, n) for c in customers for n in range(1, 41)))
     async with db.read() as session:
         wallets = (await session.scalars(select(Wallet))).all()
-    assert len(wallets) == 1
-    wallet = await check_wallet_invariants(db, wallets[0].id)
-    assert (wallet.balance, wallet.version) == (sum(range(1, 41)), 40)
+    assert len(wallets) == len(customers)
+    for wallet in wallets:
+        checked = await check_wallet_invariants(db, wallet.id)
+        assert (checked.balance, checked.version) == (sum(range(1, 41)), 40)
