@@ -1,6 +1,7 @@
 """Ledger write throughput on PostgreSQL, with every invariant checked afterwards.
 
-Scenarios (16 concurrent writers, one accrual = one transaction with an idempotency key):
+Scenarios (16 concurrent writers in 2 processes, as `serve --workers 2` runs; one accrual =
+one transaction with an idempotency key):
   hot      every writer posts to the same wallet (one locked row)
   spread   writers post to random wallets among 10,000
 and, in the same run, a baseline: the same writes as hand-written SQL on raw asyncpg
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -73,10 +75,16 @@ async def prepare(url: str, customers: int) -> None:
     await engine.dispose()
 
 
-async def run_service(db: Database, name: str, targets: list[int], writers: int) -> Result:
+def _queue(targets: list[tuple[int, int]]) -> asyncio.Queue[tuple[int, int]]:
     queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-    for number, customer_id in enumerate(targets):
-        queue.put_nowait((number, customer_id))
+    for item in targets:
+        queue.put_nowait(item)
+    return queue
+
+
+async def run_service(url: str, name: str, targets: list[tuple[int, int]], writers: int) -> None:
+    db = Database(Settings(database_url=url, db_pool_size=writers))
+    queue = _queue(targets)
 
     async def writer() -> None:
         while not queue.empty():
@@ -91,89 +99,100 @@ async def run_service(db: Database, name: str, targets: list[int], writers: int)
                     idempotency=IdempotencyKey(f"customer:{customer_id}", f"{name}-{number}"),
                 )
 
-    started = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(writers)))
-    return Result(name, "service", len(set(targets)), len(targets), time.perf_counter() - started)
+    await db.dispose()
 
 
-BASELINE_STEPS = """
-INSERT INTO wallets (customer_id, currency, balance, held, version, created_at, updated_at)
-VALUES ($1, 'COINS', 0, 0, 0, now(), now()) ON CONFLICT (customer_id, currency) DO NOTHING
-"""
+BASELINE_WALLET = (
+    "SELECT id, balance, version FROM wallets WHERE customer_id = $1 "
+    "AND currency = 'COINS' FOR UPDATE"
+)
 
 
-async def run_baseline(url: str, name: str, targets: list[int], writers: int) -> Result:
+async def _baseline_post(connection: asyncpg.Connection, name: str, number: int, customer: int):
+    amount, key = 1 + number % 50, f"{name}-{number}"
+    async with connection.transaction():
+        record_id = await connection.fetchval(
+            "INSERT INTO idempotency_records (scope, key, request_hash, created_at) "
+            "VALUES ($1, $2, 'h', now()) ON CONFLICT (scope, key) DO NOTHING RETURNING id",
+            f"customer:{customer}",
+            key,
+        )
+        if record_id is None:
+            return
+        wallet = await connection.fetchrow(BASELINE_WALLET, customer)
+        balance, version = wallet["balance"] + amount, wallet["version"] + 1
+        await connection.execute(
+            "UPDATE wallets SET balance = $1, version = $2, updated_at = now() "
+            "WHERE id = $3 AND version = $4",
+            balance,
+            version,
+            wallet["id"],
+            version - 1,
+        )
+        entry_id = await connection.fetchval(
+            "INSERT INTO ledger_entries (wallet_id, customer_id, currency, version, kind, "
+            "delta, held_delta, balance_after, held_after, reason, source_type, source_id, "
+            "idempotency_record_id, created_at) VALUES ($1, $2, 'COINS', $3, 'accrual', $4, "
+            "0, $5, 0, 'Bench order', 'order', $6, $7, now()) RETURNING id",
+            wallet["id"],
+            customer,
+            version,
+            amount,
+            balance,
+            key,
+            record_id,
+        )
+        await connection.execute(
+            "INSERT INTO lots (wallet_id, entry_id, amount, remaining, created_at) "
+            "VALUES ($1, $2, $3, $3, now())",
+            wallet["id"],
+            entry_id,
+            amount,
+        )
+
+
+async def run_baseline(url: str, name: str, targets: list[tuple[int, int]], writers: int) -> None:
     """The same postings written by hand on raw asyncpg: the floor for the service."""
     dsn = url.replace("postgresql+asyncpg", "postgresql")
     pool = await asyncpg.create_pool(dsn, min_size=writers, max_size=writers)
-    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
-    for number, customer_id in enumerate(targets):
-        queue.put_nowait((number, customer_id))
-
-    async def post(connection: asyncpg.Connection, number: int, customer_id: int) -> None:
-        amount, key = 1 + number % 50, f"{name}-{number}"
-        async with connection.transaction():
-            record_id = await connection.fetchval(
-                "INSERT INTO idempotency_records (scope, key, request_hash, created_at) "
-                "VALUES ($1, $2, 'h', now()) ON CONFLICT (scope, key) DO NOTHING RETURNING id",
-                f"customer:{customer_id}",
-                key,
-            )
-            if record_id is None:
-                return
-            wallet = await connection.fetchrow(
-                "SELECT id, balance, version FROM wallets WHERE customer_id = $1 "
-                "AND currency = 'COINS' FOR UPDATE",
-                customer_id,
-            )
-            if wallet is None:
-                await connection.execute(BASELINE_STEPS, customer_id)
-                wallet = await connection.fetchrow(
-                    "SELECT id, balance, version FROM wallets WHERE customer_id = $1 "
-                    "AND currency = 'COINS' FOR UPDATE",
-                    customer_id,
-                )
-            balance, version = wallet["balance"] + amount, wallet["version"] + 1
-            await connection.execute(
-                "UPDATE wallets SET balance = $1, version = $2, updated_at = now() "
-                "WHERE id = $3 AND version = $4",
-                balance,
-                version,
-                wallet["id"],
-                version - 1,
-            )
-            entry_id = await connection.fetchval(
-                "INSERT INTO ledger_entries (wallet_id, customer_id, currency, version, kind, "
-                "delta, held_delta, balance_after, held_after, reason, source_type, source_id, "
-                "idempotency_record_id, created_at) VALUES ($1, $2, 'COINS', $3, 'accrual', $4, "
-                "0, $5, 0, 'Bench order', 'order', $6, $7, now()) RETURNING id",
-                wallet["id"],
-                customer_id,
-                version,
-                amount,
-                balance,
-                key,
-                record_id,
-            )
-            await connection.execute(
-                "INSERT INTO lots (wallet_id, entry_id, amount, remaining, created_at) "
-                "VALUES ($1, $2, $3, $3, now())",
-                wallet["id"],
-                entry_id,
-                amount,
-            )
+    queue = _queue(targets)
 
     async def writer() -> None:
         async with pool.acquire() as connection:
             while not queue.empty():
-                number, customer_id = queue.get_nowait()
-                await post(connection, number, customer_id)
+                number, customer = queue.get_nowait()
+                await _baseline_post(connection, name, number, customer)
 
-    started = time.perf_counter()
     await asyncio.gather(*(writer() for _ in range(writers)))
-    elapsed = time.perf_counter() - started
     await pool.close()
-    return Result(name, "baseline", len(set(targets)), len(targets), elapsed)
+
+
+def _process(job: tuple[str, str, str, list[tuple[int, int]], int, float]) -> float:
+    """One writer process: waits for the common start, runs its share, returns its end."""
+    import uvloop  # what uvicorn runs the service on
+
+    writer, url, name, targets, writers, start_at = job
+    run = run_service if writer == "service" else run_baseline
+    time.sleep(max(0.0, start_at - time.time()))
+    uvloop.run(run(url, name, targets, writers))
+    return time.time()
+
+
+def measure(
+    writer: str, url: str, name: str, targets: list[int], writers: int, processes: int
+) -> Result:
+    """Split the writers over ``processes`` processes, as ``serve --workers`` does."""
+    numbered = list(enumerate(targets))
+    shares = [numbered[index::processes] for index in range(processes)]
+    start_at = time.time() + 3.0  # every process is up before the clock starts
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes) as pool:
+        ends = pool.map(
+            _process,
+            [(writer, url, name, share, writers // processes, start_at) for share in shares],
+        )
+    return Result(name, writer, len(set(targets)), len(targets), max(ends) - start_at)
 
 
 INVARIANTS = {
@@ -208,21 +227,21 @@ async def violations(url: str) -> dict[str, int]:
 async def main(arguments: argparse.Namespace) -> int:
     url = arguments.url
     await prepare(url, arguments.wallets)
-    db = Database(Settings(database_url=url, db_pool_size=arguments.writers))
     rng = random.Random(7)
     hot = [1] * arguments.hot_entries
     spread = [rng.randint(1, arguments.wallets) for _ in range(arguments.spread_entries)]
     results = []
     for name, targets in (("hot", hot), ("spread", spread)):
-        # Alternate baseline and service so machine noise hits both alike.
-        results.append(await run_baseline(url, f"{name}-base", targets, arguments.writers))
-        results.append(await run_service(db, name, targets, arguments.writers))
-    await db.dispose()
+        # Baseline right before the service, so machine noise hits both alike.
+        for writer, tag in (("baseline", f"{name}-base"), ("service", name)):
+            results.append(
+                measure(writer, url, tag, targets, arguments.writers, arguments.processes)
+            )
     broken = await violations(url)
 
     print(
         f"\nledger write benchmark: {platform.node()}, {os.cpu_count()} cores, "
-        f"{arguments.writers} writers, PostgreSQL"
+        f"{arguments.writers} writers in {arguments.processes} processes, PostgreSQL"
     )
     print(f"{'scenario':8} {'writer':9} {'wallets':>8} {'entries':>8} {'entries/s':>10}")
     for result in results:
@@ -258,10 +277,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
     parser.add_argument("--writers", type=int, default=16)
+    parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--wallets", type=int, default=10_000)
     parser.add_argument("--hot-entries", type=int, default=3_000)
     parser.add_argument("--spread-entries", type=int, default=10_000)
     parser.add_argument("--target", type=float, default=1_000)
-    import uvloop  # what uvicorn runs the service on
-
-    raise SystemExit(uvloop.run(main(parser.parse_args())))
+    raise SystemExit(asyncio.run(main(parser.parse_args())))
