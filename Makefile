@@ -34,9 +34,15 @@ format: $(STAMP)
 	$(BIN)/ruff format bff tests bench
 	$(BIN)/ruff check --fix bff tests bench
 
-## Ledger write throughput (needs BFF_BENCH_POSTGRES_URL; see bench/README.md).
+## Ledger write throughput on PostgreSQL (a local cluster is started when no URL is given).
 bench: $(STAMP)
-	$(BIN)/python bench/ledger_write.py
+	@if [ -z "$$BFF_BENCH_POSTGRES_URL" ]; then \
+		port=$$(scripts/local-postgres.sh bff_bench | tail -n 1); \
+		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
+		$(BIN)/python bench/ledger_write.py; \
+	else \
+		$(BIN)/python bench/ledger_write.py; \
+	fi
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema

@@ -78,19 +78,22 @@ def demo(then_serve: bool) -> None:
     from bff.db import Database
     from bff.demo import DEMO_CUSTOMER, DEMO_STAFF, load_demo
     from bff.migrate import run_upgrade
+    from bff.worker import JobReport, run_once
 
     settings = _settings()
     run_upgrade(settings)
 
-    async def load() -> dict[str, int]:
+    async def load() -> tuple[dict[str, int], JobReport]:
         db = Database(settings)
         try:
-            return await load_demo(db)
+            # The history reaches back months: burn what expired since, as the worker would.
+            return await load_demo(db), await run_once(db, settings)
         finally:
             await db.dispose()
 
-    created = asyncio.run(load())
+    created, expired = asyncio.run(load())
     click.echo(f"demo data: {sum(created.values())} new postings ({created})")
+    click.echo(f"expired since: {expired.points_expired} points in {expired.lots_expired} wallets")
     base = f"http://{settings.host}:{settings.port}"
     if settings.dev_auth:
         customer = issue_dev_token(settings, DEMO_CUSTOMER)

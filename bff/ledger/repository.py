@@ -143,6 +143,87 @@ def _change_statement(checks_available: bool, negative_if_allowed: bool, with_ve
     )
 
 
+# What the service says about an entry; the wallet columns come from the change itself.
+_ENTRY_OWN = [
+    "kind",
+    "delta",
+    "held_delta",
+    "reason",
+    "source_type",
+    "source_id",
+    "actor",
+    "hold_id",
+    "idempotency_record_id",
+    "created_at",
+]
+
+
+@cache
+def _posting_statement(
+    checks_available: bool, negative_if_allowed: bool, with_version: bool, opens_lot: bool
+) -> Any:
+    """PostgreSQL: change, entry and lot in one statement (data-modifying CTEs).
+
+    Nothing is inserted when the change is refused: the entry selects from the changed
+    row. A credit first covers a deficit; only what lands above zero opens a lot.
+    """
+    changed = _change_statement(checks_available, negative_if_allowed, with_version).cte("changed")
+    own = _bind(_ENTRIES, _ENTRY_OWN, prefix="e_")
+    entry = (
+        insert(_ENTRIES)
+        .from_select(
+            [
+                "wallet_id",
+                "customer_id",
+                "currency",
+                "version",
+                "balance_after",
+                "held_after",
+                *_ENTRY_OWN,
+            ],
+            select(
+                changed.c.id,
+                changed.c.customer_id,
+                changed.c.currency,
+                changed.c.version,
+                changed.c.balance,
+                changed.c.held,
+                *own.values(),
+            ),
+        )
+        .returning(_ENTRIES.c.id, _ENTRIES.c.wallet_id)
+        .cte("entry")
+    )
+    statement = select(*changed.c, entry.c.id.label("entry_id")).join_from(
+        changed, entry, entry.c.wallet_id == changed.c.id
+    )
+    if not opens_lot:
+        return statement
+    delta = bindparam("l_delta", type_=_WALLETS.c.balance.type)
+    amount = func.greatest(changed.c.balance, 0) - func.greatest(changed.c.balance - delta, 0)
+    lot = insert(_LOTS).from_select(
+        ["entry_id", "wallet_id", "amount", "remaining", "expires_at", "created_at"],
+        select(
+            entry.c.id,
+            changed.c.id,
+            amount,
+            amount,
+            bindparam("l_expires_at", type_=_LOTS.c.expires_at.type),
+            bindparam("l_created_at", type_=_LOTS.c.created_at.type),
+        )
+        .join_from(changed, entry, entry.c.wallet_id == changed.c.id)
+        .where(amount > 0),
+    )
+    return statement.add_cte(lot.cte("lot"))
+
+
+@dataclass(frozen=True)
+class NewLot:
+    """A credit opens a lot with this expiry (None: never expires)."""
+
+    expires_at: datetime | None
+
+
 @cache
 def _claim_statement(dialect: str) -> Any:
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -188,17 +269,65 @@ class LedgerRepository:
             change.negative_if_allowed,
             change.expected_version is not None,
         )
-        params = {
-            "p_customer_id": customer_id,
-            "p_currency": currency,
-            "delta": change.delta,
-            "held_delta": change.held_delta,
-            "now": now,
-            "need_available": change.need_available,
-            "expected_version": change.expected_version,
-        }
+        params = self._change_params(customer_id, currency, change, now)
         row = (await self._connection_execute(statement, params)).first()
         return _detached(Wallet, row) if row else None
+
+    async def apply_posting(
+        self,
+        customer_id: int,
+        currency: str,
+        change: Change,
+        now: datetime,
+        entry: dict[str, Any],
+        lot: NewLot | None,
+    ) -> tuple[Wallet, LedgerEntry] | None:
+        """Apply ``change`` and record its entry (and lot), or None when refused."""
+        if self._dialect != "postgresql":
+            return await self._apply_posting_stepwise(
+                customer_id, currency, change, now, entry, lot
+            )
+        statement = _posting_statement(
+            change.need_available is not None,
+            change.negative_if_allowed,
+            change.expected_version is not None,
+            lot is not None,
+        )
+        params = self._change_params(customer_id, currency, change, now)
+        params |= {f"e_{name}": entry[name] for name in _ENTRY_OWN}
+        if lot is not None:
+            params |= {"l_delta": change.delta, "l_expires_at": lot.expires_at, "l_created_at": now}
+        row = (await self._connection_execute(statement, params)).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        entry_id = values.pop("entry_id")
+        wallet = Wallet(**values)
+        return wallet, LedgerEntry(id=entry_id, **entry_values(wallet, entry))
+
+    async def _apply_posting_stepwise(
+        self,
+        customer_id: int,
+        currency: str,
+        change: Change,
+        now: datetime,
+        entry: dict[str, Any],
+        lot: NewLot | None,
+    ) -> tuple[Wallet, LedgerEntry] | None:
+        wallet = await self.apply_change(customer_id, currency, change, now)
+        if wallet is None:
+            return None
+        lot_values = None
+        amount = max(0, wallet.balance) - max(0, wallet.balance - change.delta)
+        if lot is not None and amount > 0:
+            lot_values = {
+                "wallet_id": wallet.id,
+                "amount": amount,
+                "remaining": amount,
+                "expires_at": lot.expires_at,
+                "created_at": now,
+            }
+        return wallet, await self.add_entry(entry_values(wallet, entry), lot_values)
 
     async def refusal_state(self, customer_id: int, currency: str) -> RefusalState:
         row = (
@@ -229,6 +358,20 @@ class LedgerRepository:
             version or 0,
             available or 0,
         )
+
+    @staticmethod
+    def _change_params(
+        customer_id: int, currency: str, change: Change, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            "p_customer_id": customer_id,
+            "p_currency": currency,
+            "delta": change.delta,
+            "held_delta": change.held_delta,
+            "now": now,
+            "need_available": change.need_available,
+            "expected_version": change.expected_version,
+        }
 
     async def create_wallet(self, customer_id: int, currency: str) -> None:
         now = utcnow()
@@ -453,3 +596,15 @@ def _as_utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def entry_values(wallet: Wallet, entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "wallet_id": wallet.id,
+        "customer_id": wallet.customer_id,
+        "currency": wallet.currency,
+        "version": wallet.version,
+        "balance_after": wallet.balance,
+        "held_after": wallet.held,
+        **{name: entry[name] for name in _ENTRY_OWN},
+    }

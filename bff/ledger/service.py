@@ -39,7 +39,7 @@ from bff.ledger.models import (
     Lot,
     Wallet,
 )
-from bff.ledger.repository import Change, LedgerRepository
+from bff.ledger.repository import Change, LedgerRepository, NewLot, entry_values
 from bff.types import utcnow
 
 # GraphQL Int is 32-bit: one posting stays well inside it.
@@ -128,15 +128,15 @@ class LedgerService:
         _check_amount(amount)
 
         async def operation() -> Posting:
-            wallet = await self._change(customer_id, currency, Change(delta=amount))
-            entry = await self._credit(
-                wallet,
-                amount,
+            wallet, entry = await self._post_change(
+                customer_id,
+                currency,
+                Change(delta=amount),
                 kind=kind,
                 reason=reason,
                 source=source,
                 actor=actor,
-                expires_at=expires_at,
+                lot=NewLot(expires_at),
             )
             return Posting(entry, wallet)
 
@@ -167,10 +167,10 @@ class LedgerService:
 
         async def operation() -> Posting:
             change = Change(delta=-amount, need_available=amount, expected_version=expected_version)
-            wallet = await self._change(customer_id, currency, change)
-            entry = await self._debit(
-                wallet, amount, kind=EntryKind.SPEND, reason=reason, source=source
+            wallet, entry = await self._post_change(
+                customer_id, currency, change, kind=EntryKind.SPEND, reason=reason, source=source
             )
+            await self._consume_lots(wallet, amount)
             return Posting(entry, wallet)
 
         digest = request_hash(
@@ -203,26 +203,22 @@ class LedgerService:
 
         async def operation() -> Posting:
             if amount > 0:
-                wallet = await self._change(customer_id, currency, Change(delta=amount))
-                entry = await self._credit(
-                    wallet,
-                    amount,
-                    kind=EntryKind.ADJUST,
-                    reason=reason,
-                    source=source,
-                    actor=actor,
-                )
+                change, lot = Change(delta=amount), NewLot(None)
             else:
                 change = Change(delta=amount, need_available=-amount, negative_if_allowed=True)
-                wallet = await self._change(customer_id, currency, change)
-                entry = await self._debit(
-                    wallet,
-                    -amount,
-                    kind=EntryKind.ADJUST,
-                    reason=reason,
-                    source=source,
-                    actor=actor,
-                )
+                lot = None
+            wallet, entry = await self._post_change(
+                customer_id,
+                currency,
+                change,
+                kind=EntryKind.ADJUST,
+                reason=reason,
+                source=source,
+                actor=actor,
+                lot=lot,
+            )
+            if amount < 0:
+                await self._consume_lots(wallet, -amount)
             return Posting(entry, wallet)
 
         digest = request_hash(
@@ -295,7 +291,6 @@ class LedgerService:
         if taken > hold.amount:
             raise CaptureExceedsHold(requested=taken, held=hold.amount)
         source = Source(hold.source_type or "hold", hold.source_id)
-        await self._consume_lots(wallet, taken)
         entries = [
             await self._post(
                 wallet,
@@ -307,6 +302,7 @@ class LedgerService:
                 hold_id=hold.id,
             )
         ]
+        await self._consume_lots(wallet, taken)
         if taken < hold.amount:
             entries.append(
                 await self._post(
@@ -385,6 +381,36 @@ class LedgerService:
             await self._explain_refusal(customer_id, currency, change)
         raise RuntimeError(f"change of {currency} wallet of customer {customer_id} never applied")
 
+    async def _post_change(
+        self,
+        customer_id: int,
+        currency: str,
+        change: Change,
+        *,
+        kind: EntryKind,
+        reason: str,
+        source: Source,
+        actor: str | None = None,
+        lot: NewLot | None = None,
+    ) -> tuple[Wallet, LedgerEntry]:
+        """Apply a change and record its entry (and lot) together; say why when refused."""
+        fields = self._entry_fields(
+            kind=kind,
+            delta=change.delta,
+            held_delta=change.held_delta,
+            reason=reason,
+            source=source,
+            actor=actor,
+        )
+        for _ in range(CHANGE_ATTEMPTS):
+            posted = await self.repository.apply_posting(
+                customer_id, currency, change, self.clock(), fields, lot
+            )
+            if posted is not None:
+                return posted
+            await self._explain_refusal(customer_id, currency, change)
+        raise RuntimeError(f"posting to {currency} wallet of customer {customer_id} never applied")
+
     async def _explain_refusal(self, customer_id: int, currency: str, change: Change) -> None:
         """Raise the rule that refused ``change``. Returns (to retry) when no rule did:
         the wallet did not exist (now created) or a concurrent writer created it or
@@ -417,51 +443,10 @@ class LedgerService:
             raise HoldExpired()
         return hold, wallet
 
-    async def _credit(
-        self,
-        wallet: Wallet,
-        amount: int,
-        *,
-        kind: EntryKind,
-        reason: str,
-        source: Source,
-        actor: str | None = None,
-        expires_at: datetime | None = None,
-    ) -> LedgerEntry:
-        """Record a credit already applied to ``wallet``, opening a lot for it."""
-        # A credit first covers a deficit; only the part above zero becomes a lot.
-        lot_amount = max(0, wallet.balance) - max(0, wallet.balance - amount)
-        lot = None
-        if lot_amount > 0:
-            lot = {
-                "wallet_id": wallet.id,
-                "amount": lot_amount,
-                "remaining": lot_amount,
-                "expires_at": expires_at,
-                "created_at": self.clock(),
-            }
-        return await self._record(
-            wallet, kind=kind, delta=amount, reason=reason, source=source, actor=actor, lot=lot
-        )
-
-    async def _debit(
-        self,
-        wallet: Wallet,
-        amount: int,
-        *,
-        kind: EntryKind,
-        reason: str,
-        source: Source,
-        actor: str | None = None,
-    ) -> LedgerEntry:
-        """Record a debit already applied to ``wallet``, taking it from its lots."""
-        before = wallet.balance + amount
-        await self._consume_lots(wallet, min(amount, max(0, before)))
-        return await self._record(
-            wallet, kind=kind, delta=-amount, reason=reason, source=source, actor=actor
-        )
-
-    async def _consume_lots(self, wallet: Wallet, amount: int) -> None:
+    async def _consume_lots(self, wallet: Wallet, debited: int) -> None:
+        """Take a debit already applied to ``wallet`` from its lots, soonest expiry first;
+        the part of it that went below zero had no lots to take from."""
+        amount = min(debited, max(0, wallet.balance + debited))
         if amount <= 0:
             return
         lots = await self.repository.open_lots(wallet.id)
@@ -522,21 +507,34 @@ class LedgerService:
         reason: str,
         source: Source,
         held_delta: int = 0,
-        actor: str | None = None,
         hold_id: int | None = None,
-        lot: dict[str, Any] | None = None,
     ) -> LedgerEntry:
         """The entry for a change ``wallet`` already shows (version, balance after it)."""
-        values = {
-            "wallet_id": wallet.id,
-            "customer_id": wallet.customer_id,
-            "currency": wallet.currency,
-            "version": wallet.version,
+        fields = self._entry_fields(
+            kind=kind,
+            delta=delta,
+            held_delta=held_delta,
+            reason=reason,
+            source=source,
+            hold_id=hold_id,
+        )
+        return await self.repository.add_entry(entry_values(wallet, fields))
+
+    def _entry_fields(
+        self,
+        *,
+        kind: EntryKind,
+        delta: int,
+        held_delta: int,
+        reason: str,
+        source: Source,
+        actor: str | None = None,
+        hold_id: int | None = None,
+    ) -> dict[str, Any]:
+        return {
             "kind": kind,
             "delta": delta,
             "held_delta": held_delta,
-            "balance_after": wallet.balance,
-            "held_after": wallet.held,
             "reason": reason[:500],
             "source_type": source.type,
             "source_id": source.id,
@@ -545,7 +543,6 @@ class LedgerService:
             "idempotency_record_id": self._record_id,
             "created_at": self.clock(),
         }
-        return await self.repository.add_entry(values, lot)
 
     async def _idempotent(
         self,
