@@ -68,6 +68,15 @@ class Change:
     negative_if_allowed: bool = False  # ...unless the currency allows negative balances
     expected_version: int | None = None
 
+    @property
+    def rules(self) -> tuple[bool, bool, bool]:
+        """Which conditions its UPDATE carries; one prebuilt statement per combination."""
+        return (
+            self.need_available is not None,
+            self.negative_if_allowed,
+            self.expected_version is not None,
+        )
+
 
 @dataclass(frozen=True)
 class RefusalState:
@@ -264,11 +273,7 @@ class LedgerRepository:
     ) -> Wallet | None:
         """The wallet after the change, locked until the transaction ends; None when a
         rule refused it or the wallet does not exist (see ``refusal_state``)."""
-        statement = _change_statement(
-            change.need_available is not None,
-            change.negative_if_allowed,
-            change.expected_version is not None,
-        )
+        statement = _change_statement(*change.rules)
         params = self._change_params(customer_id, currency, change, now)
         row = (await self._connection_execute(statement, params)).first()
         return _detached(Wallet, row) if row else None
@@ -287,12 +292,7 @@ class LedgerRepository:
             return await self._apply_posting_stepwise(
                 customer_id, currency, change, now, entry, lot
             )
-        statement = _posting_statement(
-            change.need_available is not None,
-            change.negative_if_allowed,
-            change.expected_version is not None,
-            lot is not None,
-        )
+        statement = _posting_statement(*change.rules, opens_lot=lot is not None)
         params = self._change_params(customer_id, currency, change, now)
         params |= {f"e_{name}": entry[name] for name in _ENTRY_OWN}
         if lot is not None:

@@ -260,14 +260,16 @@ class LedgerService:
                     "created_at": now,
                 }
             )
-            entry = await self._record(
+            entry = await self._post_recorded(
                 wallet,
-                kind=EntryKind.HOLD,
-                delta=0,
-                held_delta=amount,
-                reason=reason,
-                source=source,
-                hold_id=hold.id,
+                self._entry_fields(
+                    kind=EntryKind.HOLD,
+                    delta=0,
+                    held_delta=amount,
+                    reason=reason,
+                    source=source,
+                    hold_id=hold.id,
+                ),
             )
             return HoldResult(hold, wallet, (entry,))
 
@@ -294,12 +296,14 @@ class LedgerService:
         entries = [
             await self._post(
                 wallet,
-                kind=EntryKind.CAPTURE,
-                delta=-taken,
-                held_delta=-taken,
-                reason=reason,
-                source=source,
-                hold_id=hold.id,
+                self._entry_fields(
+                    kind=EntryKind.CAPTURE,
+                    delta=-taken,
+                    held_delta=-taken,
+                    reason=reason,
+                    source=source,
+                    hold_id=hold.id,
+                ),
             )
         ]
         await self._consume_lots(wallet, taken)
@@ -307,12 +311,14 @@ class LedgerService:
             entries.append(
                 await self._post(
                     wallet,
-                    kind=EntryKind.RELEASE,
-                    delta=0,
-                    held_delta=taken - hold.amount,
-                    reason=reason,
-                    source=source,
-                    hold_id=hold.id,
+                    self._entry_fields(
+                        kind=EntryKind.RELEASE,
+                        delta=0,
+                        held_delta=taken - hold.amount,
+                        reason=reason,
+                        source=source,
+                        hold_id=hold.id,
+                    ),
                 )
             )
         await self._resolve(hold, HoldStatus.CAPTURED, captured=taken)
@@ -361,10 +367,12 @@ class LedgerService:
         await self.repository.save_lots(due)
         return await self._post(
             wallet,
-            kind=EntryKind.EXPIRE,
-            delta=-burnable,
-            reason=EXPIRY_REASON,
-            source=Source("expiry"),
+            self._entry_fields(
+                kind=EntryKind.EXPIRE,
+                delta=-burnable,
+                reason=EXPIRY_REASON,
+                source=Source("expiry"),
+            ),
         )
 
     async def wallet_ids_with_due_lots(self, limit: int) -> Sequence[int]:
@@ -456,12 +464,14 @@ class LedgerService:
     async def _release(self, hold: Hold, wallet: Wallet, reason: str) -> LedgerEntry:
         return await self._post(
             wallet,
-            kind=EntryKind.RELEASE,
-            delta=0,
-            held_delta=-hold.amount,
-            reason=reason,
-            source=Source(hold.source_type or "hold", hold.source_id),
-            hold_id=hold.id,
+            self._entry_fields(
+                kind=EntryKind.RELEASE,
+                delta=0,
+                held_delta=-hold.amount,
+                reason=reason,
+                source=Source(hold.source_type or "hold", hold.source_id),
+                hold_id=hold.id,
+            ),
         )
 
     async def _resolve(self, hold: Hold, status: HoldStatus, *, captured: int = 0) -> None:
@@ -470,54 +480,19 @@ class LedgerService:
         hold.resolved_at = self.clock()
         await self.repository.save_hold_resolution(hold)
 
-    async def _post(
-        self,
-        wallet: Wallet,
-        *,
-        kind: EntryKind,
-        delta: int,
-        reason: str,
-        source: Source,
-        held_delta: int = 0,
-        hold_id: int | None = None,
-    ) -> LedgerEntry:
-        """Change a wallet already locked by ``lock_wallet_by_id`` and record it."""
+    async def _post(self, wallet: Wallet, fields: dict[str, Any]) -> LedgerEntry:
+        """Change a wallet locked by ``lock_wallet_by_id`` by an entry's amounts and record
+        the entry; the save checks the version read under the lock."""
         read_version = wallet.version
-        wallet.balance += delta
-        wallet.held += held_delta
+        wallet.balance += fields["delta"]
+        wallet.held += fields["held_delta"]
         wallet.version += 1
         wallet.updated_at = self.clock()
         await self.repository.save_wallet(wallet, read_version=read_version)
-        return await self._record(
-            wallet,
-            kind=kind,
-            delta=delta,
-            held_delta=held_delta,
-            reason=reason,
-            source=source,
-            hold_id=hold_id,
-        )
+        return await self.repository.add_entry(entry_values(wallet, fields))
 
-    async def _record(
-        self,
-        wallet: Wallet,
-        *,
-        kind: EntryKind,
-        delta: int,
-        reason: str,
-        source: Source,
-        held_delta: int = 0,
-        hold_id: int | None = None,
-    ) -> LedgerEntry:
-        """The entry for a change ``wallet`` already shows (version, balance after it)."""
-        fields = self._entry_fields(
-            kind=kind,
-            delta=delta,
-            held_delta=held_delta,
-            reason=reason,
-            source=source,
-            hold_id=hold_id,
-        )
+    async def _post_recorded(self, wallet: Wallet, fields: dict[str, Any]) -> LedgerEntry:
+        """Record an entry for a change ``wallet`` already shows (applied by its UPDATE)."""
         return await self.repository.add_entry(entry_values(wallet, fields))
 
     def _entry_fields(
@@ -525,7 +500,7 @@ class LedgerService:
         *,
         kind: EntryKind,
         delta: int,
-        held_delta: int,
+        held_delta: int = 0,
         reason: str,
         source: Source,
         actor: str | None = None,
