@@ -13,9 +13,11 @@ from bff.auth import TokenVerifier
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
 from bff.db import Database
+from bff.earning.routes import order_events
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.health import healthz, readyz
+from bff.levels.routes import customer_level
 from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
 
 
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/api/orders/events", order_events, methods=["POST"]),
+            Route("/api/customers/{external_id}/level", customer_level, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

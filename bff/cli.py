@@ -136,7 +136,7 @@ def token(customer_external_id: str, roles: tuple[str, ...], ttl: int) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 def worker(once: bool) -> None:
-    """Background jobs: hold expiry and points expiry."""
+    """Background jobs: pending accruals, hold and points expiry, level decay."""
     from bff import worker as jobs
 
     settings = _settings()
@@ -150,8 +150,9 @@ def worker(once: bool) -> None:
 
     report = asyncio.run(run())
     click.echo(
-        f"holds expired: {report.holds_expired}, wallets with expired points: "
-        f"{report.lots_expired} ({report.points_expired} points), failures: {report.failures}"
+        f"accrued: {report.accrued}, holds expired: {report.holds_expired}, wallets with "
+        f"expired points: {report.lots_expired} ({report.points_expired} points), levels "
+        f"decayed: {report.levels_decayed}, failures: {report.failures}"
     )
     if report.failures:
         sys.exit(1)

@@ -48,6 +48,13 @@ class Settings:
     worker_interval_seconds: float = 5.0
     worker_batch_size: int = 500
 
+    orders_hmac_secret: str = ""
+    signature_window_seconds: int = 300
+    order_hold_seconds: int = 7200
+    level_decay_days: int = 30
+    level_postpone_days: int = 30
+    timezone: str = "Europe/Moscow"
+
     host: str = "127.0.0.1"
     port: int = 8000
 

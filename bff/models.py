@@ -2,8 +2,11 @@
 
 from bff.customers import models as customers
 from bff.db import Base
+from bff.earning import models as earning
+from bff.flags import models as flags
 from bff.ledger import models as ledger
+from bff.levels import models as levels
 
 metadata = Base.metadata
 
-__all__ = ["customers", "ledger", "metadata"]
+__all__ = ["customers", "earning", "flags", "ledger", "levels", "metadata"]

@@ -1,4 +1,5 @@
-"""Background jobs: expire holds past their time and burn expired lots.
+"""Background jobs: accrue due pending accruals, expire holds past their time, burn
+expired lots and let inactive levels decay.
 
 Each hold or wallet is handled in its own short transaction, so a worker never keeps
 many wallets locked and several workers can run at once: the row lock and the
@@ -14,21 +15,66 @@ from dataclasses import dataclass
 
 from bff.config import Settings
 from bff.db import Database
+from bff.earning.routes import earning_policy
+from bff.earning.service import AccrualQueue
 from bff.ledger.service import LedgerService
+from bff.levels.service import LevelService
 
 log = logging.getLogger("bff.worker")
 
 
 @dataclass
 class JobReport:
+    accrued: int = 0
     holds_expired: int = 0
     lots_expired: int = 0
     points_expired: int = 0
+    levels_decayed: int = 0
     failures: int = 0
 
     @property
     def did_work(self) -> bool:
-        return bool(self.holds_expired or self.lots_expired)
+        return bool(self.accrued or self.holds_expired or self.lots_expired or self.levels_decayed)
+
+    def add(self, other: JobReport) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+async def drain_accruals(
+    db: Database, settings: Settings, report: JobReport, *, max_batches: int = 20
+) -> None:
+    """Batches of due accruals, each in its own transaction, until the queue is empty."""
+    policy = earning_policy(settings)
+    for _ in range(max_batches):
+        try:
+            async with db.unit_of_work() as session:
+                taken = await AccrualQueue(session, policy).drain(settings.worker_batch_size)
+        except Exception:
+            report.failures += 1
+            log.exception("could not drain a batch of pending accruals")
+            return
+        report.accrued += taken
+        if taken < settings.worker_batch_size:
+            return
+
+
+async def decay_levels(db: Database, settings: Settings, report: JobReport) -> None:
+    policy = earning_policy(settings).levels
+    async with db.read() as session:
+        customer_ids = await LevelService(session, policy).decay_candidates(
+            settings.worker_batch_size
+        )
+    for customer_id in customer_ids:
+        try:
+            async with db.unit_of_work() as session:
+                dropped = await LevelService(session, policy).decay(customer_id)
+        except Exception:
+            report.failures += 1
+            log.exception("could not decay the level of customer %s", customer_id)
+            continue
+        if dropped is not None:
+            report.levels_decayed += 1
 
 
 async def expire_holds(db: Database, batch_size: int, report: JobReport) -> None:
@@ -64,8 +110,10 @@ async def expire_lots(db: Database, batch_size: int, report: JobReport) -> None:
 
 async def run_once(db: Database, settings: Settings) -> JobReport:
     report = JobReport()
+    await drain_accruals(db, settings, report)
     await expire_holds(db, settings.worker_batch_size, report)
     await expire_lots(db, settings.worker_batch_size, report)
+    await decay_levels(db, settings, report)
     return report
 
 
@@ -76,8 +124,7 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
     try:
         while True:
             report = await run_once(db, settings)
-            for name in ("holds_expired", "lots_expired", "points_expired", "failures"):
-                setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.add(report)
             if report.did_work:
                 log.info("worker round: %s", report)
             if once or stop.is_set():

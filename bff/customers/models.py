@@ -18,4 +18,5 @@ class Customer(Base):
     external_id: Mapped[str] = mapped_column(String(255), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(64))  # from the latest order
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

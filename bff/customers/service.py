@@ -44,6 +44,13 @@ class CustomerService:
             raise NotFound(field=("customerId",))
         return customer
 
+    async def set_city(self, customer_id: int, city: str) -> None:
+        """The city of the latest order: flags and segments target customers by it."""
+        customer = await self.get(customer_id)
+        if customer.city != city:
+            customer.city = city[:64]
+            await self.repository.save(customer)
+
     async def update_profile(
         self, customer_id: int, *, display_name: str | None, locale: str | None
     ) -> Customer:

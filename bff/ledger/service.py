@@ -226,6 +226,33 @@ class LedgerService:
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
+    async def reverse(
+        self, customer_id: int, currency: str, amount: int, *, reason: str, source: Source
+    ) -> tuple[Posting | None, int]:
+        """Take back up to ``amount`` (a refund after accrual). Below zero only where the
+        currency allows it; otherwise what cannot be taken is returned as the shortfall."""
+        _check_amount(amount)
+        wanted = amount
+        for _ in range(CHANGE_ATTEMPTS):
+            change = Change(delta=-wanted, need_available=wanted, negative_if_allowed=True)
+            try:
+                wallet, entry = await self._post_change(
+                    customer_id,
+                    currency,
+                    change,
+                    kind=EntryKind.REVERSE,
+                    reason=reason,
+                    source=source,
+                )
+            except InsufficientFunds as short:
+                wanted = min(wanted, int(short.params["available"]))
+                if wanted <= 0:
+                    return None, amount
+                continue
+            await self._consume_lots(wallet, wanted)
+            return Posting(entry, wallet), amount - wanted
+        return None, amount
+
     # holds
 
     async def hold(

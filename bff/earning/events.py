@@ -1,0 +1,104 @@
+"""Parsing the ordering system's events; every refusal names the field at fault."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bff.earning.service import CompletedOrder
+
+EVENT_TYPES = ("order.completed", "order.cancelled", "order.refunded")
+MAX_AMOUNT = 10**12  # kopecks
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class MalformedEvent(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OrderEventIn:
+    id: str
+    type: str
+    raw: dict[str, Any]
+    brand: str
+    order_id: str
+    completed: CompletedOrder | None = None
+    refund_amount: int | None = None
+
+
+def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedEvent("body", "not valid JSON") from error
+    if not isinstance(data, dict):
+        raise MalformedEvent("body", "must be a JSON object")
+    event_id = _string(data, "id", 128)
+    event_type = _string(data, "type", 32)
+    if event_type not in EVENT_TYPES:
+        raise MalformedEvent("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    order = data.get("order")
+    if not isinstance(order, dict):
+        raise MalformedEvent("order", "must be an object")
+    brand, order_id = _string(order, "brand", 64, "order."), _string(order, "id", 128, "order.")
+    completed, refund_amount = None, None
+    if event_type == "order.completed":
+        completed = _completed(order, brand, order_id, now)
+    elif event_type == "order.refunded":
+        refund = data.get("refund")
+        if not isinstance(refund, dict):
+            raise MalformedEvent("refund", "must be an object with an amount")
+        refund_amount = _amount(refund, "amount", "refund.")
+    return OrderEventIn(event_id, event_type, data, brand, order_id, completed, refund_amount)
+
+
+def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) -> CompletedOrder:
+    completed_at = _datetime(order, "completed_at", "order.")
+    if completed_at > now + FUTURE_TOLERANCE:
+        raise MalformedEvent("order.completed_at", "is in the future")
+    items = order.get("items")
+    if items is not None and not isinstance(items, list):
+        raise MalformedEvent("order.items", "must be a list")
+    city = order.get("city")
+    if city is not None and (not isinstance(city, str) or not 0 < len(city) <= 64):
+        raise MalformedEvent("order.city", "must be a string of 1 to 64 characters")
+    return CompletedOrder(
+        external_id=order_id,
+        brand=brand,
+        customer_external_id=_string(order, "customer_id", 255, "order."),
+        city=city,
+        amount=_amount(order, "amount", "order."),
+        completed_at=completed_at,
+        items=items,
+    )
+
+
+def _string(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise MalformedEvent(prefix + key, f"must be a string of 1 to {limit} characters")
+    return value
+
+
+def _amount(data: dict[str, Any], key: str, prefix: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
+        raise MalformedEvent(prefix + key, "must be a whole number of kopecks above zero")
+    return value
+
+
+def _datetime(data: dict[str, Any], key: str, prefix: str) -> datetime:
+    value = data.get(key)
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise MalformedEvent(prefix + key, "must be an ISO 8601 time with a zone")
+    return parsed

@@ -1,0 +1,176 @@
+"""Every SQL statement about orders, accrual rules and the pending queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.earning.models import (
+    AccrualRule,
+    AccrualRuleChange,
+    Order,
+    OrderEvent,
+    PendingAccrual,
+    PendingStatus,
+)
+
+
+class EarningRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        bind = session.bind
+        self._postgres = bind is not None and bind.dialect.name == "postgresql"
+
+    def _upsert(self, model: Any) -> Any:
+        return (pg_insert if self._postgres else sqlite_insert)(model)
+
+    # events and orders
+
+    async def claim_event(
+        self, event_id: str, event_type: str, payload: dict[str, Any], now: datetime
+    ) -> int | None:
+        """Store an event once; None when its id was seen before."""
+        statement = (
+            self._upsert(OrderEvent)
+            .values(
+                event_id=event_id, type=event_type, payload=payload, outcome="", received_at=now
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(OrderEvent.id)
+        )
+        event_pk: int | None = await self.session.scalar(statement)
+        return event_pk
+
+    async def set_event_outcome(self, event_pk: int, outcome: str) -> None:
+        await self.session.execute(
+            update(OrderEvent).where(OrderEvent.id == event_pk).values(outcome=outcome)
+        )
+
+    async def event(self, event_id: str) -> OrderEvent | None:
+        result = await self.session.scalars(
+            select(OrderEvent).where(OrderEvent.event_id == event_id)
+        )
+        return result.first()
+
+    async def insert_order(self, values: dict[str, Any]) -> int | None:
+        statement = (
+            self._upsert(Order)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["brand", "external_id"])
+            .returning(Order.id)
+        )
+        order_id: int | None = await self.session.scalar(statement)
+        return order_id
+
+    async def lock_order(self, brand: str, external_id: str) -> Order | None:
+        result = await self.session.scalars(
+            select(Order)
+            .where(Order.brand == brand, Order.external_id == external_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.first()
+
+    async def save(self, *rows: Any) -> None:
+        for row in rows:
+            self.session.add(row)
+        await self.session.flush()
+
+    # rules
+
+    async def rules_valid_at(self, brand: str, at: datetime) -> Sequence[AccrualRule]:
+        result = await self.session.scalars(
+            select(AccrualRule)
+            .where(
+                AccrualRule.active.is_(True),
+                AccrualRule.brand.is_(None) | (AccrualRule.brand == brand),
+                AccrualRule.valid_from <= at,
+                AccrualRule.valid_to.is_(None) | (AccrualRule.valid_to > at),
+            )
+            .order_by(AccrualRule.id)
+        )
+        return result.all()
+
+    async def rules(self) -> Sequence[AccrualRule]:
+        return (await self.session.scalars(select(AccrualRule).order_by(AccrualRule.id))).all()
+
+    async def rule(self, rule_id: int) -> AccrualRule | None:
+        return await self.session.get(AccrualRule, rule_id)
+
+    async def rule_by_code(self, code: str) -> AccrualRule | None:
+        result = await self.session.scalars(select(AccrualRule).where(AccrualRule.code == code))
+        return result.first()
+
+    async def add_rule_change(self, change: AccrualRuleChange) -> None:
+        self.session.add(change)
+        await self.session.flush()
+
+    async def rule_changes(self, rule_id: int) -> Sequence[AccrualRuleChange]:
+        result = await self.session.scalars(
+            select(AccrualRuleChange)
+            .where(AccrualRuleChange.rule_id == rule_id)
+            .order_by(AccrualRuleChange.id)
+        )
+        return result.all()
+
+    # the pending queue
+
+    async def add_pending(self, rows: Sequence[PendingAccrual]) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def pending_of_order(self, order_id: int) -> Sequence[PendingAccrual]:
+        result = await self.session.scalars(
+            select(PendingAccrual)
+            .where(PendingAccrual.order_id == order_id)
+            .order_by(PendingAccrual.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.all()
+
+    async def lock_due(self, now: datetime, limit: int) -> Sequence[PendingAccrual]:
+        """Due rows, locked; on PostgreSQL rows another worker holds are skipped, so
+        workers share the queue without waiting on or repeating each other."""
+        statement = (
+            select(PendingAccrual)
+            .where(PendingAccrual.status == PendingStatus.PENDING, PendingAccrual.due_at <= now)
+            .order_by(PendingAccrual.due_at, PendingAccrual.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def mark_accrued(self, done: Sequence[tuple[int, int | None]], now: datetime) -> None:
+        if not done:
+            return
+        connection = await self.session.connection()
+        table = cast(Table, PendingAccrual.__table__)
+        await connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                status=PendingStatus.ACCRUED, entry_id=bindparam("row_entry"), processed_at=now
+            ),
+            [{"row_id": row_id, "row_entry": entry_id} for row_id, entry_id in done],
+        )
+
+    async def pending_sums(self, customer_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+        rows = await self.session.execute(
+            select(
+                PendingAccrual.customer_id, PendingAccrual.currency, func.sum(PendingAccrual.amount)
+            )
+            .where(
+                PendingAccrual.customer_id.in_(customer_ids),
+                PendingAccrual.status == PendingStatus.PENDING,
+            )
+            .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
+        )
+        return {(customer_id, currency): int(total) for customer_id, currency, total in rows}

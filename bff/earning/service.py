@@ -1,0 +1,229 @@
+"""Orders in, pending accruals out, and the worker that turns due ones into points.
+
+An order's accruals wait for the hold window (the order may still be cancelled), then a
+worker posts them to the ledger. A refund takes back the refunded share: from the queue
+while it waits, from the wallet once accrued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.customers.service import CustomerService
+from bff.earning.models import Order, OrderStatus, PendingAccrual, PendingStatus
+from bff.earning.repository import EarningRepository
+from bff.earning.rules import OrderFacts, expiry_for, points_for, proportional, rule_applies
+from bff.errors import DomainError
+from bff.flags.service import FlagService
+from bff.ledger.service import LedgerService, Source
+from bff.levels.service import LevelPolicy, LevelService
+from bff.types import utcnow
+
+
+class OrderNotFound(DomainError):
+    code = "ORDER_NOT_FOUND"
+
+
+class RefundExceedsOrder(DomainError):
+    code = "REFUND_EXCEEDS_ORDER"
+
+
+@dataclass(frozen=True)
+class EarningPolicy:
+    hold_window: timedelta = timedelta(hours=2)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Moscow"))
+    levels: LevelPolicy = field(default_factory=LevelPolicy)
+
+
+@dataclass(frozen=True)
+class CompletedOrder:
+    external_id: str
+    brand: str
+    customer_external_id: str
+    city: str | None
+    amount: int
+    completed_at: datetime
+    items: list[object] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # applied | ignored
+    reason: str | None = None
+    accruals: Sequence[PendingAccrual] = ()
+
+
+class OrderService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        policy: EarningPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.policy = policy or EarningPolicy()
+        self.clock = clock
+        self.repository = EarningRepository(session)
+        self.customers = CustomerService(session)
+        self.levels = LevelService(session, self.policy.levels, clock=clock)
+        self.flags = FlagService(session)
+        self.ledger = LedgerService(session, clock=clock)
+
+    async def complete(self, order: CompletedOrder) -> Outcome:
+        customer = await self.customers.ensure(order.customer_external_id)
+        if order.city:
+            await self.customers.set_city(customer.id, order.city)
+        order_id = await self.repository.insert_order(
+            {
+                "external_id": order.external_id,
+                "brand": order.brand,
+                "customer_id": customer.id,
+                "city": order.city,
+                "amount": order.amount,
+                "refunded_amount": 0,
+                "status": OrderStatus.COMPLETED,
+                "completed_at": order.completed_at,
+                "items": order.items,
+                "created_at": self.clock(),
+            }
+        )
+        if order_id is None:
+            return Outcome("ignored", "ORDER_EXISTS")
+        # The level the customer held when ordering sets the bonus; this order counts after.
+        bonus = await self.levels.bonus_bp(customer.id)
+        pending = await self._pending_for(order_id, customer.id, customer.external_id, order, bonus)
+        await self.repository.add_pending(pending)
+        await self.levels.record_completed_order(customer.id, order.completed_at)
+        return Outcome("applied", accruals=pending)
+
+    async def _pending_for(
+        self, order_id: int, customer_id: int, subject: str, order: CompletedOrder, bonus: int
+    ) -> list[PendingAccrual]:
+        facts = OrderFacts(order.brand, order.city, order.amount, order.completed_at)
+        rows = []
+        for rule in await self.repository.rules_valid_at(order.brand, order.completed_at):
+            if not rule_applies(rule, facts):
+                continue
+            if rule.flag_key and not await self.flags.is_enabled(
+                rule.flag_key, subject, order.city
+            ):
+                continue
+            points = points_for(rule, order.amount, bonus)
+            if points <= 0:
+                continue
+            rows.append(
+                PendingAccrual(
+                    order_id=order_id,
+                    rule_id=rule.id,
+                    customer_id=customer_id,
+                    currency=rule.currency,
+                    computed_amount=points,
+                    amount=points,
+                    reversed_amount=0,
+                    shortfall=0,
+                    status=PendingStatus.PENDING,
+                    due_at=order.completed_at + self.policy.hold_window,
+                    reason=rule.title,
+                    expiry_policy=rule.expiry_policy,
+                    expiry_days=rule.expiry_days,
+                    created_at=self.clock(),
+                )
+            )
+        return rows
+
+    async def cancel(self, brand: str, external_id: str) -> Outcome:
+        order = await self._order(brand, external_id)
+        if order.status == OrderStatus.CANCELLED:
+            return Outcome("ignored", "ORDER_CANCELLED")
+        order.status, order.cancelled_at = OrderStatus.CANCELLED, self.clock()
+        await self._take_back(order, remaining=0)
+        await self.levels.record_cancelled_order(order.customer_id)
+        await self.repository.save(order)
+        return Outcome("applied")
+
+    async def refund(self, brand: str, external_id: str, amount: int) -> Outcome:
+        order = await self._order(brand, external_id)
+        if order.status == OrderStatus.CANCELLED:
+            return Outcome("ignored", "ORDER_CANCELLED")
+        if not 0 < amount <= order.amount - order.refunded_amount:
+            raise RefundExceedsOrder(refundable=order.amount - order.refunded_amount)
+        order.refunded_amount += amount
+        await self._take_back(order, remaining=order.amount - order.refunded_amount)
+        await self.repository.save(order)
+        return Outcome("applied")
+
+    async def _order(self, brand: str, external_id: str) -> Order:
+        order = await self.repository.lock_order(brand, external_id)
+        if order is None:
+            raise OrderNotFound()
+        return order
+
+    async def _take_back(self, order: Order, remaining: int) -> None:
+        """Shrink waiting accruals to the kept share; reverse the excess of posted ones."""
+        rows = await self.repository.pending_of_order(order.id)
+        for row in rows:
+            kept = proportional(row.computed_amount, order.amount, remaining)
+            if row.status == PendingStatus.PENDING:
+                row.amount = kept
+                if remaining == 0:
+                    row.status = PendingStatus.CANCELLED
+            elif row.status == PendingStatus.ACCRUED:
+                owed = row.amount - kept - row.reversed_amount - row.shortfall
+                if owed > 0:
+                    await self._reverse(order, row, owed)
+        await self.repository.save(*rows)
+
+    async def _reverse(self, order: Order, row: PendingAccrual, owed: int) -> None:
+        _, shortfall = await self.ledger.reverse(
+            row.customer_id,
+            row.currency,
+            owed,
+            reason=f"Refund: {row.reason}",
+            source=Source("order", f"{order.brand}:{order.external_id}"),
+        )
+        row.reversed_amount += owed - shortfall
+        row.shortfall += shortfall
+
+
+class AccrualQueue:
+    """Turns due pending accruals into ledger postings, a batch per transaction."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        policy: EarningPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.policy = policy or EarningPolicy()
+        self.clock = clock
+        self.repository = EarningRepository(session)
+        self.ledger = LedgerService(session, clock=clock)
+
+    async def drain(self, limit: int) -> int:
+        """Accrue up to ``limit`` due rows; returns how many were taken."""
+        now = self.clock()
+        rows = await self.repository.lock_due(now, limit)
+        done: list[tuple[int, int | None]] = []
+        for row in rows:
+            entry_id = None
+            if row.amount > 0:
+                posting = await self.ledger.accrue(
+                    row.customer_id,
+                    row.currency,
+                    row.amount,
+                    reason=row.reason,
+                    source=Source("pending", str(row.id)),
+                    expires_at=expiry_for(
+                        row.expiry_policy, row.expiry_days, now, self.policy.zone
+                    ),
+                )
+                entry_id = posting.entry.id
+            done.append((row.id, entry_id))
+        await self.repository.mark_accrued(done, now)
+        return len(rows)

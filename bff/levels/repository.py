@@ -1,0 +1,119 @@
+"""Every SQL statement about levels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.earning.models import Order, OrderStatus
+from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
+
+
+class LevelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        bind = session.bind
+        self._postgres = bind is not None and bind.dialect.name == "postgresql"
+
+    def _upsert(self, model: Any) -> Any:
+        return (pg_insert if self._postgres else sqlite_insert)(model)
+
+    async def levels(self) -> Sequence[Level]:
+        return (await self.session.scalars(select(Level).order_by(Level.rank))).all()
+
+    async def standing(self, customer_id: int) -> CustomerLevel | None:
+        return await self.session.get(CustomerLevel, customer_id)
+
+    async def standings(self, customer_ids: Sequence[int]) -> Sequence[CustomerLevel]:
+        result = await self.session.scalars(
+            select(CustomerLevel).where(CustomerLevel.customer_id.in_(customer_ids))
+        )
+        return result.all()
+
+    async def lock_standing(
+        self, customer_id: int, start_level: str, floor: str | None, now: datetime
+    ) -> CustomerLevel:
+        """The customer's standing, created at the start level when missing, locked."""
+        await self.session.execute(
+            self._upsert(CustomerLevel)
+            .values(
+                customer_id=customer_id,
+                level_code=start_level,
+                floor_code=floor,
+                completed_orders=0,
+                level_since=now,
+                version=0,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["customer_id"])
+        )
+        result = await self.session.scalars(
+            select(CustomerLevel)
+            .where(CustomerLevel.customer_id == customer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.one()
+
+    async def save(self, *rows: Any) -> None:
+        for row in rows:
+            self.session.add(row)
+        await self.session.flush()
+
+    async def claim_reward(self, customer_id: int, level_code: str, now: datetime) -> int | None:
+        """The reward row's id, or None when this reward was granted before."""
+        statement = (
+            self._upsert(LevelReward)
+            .values(customer_id=customer_id, level_code=level_code, granted_at=now)
+            .on_conflict_do_nothing(index_elements=["customer_id", "level_code"])
+            .returning(LevelReward.id)
+        )
+        reward_id: int | None = await self.session.scalar(statement)
+        return reward_id
+
+    async def set_reward_entry(self, reward_id: int, entry_id: int) -> None:
+        await self.session.execute(
+            update(LevelReward).where(LevelReward.id == reward_id).values(entry_id=entry_id)
+        )
+
+    async def decay_candidates(self, cutoff: datetime, now: datetime, limit: int) -> Sequence[int]:
+        """Customers above their floor whose level is due to decay."""
+        inactive = (
+            CustomerLevel.postponed_until.is_(None)
+            & (CustomerLevel.level_since <= cutoff)
+            & (CustomerLevel.last_order_at.is_(None) | (CustomerLevel.last_order_at <= cutoff))
+        )
+        result = await self.session.scalars(
+            select(CustomerLevel.customer_id)
+            .where(
+                CustomerLevel.level_code != func.coalesce(CustomerLevel.floor_code, ""),
+                inactive | (CustomerLevel.postponed_until <= now),
+            )
+            .order_by(CustomerLevel.customer_id)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def order_history(self, after_customer_id: int, limit: int) -> Sequence[Any]:
+        """Per customer: completed, not cancelled orders and the latest completion."""
+        result = await self.session.execute(
+            select(Order.customer_id, func.count(Order.id), func.max(Order.completed_at))
+            .where(Order.status == OrderStatus.COMPLETED, Order.customer_id > after_customer_id)
+            .group_by(Order.customer_id)
+            .order_by(Order.customer_id)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def customers_with_orders(self) -> int:
+        count = await self.session.scalar(select(func.count(func.distinct(Order.customer_id))))
+        return int(count or 0)
+
+    async def add_event(self, event: LevelEvent) -> None:
+        self.session.add(event)

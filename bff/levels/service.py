@@ -1,0 +1,284 @@
+"""Level rules: climb by completed orders, one-time rewards, decay with floors,
+postponement once per level period, and the backfill from order history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.errors import DomainError
+from bff.ledger.service import IdempotencyKey, LedgerService, Source
+from bff.levels.models import CustomerLevel, Level, LevelEvent
+from bff.levels.repository import LevelRepository
+from bff.types import utcnow
+
+
+class NothingToPostpone(DomainError):
+    code = "NOTHING_TO_POSTPONE"
+
+
+class AlreadyPostponed(DomainError):
+    code = "ALREADY_POSTPONED"
+
+
+@dataclass(frozen=True)
+class LevelPolicy:
+    decay_days: int = 30
+    postpone_days: int = 30
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the customer sees: their level, the next one, progress and decay."""
+
+    level: Level
+    next_level: Level | None
+    completed_orders: int
+    decay_at: datetime | None
+    can_postpone: bool
+
+
+class Ladder:
+    """The levels in rank order, with the lookups every rule needs."""
+
+    def __init__(self, levels: Sequence[Level]) -> None:
+        if not levels:
+            raise RuntimeError("no levels are configured")
+        self.levels = sorted(levels, key=lambda level: level.rank)
+        self.by_code = {level.code: level for level in self.levels}
+
+    @property
+    def start(self) -> Level:
+        return self.levels[0]
+
+    def earned(self, completed_orders: int) -> Level:
+        return [lvl for lvl in self.levels if lvl.threshold <= completed_orders][-1]
+
+    def above(self, level: Level) -> Level | None:
+        higher = [lvl for lvl in self.levels if lvl.rank > level.rank]
+        return higher[0] if higher else None
+
+    def below(self, level: Level) -> Level | None:
+        lower = [lvl for lvl in self.levels if lvl.rank < level.rank]
+        return lower[-1] if lower else None
+
+    def between(self, low: Level, high: Level) -> list[Level]:
+        """Levels climbed when going from ``low`` to ``high`` (``high`` included)."""
+        return [lvl for lvl in self.levels if low.rank < lvl.rank <= high.rank]
+
+    def highest_floor(self, up_to: Level, current: str | None) -> str | None:
+        floors = [lvl for lvl in self.levels if lvl.is_floor and lvl.rank <= up_to.rank]
+        best = floors[-1] if floors else None
+        if current and (best is None or self.by_code[current].rank > best.rank):
+            return current
+        return best.code if best else None
+
+
+class LevelService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        policy: LevelPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.repository = LevelRepository(session)
+        self.ledger = LedgerService(session, clock=clock)
+        self.policy = policy or LevelPolicy()
+        self.clock = clock
+
+    async def ladder(self) -> Ladder:
+        return Ladder(await self.repository.levels())
+
+    async def bonus_bp(self, customer_id: int) -> int:
+        ladder = await self.ladder()
+        row = await self.repository.standing(customer_id)
+        return ladder.by_code[row.level_code].cashback_bonus_bp if row else 0
+
+    def describe(self, ladder: Ladder, row: CustomerLevel | None) -> Standing:
+        if row is None:
+            return Standing(ladder.start, ladder.above(ladder.start), 0, None, False)
+        level = ladder.by_code[row.level_code]
+        above_floor = row.level_code != row.floor_code and ladder.below(level) is not None
+        return Standing(
+            level=level,
+            next_level=ladder.above(level),
+            completed_orders=row.completed_orders,
+            decay_at=self.decay_at(row) if above_floor else None,
+            can_postpone=above_floor and row.postponed_until is None,
+        )
+
+    def decay_at(self, row: CustomerLevel) -> datetime:
+        if row.postponed_until is not None:
+            return row.postponed_until
+        anchor = max(filter(None, (row.last_order_at, row.level_since)))
+        return anchor + timedelta(days=self.policy.decay_days)
+
+    async def record_completed_order(self, customer_id: int, completed_at: datetime) -> Level:
+        """Count an order; climb and grant each new level's one-time reward."""
+        ladder = await self.ladder()
+        now = self.clock()
+        row = await self._lock(ladder, customer_id, now)
+        row.completed_orders += 1
+        if row.last_order_at is None or completed_at > row.last_order_at:
+            row.last_order_at = completed_at
+        current, earned = ladder.by_code[row.level_code], ladder.earned(row.completed_orders)
+        if earned.rank > current.rank:
+            await self._climb(ladder, row, current, earned, now)
+        await self._save(row, now)
+        return ladder.by_code[row.level_code]
+
+    async def record_cancelled_order(self, customer_id: int) -> None:
+        """A cancelled order stops counting; reached levels are only lost by decay."""
+        ladder = await self.ladder()
+        row = await self._lock(ladder, customer_id, self.clock())
+        row.completed_orders = max(0, row.completed_orders - 1)
+        await self._save(row, self.clock())
+
+    async def postpone(self, customer_id: int) -> Standing:
+        ladder = await self.ladder()
+        now = self.clock()
+        row = await self._lock(ladder, customer_id, now)
+        standing = self.describe(ladder, row)
+        if standing.decay_at is None:
+            raise NothingToPostpone()
+        if not standing.can_postpone:
+            raise AlreadyPostponed()
+        row.postponed_until = standing.decay_at + timedelta(days=self.policy.postpone_days)
+        await self._event(
+            customer_id,
+            "postpone",
+            row.level_code,
+            row.level_code,
+            {"until": row.postponed_until.isoformat()},
+        )
+        await self._save(row, now)
+        return self.describe(ladder, row)
+
+    async def decay_candidates(self, limit: int) -> Sequence[int]:
+        now = self.clock()
+        cutoff = now - timedelta(days=self.policy.decay_days)
+        return await self.repository.decay_candidates(cutoff, now, limit)
+
+    async def decay(self, customer_id: int) -> Level | None:
+        """Drop one level if it is due, never below the highest floor reached."""
+        ladder = await self.ladder()
+        now = self.clock()
+        row = await self._lock(ladder, customer_id, now)
+        standing = self.describe(ladder, row)
+        if standing.decay_at is None or standing.decay_at > now:
+            return None
+        lower = ladder.below(standing.level)
+        assert lower is not None
+        floor = ladder.by_code[row.floor_code] if row.floor_code else None
+        target = floor if floor and floor.rank > lower.rank else lower
+        await self._event(customer_id, "down", row.level_code, target.code, None)
+        self._enter(row, target.code, now)
+        await self._save(row, now)
+        return target
+
+    async def _climb(
+        self, ladder: Ladder, row: CustomerLevel, current: Level, earned: Level, now: datetime
+    ) -> None:
+        for level in ladder.between(current, earned):
+            await self._grant_reward(row.customer_id, level, now)
+        await self._event(
+            row.customer_id,
+            "up",
+            current.code,
+            earned.code,
+            {"completed_orders": row.completed_orders},
+        )
+        row.floor_code = ladder.highest_floor(earned, row.floor_code)
+        self._enter(row, earned.code, now)
+
+    async def _grant_reward(self, customer_id: int, level: Level, now: datetime) -> None:
+        if not level.reward_amount or not level.reward_currency:
+            return
+        reward_id = await self.repository.claim_reward(customer_id, level.code, now)
+        if reward_id is None:
+            return  # granted once already, perhaps before a decay
+        posting = await self.ledger.accrue(
+            customer_id,
+            level.reward_currency,
+            level.reward_amount,
+            reason=f"Welcome to {level.name_en}",
+            source=Source("level", level.code),
+            idempotency=IdempotencyKey(f"level-reward:{customer_id}", level.code),
+        )
+        await self.repository.set_reward_entry(reward_id, posting.entry.id)
+        await self._event(
+            customer_id,
+            "reward",
+            level.code,
+            level.code,
+            {"amount": level.reward_amount, "currency": level.reward_currency},
+        )
+
+    async def backfill_batch(
+        self, ladder: Ladder, after_customer_id: int, limit: int, *, dry_run: bool
+    ) -> tuple[int, Counter[str]]:
+        """Assign levels from order history to one batch of customers (no rewards: they
+        were earned before the program existed). Returns the last customer id seen."""
+        rows = await self.repository.order_history(after_customer_id, limit)
+        distribution: Counter[str] = Counter()
+        last = after_customer_id
+        for customer_id, completed, last_order_at in rows:
+            level = ladder.earned(completed)
+            distribution[level.code] += 1
+            last = customer_id
+            if dry_run:
+                continue
+            now = self.clock()
+            row = await self._lock(ladder, customer_id, now)
+            before = row.level_code
+            row.completed_orders = completed
+            row.last_order_at = last_order_at
+            if level.code != before:
+                row.floor_code = ladder.highest_floor(level, None)
+                self._enter(row, level.code, now)
+                await self._event(
+                    customer_id, "backfill", before, level.code, {"completed_orders": completed}
+                )
+            await self._save(row, now)
+        return last, distribution
+
+    @staticmethod
+    def _enter(row: CustomerLevel, level_code: str, now: datetime) -> None:
+        row.level_code = level_code
+        row.level_since = now
+        row.postponed_until = None  # a new level period: postponing is possible again
+
+    async def _lock(self, ladder: Ladder, customer_id: int, now: datetime) -> CustomerLevel:
+        start = ladder.start
+        return await self.repository.lock_standing(
+            customer_id, start.code, start.code if start.is_floor else None, now
+        )
+
+    async def _save(self, row: CustomerLevel, now: datetime) -> None:
+        row.version += 1
+        row.updated_at = now
+        await self.repository.save(row)
+
+    async def _event(
+        self,
+        customer_id: int,
+        kind: str,
+        before: str | None,
+        after: str | None,
+        detail: dict[str, object] | None,
+    ) -> None:
+        await self.repository.add_event(
+            LevelEvent(
+                customer_id=customer_id,
+                kind=kind,
+                from_level=before,
+                to_level=after,
+                detail=detail,
+                created_at=self.clock(),
+            )
+        )
