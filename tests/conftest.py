@@ -48,6 +48,7 @@ def settings(backend: str, template_db: Path, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         dev_auth=True,
         db_pool_size=20,
+        orders_hmac_secret="test-orders-secret",
     )
 
 

@@ -59,6 +59,8 @@ def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
 
 
 def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) -> CompletedOrder:
+    customer = _string(order, "customer_id", 255, "order.")
+    amount = _amount(order, "amount", "order.")
     completed_at = _datetime(order, "completed_at", "order.")
     if completed_at > now + FUTURE_TOLERANCE:
         raise MalformedEvent("order.completed_at", "is in the future")
@@ -71,9 +73,9 @@ def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) 
     return CompletedOrder(
         external_id=order_id,
         brand=brand,
-        customer_external_id=_string(order, "customer_id", 255, "order."),
+        customer_external_id=customer,
         city=city,
-        amount=_amount(order, "amount", "order."),
+        amount=amount,
         completed_at=completed_at,
         items=items,
     )
