@@ -210,7 +210,9 @@ class AccrualQueue:
         now = self.clock()
         rows = await self.repository.lock_due(now, limit)
         done: list[tuple[int, int | None]] = []
-        for row in rows:
+        # One global order of wallet locks across workers: two batches can then never
+        # wait on each other's wallets in a cycle (a deadlock).
+        for row in sorted(rows, key=lambda r: (r.customer_id, r.currency, r.id)):
             entry_id = None
             if row.amount > 0:
                 posting = await self.ledger.accrue(
