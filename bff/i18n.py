@@ -61,6 +61,44 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The name must be 1 to 200 characters.",
         "ru": "Имя должно содержать от 1 до 200 символов.",
     },
+    "NOTHING_TO_POSTPONE": {
+        "en": "Your level cannot decay, so there is nothing to postpone.",
+        "ru": "Ваш уровень не может понизиться, откладывать нечего.",
+    },
+    "ALREADY_POSTPONED": {
+        "en": "You have already postponed the decay of this level once.",
+        "ru": "Вы уже откладывали понижение этого уровня.",
+    },
+    "INVALID_KEY": {
+        "en": "A flag key is 2 to 64 lowercase letters, digits and underscores.",
+        "ru": "Ключ флага: от 2 до 64 строчных латинских букв, цифр и подчёркиваний.",
+    },
+    "INVALID_ROLLOUT": {
+        "en": "The rollout is a percentage from 0 to 100.",
+        "ru": "Доля раскатки — процент от 0 до 100.",
+    },
+    "CODE_TAKEN": {
+        "en": "Another rule already has this code.",
+        "ru": "Правило с таким кодом уже есть.",
+    },
+    "INVALID_CODE": {
+        "en": "A rule code is 2 to 64 lowercase letters, digits, - or _, and never changes.",
+        "ru": "Код правила — от 2 до 64 строчных букв, цифр, - или _; его нельзя менять.",
+    },
+    "INVALID_RATE": {
+        "en": "Per-amount rules need a step and points per step; percent rules 1 to 10000 "
+        "basis points.",
+        "ru": "Правилу «за сумму» нужны шаг и баллы за шаг; процентному — от 1 до 10000 "
+        "базисных пунктов.",
+    },
+    "INVALID_WINDOW": {
+        "en": "The end of the validity window must come after its start.",
+        "ru": "Конец срока действия должен быть позже начала.",
+    },
+    "INVALID_EXPIRY": {
+        "en": "Expiry after N days needs 1 to 3660 days; other policies take no days.",
+        "ru": "Сгорание через N дней требует от 1 до 3660 дней; другим правилам дни не нужны.",
+    },
     "LOCALE_UNSUPPORTED": {
         "en": "Supported locales: en, ru.",
         "ru": "Поддерживаемые языки: en, ru.",

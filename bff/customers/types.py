@@ -48,7 +48,9 @@ class Customer(Node):
         currencies = await loaders.enabled_currencies.load(None)
         wallets = {w.currency: w for w in await loaders.wallets_by_customer_id.load(self.pk)}
         return [
-            Wallet.from_model(wallets[c.code]) if c.code in wallets else Wallet.empty(c.code)
+            Wallet.from_model(wallets[c.code])
+            if c.code in wallets
+            else Wallet.empty(c.code, self.pk)
             for c in currencies
         ]
 

@@ -13,8 +13,11 @@ from strawberry.dataloader import DataLoader
 from bff.customers.loaders import CustomerLoaders
 from bff.customers.models import Customer
 from bff.db import Database
+from bff.flags.models import FeatureFlag
 from bff.ledger.loaders import Expiring, LedgerLoaders
 from bff.ledger.models import Currency, LedgerEntry, Wallet
+from bff.levels.loaders import LevelLoaders
+from bff.levels.models import CustomerLevel, Level
 
 
 @dataclass(frozen=True)
@@ -24,15 +27,24 @@ class Loaders:
     expiring_by_wallet_id: DataLoader[int, Expiring | None]
     ledger_entry_by_id: DataLoader[int, LedgerEntry | None]
     enabled_currencies: DataLoader[None, list[Currency]]
+    standing_by_customer_id: DataLoader[int, CustomerLevel | None]
+    levels: DataLoader[None, list[Level]]
+    pending_by_customer_id: DataLoader[int, dict[str, int]]
+    flags: DataLoader[None, list[FeatureFlag]]
 
     @classmethod
     def build(cls, db: Database) -> Loaders:
         customers = CustomerLoaders(db)
         ledger = LedgerLoaders(db)
+        levels = LevelLoaders(db)
         return cls(
             customer_by_id=DataLoader(customers.customer_by_id),
             wallets_by_customer_id=DataLoader(ledger.wallets_by_customer_id),
             expiring_by_wallet_id=DataLoader(ledger.expiring_by_wallet_id),
             ledger_entry_by_id=DataLoader(ledger.entry_by_id),
             enabled_currencies=DataLoader(ledger.enabled_currencies),
+            standing_by_customer_id=DataLoader(levels.standing_by_customer_id),
+            levels=DataLoader(levels.levels),
+            pending_by_customer_id=DataLoader(levels.pending_by_customer_id),
+            flags=DataLoader(levels.flags),
         )

@@ -11,14 +11,26 @@ from bff.config import Settings
 from bff.customers.mutations import CustomerMutations
 from bff.customers.queries import CustomerQueries
 from bff.customers.types import Customer
+from bff.earning.mutations import EarningMutations
+from bff.earning.queries import EarningQueries
+from bff.flags.mutations import FlagMutations
+from bff.flags.queries import FlagQueries
 from bff.graphql.extensions import build_extensions, should_mask
 from bff.graphql.node import NodeQueries
 from bff.ledger.mutations import LedgerMutations
 from bff.ledger.queries import LedgerQueries
 from bff.ledger.types import LedgerEntry
+from bff.levels.mutations import LevelMutations
+from bff.levels.queries import LevelQueries
 
-Query = merge_types("Query", (CustomerQueries, LedgerQueries, NodeQueries))
-Mutation = merge_types("Mutation", (CustomerMutations, LedgerMutations))
+Query = merge_types(
+    "Query",
+    (CustomerQueries, LedgerQueries, LevelQueries, FlagQueries, EarningQueries, NodeQueries),
+)
+Mutation = merge_types(
+    "Mutation",
+    (CustomerMutations, LedgerMutations, LevelMutations, FlagMutations, EarningMutations),
+)
 
 
 class Schema(strawberry.Schema):

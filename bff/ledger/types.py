@@ -84,12 +84,14 @@ class Wallet:
         "spend fail if anything was posted after you priced it."
     )
     wallet_id: strawberry.Private[int | None]
+    customer_id: strawberry.Private[int]
 
     @strawberry.field(
         description="Accruals waiting in the queue (an order's hold window), not in `balance` yet."
     )
-    def pending(self) -> int:
-        return 0
+    async def pending(self, info: strawberry.Info[Context, None]) -> int:
+        waiting = await info.context.loaders.pending_by_customer_id.load(self.customer_id)
+        return waiting.get(self.currency.value, 0)
 
     @strawberry.field(
         description="Points expiring soonest: the first expiry date and what expires within a day "
@@ -110,10 +112,11 @@ class Wallet:
             held=wallet.held,
             version=wallet.version,
             wallet_id=wallet.id,
+            customer_id=wallet.customer_id,
         )
 
     @classmethod
-    def empty(cls, currency: str) -> Wallet:
+    def empty(cls, currency: str, customer_id: int) -> Wallet:
         return cls(
             currency=CurrencyCode(currency),
             balance=0,
@@ -121,6 +124,7 @@ class Wallet:
             held=0,
             version=0,
             wallet_id=None,
+            customer_id=customer_id,
         )
 
 

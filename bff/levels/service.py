@@ -78,6 +78,28 @@ class Ladder:
         return best.code if best else None
 
 
+def describe(ladder: Ladder, row: CustomerLevel | None, policy: LevelPolicy) -> Standing:
+    """What a customer's standing means: level, next level, decay date, postponement."""
+    if row is None:
+        return Standing(ladder.start, ladder.above(ladder.start), 0, None, False)
+    level = ladder.by_code[row.level_code]
+    above_floor = row.level_code != row.floor_code and ladder.below(level) is not None
+    return Standing(
+        level=level,
+        next_level=ladder.above(level),
+        completed_orders=row.completed_orders,
+        decay_at=decay_at(row, policy) if above_floor else None,
+        can_postpone=above_floor and row.postponed_until is None,
+    )
+
+
+def decay_at(row: CustomerLevel, policy: LevelPolicy) -> datetime:
+    if row.postponed_until is not None:
+        return row.postponed_until
+    anchor = max(filter(None, (row.last_order_at, row.level_since)))
+    return anchor + timedelta(days=policy.decay_days)
+
+
 class LevelService:
     def __init__(
         self,
@@ -100,23 +122,10 @@ class LevelService:
         return ladder.by_code[row.level_code].cashback_bonus_bp if row else 0
 
     def describe(self, ladder: Ladder, row: CustomerLevel | None) -> Standing:
-        if row is None:
-            return Standing(ladder.start, ladder.above(ladder.start), 0, None, False)
-        level = ladder.by_code[row.level_code]
-        above_floor = row.level_code != row.floor_code and ladder.below(level) is not None
-        return Standing(
-            level=level,
-            next_level=ladder.above(level),
-            completed_orders=row.completed_orders,
-            decay_at=self.decay_at(row) if above_floor else None,
-            can_postpone=above_floor and row.postponed_until is None,
-        )
+        return describe(ladder, row, self.policy)
 
     def decay_at(self, row: CustomerLevel) -> datetime:
-        if row.postponed_until is not None:
-            return row.postponed_until
-        anchor = max(filter(None, (row.last_order_at, row.level_since)))
-        return anchor + timedelta(days=self.policy.decay_days)
+        return decay_at(row, self.policy)
 
     async def record_completed_order(self, customer_id: int, completed_at: datetime) -> Level:
         """Count an order; climb and grant each new level's one-time reward."""

@@ -1,0 +1,124 @@
+"""Earning mutations: staff create and change accrual rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from bff.auth import Role
+from bff.earning.rule_service import RuleDraft, RuleService
+from bff.earning.types import (
+    AccrualRule,
+    AccrualRuleKind,
+    EarningErrorCode,
+    EarningUserError,
+    ExpiryPolicy,
+)
+from bff.errors import DomainError, NotFound
+from bff.graphql.errors import user_error_fields
+from bff.graphql.ids import decode_typed_id
+from bff.ledger.types import CurrencyCode
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+# GraphQL field names -> the rule's column names, where they differ.
+_RENAMED = {"percent_basis_points": "percent_bp"}
+
+
+@strawberry.input(description="A new accrual rule.")
+class AccrualRuleCreateInput:
+    code: str = strawberry.field(description="2 to 64 of a-z, 0-9, - and _; never changes.")
+    title: str = strawberry.field(description="Shown to customers as the entry's reason.")
+    currency: CurrencyCode = strawberry.field(description="What it accrues.")
+    kind: AccrualRuleKind = strawberry.field(description="How the amount is computed.")
+    valid_from: datetime = strawberry.field(description="Orders completed from this time.")
+    brand: str | None = strawberry.field(default=None, description="Null: every brand.")
+    step_amount: int | None = strawberry.field(default=None, description="Kopecks per step.")
+    points_per_step: int | None = strawberry.field(default=None, description="Points per step.")
+    percent_basis_points: int | None = strawberry.field(default=None, description="100 = 1 %.")
+    level_bonus: bool = strawberry.field(default=False, description="Add the level's bonus.")
+    cities: list[str] | None = strawberry.field(default=None, description="Null: every city.")
+    valid_to: datetime | None = strawberry.field(default=None, description="Null: open-ended.")
+    expiry_policy: ExpiryPolicy = strawberry.field(
+        default=ExpiryPolicy.NEVER, description="When its points expire."
+    )
+    expiry_days: int | None = strawberry.field(default=None, description="With DAYS.")
+    flag_key: str | None = strawberry.field(default=None, description="Gate by a flag.")
+    active: bool = strawberry.field(default=True, description="Applies to orders.")
+
+
+@strawberry.input(description="Fields to change on a rule; omitted fields stay as they are.")
+class AccrualRuleUpdateInput:
+    id: strawberry.ID = strawberry.field(description="Global id of the rule.")
+    title: str | None = strawberry.UNSET
+    brand: str | None = strawberry.UNSET
+    step_amount: int | None = strawberry.UNSET
+    points_per_step: int | None = strawberry.UNSET
+    percent_basis_points: int | None = strawberry.UNSET
+    level_bonus: bool | None = strawberry.UNSET
+    cities: list[str] | None = strawberry.UNSET
+    valid_from: datetime | None = strawberry.UNSET
+    valid_to: datetime | None = strawberry.UNSET
+    expiry_policy: ExpiryPolicy | None = strawberry.UNSET
+    expiry_days: int | None = strawberry.UNSET
+    flag_key: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.type(description="Result of a rule mutation.")
+class AccrualRulePayload:
+    rule: AccrualRule | None = strawberry.field(description="The rule after the change.")
+    user_errors: list[EarningUserError] = strawberry.field(description="Empty on success.")
+
+
+def _columns(values: dict[str, Any]) -> dict[str, Any]:
+    return {_RENAMED.get(name, name): value for name, value in values.items()}
+
+
+@strawberry.type
+class EarningMutations:
+    @strawberry.mutation(description="Staff (role `admin`): add an accrual rule.")
+    async def accrual_rule_create(
+        self, info: strawberry.Info[Context, None], input: AccrualRuleCreateInput
+    ) -> AccrualRulePayload:
+        staff = info.context.require_role(Role.ADMIN)
+        values = _columns({k: v for k, v in vars(input).items()})
+        values["currency"], values["kind"] = input.currency.value, input.kind.value
+        values["expiry_policy"] = input.expiry_policy.value
+        return await _run(
+            info.context, lambda s: RuleService(s).create(RuleDraft(**values), staff.subject)
+        )
+
+    @strawberry.mutation(
+        description="Staff (role `admin`): change an accrual rule; the change is recorded."
+    )
+    async def accrual_rule_update(
+        self, info: strawberry.Info[Context, None], input: AccrualRuleUpdateInput
+    ) -> AccrualRulePayload:
+        staff = info.context.require_role(Role.ADMIN)
+        rule_id = decode_typed_id(input.id, "AccrualRule")
+        changes = _columns(
+            {k: v for k, v in vars(input).items() if k != "id" and v is not strawberry.UNSET}
+        )
+        if isinstance(changes.get("expiry_policy"), ExpiryPolicy):
+            changes["expiry_policy"] = changes["expiry_policy"].value
+
+        async def update(session: Any) -> Any:
+            if rule_id is None:
+                raise NotFound(field=("id",))
+            return await RuleService(session).update(rule_id, changes, staff.subject)
+
+        return await _run(info.context, update)
+
+
+async def _run(context: Context, action: Any) -> AccrualRulePayload:
+    try:
+        async with context.db.unit_of_work() as session:
+            rule = await action(session)
+    except DomainError as error:
+        fields = user_error_fields(error, EarningErrorCode, context.locale)
+        return AccrualRulePayload(rule=None, user_errors=[EarningUserError(**fields)])
+    return AccrualRulePayload(rule=AccrualRule.from_model(rule), user_errors=[])

@@ -1,0 +1,118 @@
+"""GraphQL types of earning: accrual rules and their history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from bff.earning import models
+from bff.earning.repository import EarningRepository
+from bff.graphql.errors import UserError
+from bff.graphql.ids import encode_id
+from bff.ledger.types import CurrencyCode
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+strawberry.enum(
+    models.RuleKind,
+    name="AccrualRuleKind",
+    description="PER_AMOUNT: points per full step of the amount; PERCENT: basis points of it.",
+)
+strawberry.enum(
+    models.ExpiryPolicy,
+    name="ExpiryPolicy",
+    description="When accrued points expire: NEVER, DAYS after accrual, END_OF_MONTH or "
+    "END_OF_YEAR in the program's time zone.",
+)
+AccrualRuleKind = models.RuleKind
+ExpiryPolicy = models.ExpiryPolicy
+
+
+@strawberry.enum(description="Why a rule mutation did not happen.")
+class EarningErrorCode(enum.Enum):
+    NOT_FOUND = "NOT_FOUND"
+    CODE_TAKEN = "CODE_TAKEN"
+    INVALID_CODE = "INVALID_CODE"
+    INVALID_RATE = "INVALID_RATE"
+    INVALID_WINDOW = "INVALID_WINDOW"
+    INVALID_EXPIRY = "INVALID_EXPIRY"
+    CURRENCY_DISABLED = "CURRENCY_DISABLED"
+
+
+@strawberry.type(description="A problem with a rule mutation.")
+class EarningUserError(UserError):
+    code: EarningErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="One recorded change of a rule.")
+class AccrualRuleChange:
+    actor: str = strawberry.field(description="The staff member who made it.")
+    action: str = strawberry.field(description="`created` or `updated`.")
+    before: JSON | None = strawberry.field(description="The rule's fields before.")
+    after: JSON = strawberry.field(description="The rule's fields after.")
+    changed_at: datetime = strawberry.field(description="When.")
+
+
+@strawberry.type(description="How orders earn points; several rules may apply to one order.")
+class AccrualRule:
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    code: str = strawberry.field(description="Stable code; accrual entries name their rule.")
+    title: str = strawberry.field(description="Shown to customers as the entry's reason.")
+    currency: CurrencyCode = strawberry.field(description="What it accrues.")
+    brand: str | None = strawberry.field(description="Only this brand's orders; null: all.")
+    kind: AccrualRuleKind = strawberry.field(description="How the amount is computed.")
+    step_amount: int | None = strawberry.field(description="PER_AMOUNT: kopecks per step.")
+    points_per_step: int | None = strawberry.field(description="PER_AMOUNT: points per step.")
+    percent_basis_points: int | None = strawberry.field(description="PERCENT: 100 = 1 %.")
+    level_bonus: bool = strawberry.field(description="PERCENT: add the level's bonus.")
+    cities: list[str] | None = strawberry.field(description="Only these cities; null: all.")
+    valid_from: datetime = strawberry.field(description="Orders completed from this time.")
+    valid_to: datetime | None = strawberry.field(description="...and before this; null: open.")
+    expiry_policy: ExpiryPolicy = strawberry.field(description="When its points expire.")
+    expiry_days: int | None = strawberry.field(description="DAYS: how many.")
+    flag_key: str | None = strawberry.field(description="Applies only where this flag is on.")
+    active: bool = strawberry.field(description="Switched off rules apply to nothing.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Every recorded change, oldest first.")
+    async def changes(self, info: strawberry.Info[Context, None]) -> list[AccrualRuleChange]:
+        async with info.context.db.read() as session:
+            rows = await EarningRepository(session).rule_changes(self.pk)
+        return [
+            AccrualRuleChange(
+                actor=r.actor,
+                action=r.action,
+                before=cast(JSON, r.before),
+                after=cast(JSON, r.after),
+                changed_at=r.changed_at,
+            )
+            for r in rows
+        ]
+
+    @classmethod
+    def from_model(cls, rule: models.AccrualRule) -> AccrualRule:
+        return cls(
+            id=encode_id("AccrualRule", rule.id),
+            code=rule.code,
+            title=rule.title,
+            currency=CurrencyCode(rule.currency),
+            brand=rule.brand,
+            kind=AccrualRuleKind(rule.kind),
+            step_amount=rule.step_amount,
+            points_per_step=rule.points_per_step,
+            percent_basis_points=rule.percent_bp,
+            level_bonus=rule.level_bonus,
+            cities=rule.cities,
+            valid_from=rule.valid_from,
+            valid_to=rule.valid_to,
+            expiry_policy=ExpiryPolicy(rule.expiry_policy),
+            expiry_days=rule.expiry_days,
+            flag_key=rule.flag_key,
+            active=rule.active,
+            pk=rule.id,
+        )

@@ -1,0 +1,87 @@
+"""GraphQL types of levels."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from bff.graphql.errors import UserError
+from bff.levels import models
+from bff.levels.service import Standing
+
+
+@strawberry.enum(description="Why a level mutation did not happen.")
+class LevelErrorCode(enum.Enum):
+    NOTHING_TO_POSTPONE = "NOTHING_TO_POSTPONE"
+    ALREADY_POSTPONED = "ALREADY_POSTPONED"
+
+
+@strawberry.type(description="A problem with a level mutation.")
+class LevelUserError(UserError):
+    code: LevelErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="A level of the program and what it gives.")
+class Level:
+    code: str = strawberry.field(description="Stable code, e.g. SILVER.")
+    name: str = strawberry.field(description="Name in the request's language.")
+    threshold: int = strawberry.field(description="Completed orders needed to reach it.")
+    cashback_bonus: int = strawberry.field(
+        description="Extra cashback in basis points (100 = +1 %) on percentage rules."
+    )
+    perks: list[str] = strawberry.field(
+        description="Privileges, e.g. free_delivery_slot, free_dish_swap, pay_fully_with_points."
+    )
+    reward_amount: int = strawberry.field(description="Points granted once on first reaching it.")
+    is_floor: bool = strawberry.field(description="Once reached, the level never decays below it.")
+
+    @classmethod
+    def from_model(cls, level: models.Level, locale: str) -> Level:
+        return cls(
+            code=level.code,
+            name=level.name_ru if locale == "ru" else level.name_en,
+            threshold=level.threshold,
+            cashback_bonus=level.cashback_bonus_bp,
+            perks=list(level.perks or []),
+            reward_amount=level.reward_amount,
+            is_floor=level.is_floor,
+        )
+
+
+@strawberry.type(description="How far the customer is on the way up.")
+class LevelProgress:
+    completed_orders: int = strawberry.field(
+        description="Completed orders that count (cancelled ones do not)."
+    )
+    to_next: int | None = strawberry.field(
+        description="Orders still needed for the next level; null at the top."
+    )
+
+
+@strawberry.type(description="The customer's level, the next one, progress and decay.")
+class LevelStatus:
+    current: Level = strawberry.field(description="The level the customer holds.")
+    next: Level | None = strawberry.field(description="The next level; null at the top.")
+    progress: LevelProgress = strawberry.field(description="Orders done and still needed.")
+    decay_at: datetime | None = strawberry.field(
+        description="When the level drops one step without a new order; null at a floor."
+    )
+    can_postpone: bool = strawberry.field(
+        description="Whether `levelDecayPostpone` may move the decay by a month now."
+    )
+
+    @classmethod
+    def from_standing(cls, standing: Standing, locale: str) -> LevelStatus:
+        after = standing.next_level
+        return cls(
+            current=Level.from_model(standing.level, locale),
+            next=Level.from_model(after, locale) if after else None,
+            progress=LevelProgress(
+                completed_orders=standing.completed_orders,
+                to_next=max(0, after.threshold - standing.completed_orders) if after else None,
+            ),
+            decay_at=standing.decay_at,
+            can_postpone=standing.can_postpone,
+        )
