@@ -158,6 +158,57 @@ def worker(once: bool) -> None:
         sys.exit(1)
 
 
+@main.command("levels-backfill")
+@click.option("--dry-run", is_flag=True, help="Show the distribution, change nothing.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+def levels_backfill(dry_run: bool, batch_size: int) -> None:
+    """Assign levels to existing customers from their order history (no rewards)."""
+    from collections import Counter
+
+    from tqdm import tqdm
+
+    from bff.db import Database
+    from bff.earning.routes import earning_policy
+    from bff.levels.service import LevelService
+
+    settings = _settings()
+    policy = earning_policy(settings).levels
+
+    async def run() -> Counter[str]:
+        db = Database(settings)
+        distribution: Counter[str] = Counter()
+        try:
+            async with db.read() as session:
+                service = LevelService(session, policy)
+                ladder, total = (
+                    await service.ladder(),
+                    await service.repository.customers_with_orders(),
+                )
+            after = 0
+            with tqdm(total=total, unit="customer", disable=None) as progress:
+                while True:
+                    # One transaction per batch: an interrupted run resumes where it stopped.
+                    async with db.unit_of_work() as session:
+                        last, batch = await LevelService(session, policy).backfill_batch(
+                            ladder, after, batch_size, dry_run=dry_run
+                        )
+                    distribution.update(batch)
+                    progress.update(sum(batch.values()))
+                    if last == after:
+                        return distribution
+                    after = last
+        finally:
+            await db.dispose()
+
+    distribution = asyncio.run(run())
+    verb = "would get" if dry_run else "got"
+    for code, count in sorted(distribution.items()):
+        click.echo(f"{code}: {count} customers {verb} this level")
+    click.echo(
+        f"total: {sum(distribution.values())}{' (dry run: nothing changed)' if dry_run else ''}"
+    )
+
+
 @main.command("export-schema")
 @click.option("--check", is_flag=True, help="Fail when the file differs from the code.")
 @click.option("--path", type=click.Path(path_type=Path), default=SCHEMA_PATH, show_default=True)

@@ -118,3 +118,43 @@ def test_serve_with_two_workers(env):
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
     assert output.count("Started server process") >= 2, output
+
+
+def test_levels_backfill_dry_run_then_apply(env):
+    run(["migrate"], env)
+    import asyncio
+
+    from bff.config import Settings
+    from bff.db import Database
+    from bff.earning.service import CompletedOrder, OrderService
+    from bff.types import utcnow
+
+    async def history() -> None:
+        settings = Settings(data_dir=Path(env["BFF_DATA_DIR"]))
+        db = Database(settings)
+        for number in range(6):
+            async with db.unit_of_work() as session:
+                await OrderService(session).complete(
+                    CompletedOrder(
+                        external_id=f"old-{number}",
+                        brand="grocery",
+                        customer_external_id="vera",
+                        city=None,
+                        amount=1_000,
+                        completed_at=utcnow(),
+                    )
+                )
+        async with db.unit_of_work() as session:
+            from sqlalchemy import text
+
+            await session.execute(text("DELETE FROM level_rewards"))
+            await session.execute(text("DELETE FROM level_events"))
+            await session.execute(text("DELETE FROM customer_levels"))
+        await db.dispose()
+
+    asyncio.run(history())
+    preview = run(["levels-backfill", "--dry-run"], env)
+    assert "SILVER: 1 customers would get this level" in preview.stdout
+    assert "nothing changed" in preview.stdout
+    applied = run(["levels-backfill"], env)
+    assert "SILVER: 1 customers got this level" in applied.stdout

@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from bff.customers import models
+from bff.earning.routes import earning_policy
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, encode_id
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.ledger.repository import LedgerRepository
 from bff.ledger.types import CurrencyCode, LedgerEntry, Wallet
+from bff.levels.service import Ladder, describe
+from bff.levels.types import LevelStatus
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -53,6 +56,14 @@ class Customer(Node):
             else Wallet.empty(c.code, self.pk)
             for c in currencies
         ]
+
+    @strawberry.field(description="The customer's level, the next one, progress and decay.")
+    async def level(self, info: strawberry.Info[Context, None]) -> LevelStatus:
+        context = info.context
+        levels = await context.loaders.levels.load(None)
+        row = await context.loaders.standing_by_customer_id.load(self.pk)
+        policy = earning_policy(context.settings).levels
+        return LevelStatus.from_standing(describe(Ladder(levels), row, policy), context.locale)
 
     @strawberry.field(description="Ledger entries, newest first.")
     async def history(

@@ -46,7 +46,10 @@ async def test_completed_order_waits_then_accrues_once(app_client, db, settings)
     first = await send(app_client, event)
     assert first.status_code == 200
     assert first.json()["accruals"][0] | {"due_at": None} == {
-        "currency": "COINS", "amount": 125, "due_at": None, "reason": "1 coin per 20 rubles",
+        "currency": "COINS",
+        "amount": 125,
+        "due_at": None,
+        "reason": "1 coin per 20 rubles",
     }
     again = await send(app_client, event)
     assert again.json() == {"status": "duplicate", "outcome": "applied"}
@@ -130,12 +133,15 @@ async def test_events_for_unknown_orders_are_refused_and_can_come_again(app_clie
     assert await count(db, OrderEvent) == 0
 
 
-@pytest.mark.parametrize(("mutate", "code"), [
-    ({"signature": "sha256=" + "0" * 64}, "SIGNATURE_INVALID"),
-    ({"secret": "someone-else"}, "SIGNATURE_INVALID"),
-    ({"timestamp": int(time.time()) - 400}, "TIMESTAMP_OUT_OF_WINDOW"),
-    ({"timestamp": int(time.time()) + 400}, "TIMESTAMP_OUT_OF_WINDOW"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        ({"signature": "sha256=" + "0" * 64}, "SIGNATURE_INVALID"),
+        ({"secret": "someone-else"}, "SIGNATURE_INVALID"),
+        ({"timestamp": int(time.time()) - 400}, "TIMESTAMP_OUT_OF_WINDOW"),
+        ({"timestamp": int(time.time()) + 400}, "TIMESTAMP_OUT_OF_WINDOW"),
+    ],
+)
 async def test_bad_signatures_are_401_and_store_nothing(app_client, db, mutate, code):
     response = await send(app_client, completed("evt-1", "A-1", 1_000), **mutate)
     assert response.status_code == 401
@@ -149,24 +155,48 @@ async def test_missing_signature_headers_are_401(app_client):
     assert response.json()["error"]["code"] == "SIGNATURE_MISSING"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (b"{not json", "body"),
-    (b"[]", "body"),
-    ({"id": "e", "type": "order.shipped", "order": {}}, "type"),
-    ({"type": "order.completed"}, "id"),
-    ({"id": "e", "type": "order.completed", "order": {"id": "A", "brand": "b"}}, "order.customer_id"),
-    ({**completed("e", "A", 1), "order": {**completed("e", "A", 1)["order"], "amount": "10"}},
-     "order.amount"),
-    ({**completed("e", "A", 1), "order": {**completed("e", "A", 1)["order"], "amount": -5}},
-     "order.amount"),
-    ({**completed("e", "A", 1), "order": {**completed("e", "A", 1)["order"],
-                                           "completed_at": "2026-01-01T10:00:00"}},
-     "order.completed_at"),
-    ({**completed("e", "A", 1), "order": {**completed("e", "A", 1)["order"],
-                                           "completed_at": "2999-01-01T10:00:00+00:00"}},
-     "order.completed_at"),
-    ({"id": "e", "type": "order.refunded", "order": {"id": "A", "brand": "b"}}, "refund"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        (b"[]", "body"),
+        ({"id": "e", "type": "order.shipped", "order": {}}, "type"),
+        ({"type": "order.completed"}, "id"),
+        (
+            {"id": "e", "type": "order.completed", "order": {"id": "A", "brand": "b"}},
+            "order.customer_id",
+        ),
+        (
+            {
+                **completed("e", "A", 1),
+                "order": {**completed("e", "A", 1)["order"], "amount": "10"},
+            },
+            "order.amount",
+        ),
+        (
+            {**completed("e", "A", 1), "order": {**completed("e", "A", 1)["order"], "amount": -5}},
+            "order.amount",
+        ),
+        (
+            {
+                **completed("e", "A", 1),
+                "order": {**completed("e", "A", 1)["order"], "completed_at": "2026-01-01T10:00:00"},
+            },
+            "order.completed_at",
+        ),
+        (
+            {
+                **completed("e", "A", 1),
+                "order": {
+                    **completed("e", "A", 1)["order"],
+                    "completed_at": "2999-01-01T10:00:00+00:00",
+                },
+            },
+            "order.completed_at",
+        ),
+        ({"id": "e", "type": "order.refunded", "order": {"id": "A", "brand": "b"}}, "refund"),
+    ],
+)
 async def test_malformed_bodies_are_400_naming_the_field(app_client, db, body, field):
     response = await send(app_client, body)
     assert response.status_code == 400
@@ -182,9 +212,10 @@ async def test_unsigned_when_no_secret_is_configured(settings, db):
     from bff.app import create_app
 
     app = create_app(replace(settings, orders_hmac_secret=""))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
         response = await send(client, completed("e", "A", 1))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "NOT_CONFIGURED"

@@ -26,11 +26,16 @@ async def place_orders(db, settings, count: int, customers: int = 20) -> None:
     policy = earning_policy(settings)
     for number in range(count):
         async with db.unit_of_work() as session:
-            await OrderService(session, policy).complete(CompletedOrder(
-                external_id=f"A-{number}", brand="grocery",
-                customer_external_id=f"c-{number % customers}", city="moscow",
-                amount=20_000 + 2_000 * (number % 7), completed_at=utcnow(),
-            ))
+            await OrderService(session, policy).complete(
+                CompletedOrder(
+                    external_id=f"A-{number}",
+                    brand="grocery",
+                    customer_external_id=f"c-{number % customers}",
+                    city="moscow",
+                    amount=20_000 + 2_000 * (number % 7),
+                    completed_at=utcnow(),
+                )
+            )
 
 
 async def test_two_workers_accrue_every_row_exactly_once(db, settings, backend):
@@ -77,12 +82,15 @@ async def test_accruals_expire_by_their_rules_policy(db, settings):
     assert lot.expires_at == at + timedelta(days=30)
 
 
-@pytest.mark.parametrize(("policy", "days", "expected"), [
-    (ExpiryPolicy.NEVER, None, None),
-    (ExpiryPolicy.DAYS, 90, datetime(2027, 2, 19, 21, 30, tzinfo=UTC)),
-    (ExpiryPolicy.END_OF_MONTH, None, datetime(2026, 11, 30, 20, 59, 59, tzinfo=UTC)),
-    (ExpiryPolicy.END_OF_YEAR, None, datetime(2026, 12, 31, 20, 59, 59, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("policy", "days", "expected"),
+    [
+        (ExpiryPolicy.NEVER, None, None),
+        (ExpiryPolicy.DAYS, 90, datetime(2027, 2, 19, 21, 30, tzinfo=UTC)),
+        (ExpiryPolicy.END_OF_MONTH, None, datetime(2026, 11, 30, 20, 59, 59, tzinfo=UTC)),
+        (ExpiryPolicy.END_OF_YEAR, None, datetime(2026, 12, 31, 20, 59, 59, tzinfo=UTC)),
+    ],
+)
 def test_expiry_policies_in_the_programs_time_zone(policy, days, expected):
     accrued = datetime(2026, 11, 21, 21, 30, tzinfo=UTC)  # already the 22nd in Moscow
     assert expiry_for(policy, days, accrued, MOSCOW) == expected
@@ -100,13 +108,16 @@ class _Rule:
         self.__dict__.update(values)
 
 
-@pytest.mark.parametrize(("rule", "amount", "bonus", "points"), [
-    (_Rule(kind=RuleKind.PER_AMOUNT, step_amount=2000, points_per_step=1), 3999, 0, 1),
-    (_Rule(kind=RuleKind.PER_AMOUNT, step_amount=2000, points_per_step=1), 4000, 500, 2),
-    (_Rule(kind=RuleKind.PERCENT, percent_bp=300, level_bonus=True), 1_000_000, 100, 400),
-    (_Rule(kind=RuleKind.PERCENT, percent_bp=300, level_bonus=False), 1_000_000, 100, 300),
-    (_Rule(kind=RuleKind.PERCENT, percent_bp=150, level_bonus=False), 6_699, 0, 1),
-])
+@pytest.mark.parametrize(
+    ("rule", "amount", "bonus", "points"),
+    [
+        (_Rule(kind=RuleKind.PER_AMOUNT, step_amount=2000, points_per_step=1), 3999, 0, 1),
+        (_Rule(kind=RuleKind.PER_AMOUNT, step_amount=2000, points_per_step=1), 4000, 500, 2),
+        (_Rule(kind=RuleKind.PERCENT, percent_bp=300, level_bonus=True), 1_000_000, 100, 400),
+        (_Rule(kind=RuleKind.PERCENT, percent_bp=300, level_bonus=False), 1_000_000, 100, 300),
+        (_Rule(kind=RuleKind.PERCENT, percent_bp=150, level_bonus=False), 6_699, 0, 1),
+    ],
+)
 def test_points_round_down(rule, amount, bonus, points):
     assert points_for(rule, amount, bonus) == points
 

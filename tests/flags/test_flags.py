@@ -39,8 +39,12 @@ async def test_a_rule_gated_by_a_flag_applies_only_where_the_flag_is_on(app_clie
     await make_rule(db, flag_key="kazan_launch")
     async with db.unit_of_work() as session:
         await FlagService(session).set(
-            "kazan_launch", enabled=True, rollout_percent=100, cities=["kazan"],
-            description="Coins launch in Kazan first", actor="admin-1",
+            "kazan_launch",
+            enabled=True,
+            rollout_percent=100,
+            cities=["kazan"],
+            description="Coins launch in Kazan first",
+            actor="admin-1",
         )
     moscow = await send(app_client, completed("e1", "A-1", 40_000, city="moscow"))
     kazan = await send(app_client, completed("e2", "A-2", 40_000, city="kazan"))

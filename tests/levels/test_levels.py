@@ -35,7 +35,9 @@ async def standing(db, customer_id: int, *, now=None):
 async def reward_entries(db) -> list[tuple[str, int]]:
     async with db.read() as session:
         rows = await session.execute(
-            select(LedgerEntry.source_id, LedgerEntry.delta).where(LedgerEntry.source_type == "level")
+            select(LedgerEntry.source_id, LedgerEntry.delta).where(
+                LedgerEntry.source_type == "level"
+            )
         )
         return sorted(rows.all())
 
@@ -47,7 +49,9 @@ async def test_climbing_grants_each_reward_once(db):
     await orders(db, customer.id, 1)
     silver = await standing(db, customer.id)
     assert (silver.level.code, silver.next_level.code, silver.completed_orders) == (
-        "SILVER", "GOLD", 5,
+        "SILVER",
+        "GOLD",
+        5,
     )
     await orders(db, customer.id, 10)
     assert (await standing(db, customer.id)).level.code == "GOLD"
@@ -59,8 +63,13 @@ async def test_a_jump_over_levels_grants_every_reward_crossed(db):
     async with db.unit_of_work() as session:
         await session.execute(
             CustomerLevel.__table__.insert().values(
-                customer_id=customer.id, level_code="BRONZE", floor_code="BRONZE",
-                completed_orders=14, level_since=utcnow(), version=0, updated_at=utcnow(),
+                customer_id=customer.id,
+                level_code="BRONZE",
+                floor_code="BRONZE",
+                completed_orders=14,
+                level_since=utcnow(),
+                version=0,
+                updated_at=utcnow(),
             )
         )
     await orders(db, customer.id, 1)
@@ -74,10 +83,16 @@ async def test_one_time_reward_is_granted_once_under_concurrent_orders(db, setti
 
     async def order(number: int) -> None:
         async with db.unit_of_work() as session:
-            await OrderService(session, policy).complete(CompletedOrder(
-                external_id=f"O-{number}", brand="pizza", customer_external_id="busy",
-                city=None, amount=50_000, completed_at=utcnow(),
-            ))
+            await OrderService(session, policy).complete(
+                CompletedOrder(
+                    external_id=f"O-{number}",
+                    brand="pizza",
+                    customer_external_id="busy",
+                    city=None,
+                    amount=50_000,
+                    completed_at=utcnow(),
+                )
+            )
 
     await asyncio.gather(*(order(n) for n in range(10)))  # all race across Silver's 5
     assert await reward_entries(db) == [("SILVER", 500)]
@@ -162,11 +177,17 @@ async def test_backfill_assigns_levels_from_order_history(db, settings):
             async with db.unit_of_work() as session:
                 service = OrderService(session, policy)
                 await service.customers.ensure(customer)
-                await service.repository.insert_order({
-                    "external_id": f"{customer}-{number}", "brand": "old", "status": "completed",
-                    "customer_id": (await service.customers.ensure(customer)).id,
-                    "amount": 1000, "refunded_amount": 0, "completed_at": utcnow(),
-                })
+                await service.repository.insert_order(
+                    {
+                        "external_id": f"{customer}-{number}",
+                        "brand": "old",
+                        "status": "completed",
+                        "customer_id": (await service.customers.ensure(customer)).id,
+                        "amount": 1000,
+                        "refunded_amount": 0,
+                        "completed_at": utcnow(),
+                    }
+                )
     async with db.unit_of_work() as session:
         service = LevelService(session, POLICY)
         ladder = await service.ladder()
@@ -178,8 +199,12 @@ async def test_backfill_assigns_levels_from_order_history(db, settings):
         service = LevelService(session, POLICY)
         await service.backfill_batch(ladder, 0, 100, dry_run=False)
     async with db.read() as session:
-        rows = (await session.scalars(select(CustomerLevel).order_by(CustomerLevel.customer_id))).all()
+        rows = (
+            await session.scalars(select(CustomerLevel).order_by(CustomerLevel.customer_id))
+        ).all()
     assert [(r.level_code, r.completed_orders, r.floor_code) for r in rows] == [
-        ("BRONZE", 2, "BRONZE"), ("SILVER", 6, "BRONZE"), ("GOLD", 16, "GOLD"),
+        ("BRONZE", 2, "BRONZE"),
+        ("SILVER", 6, "BRONZE"),
+        ("GOLD", 16, "GOLD"),
     ]
     assert await reward_entries(db) == []
