@@ -20,6 +20,7 @@ from bff.earning.repository import EarningRepository
 from bff.earning.rules import OrderFacts, expiry_for, points_for, proportional, rule_applies
 from bff.errors import DomainError
 from bff.flags.service import FlagService
+from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.levels.service import LevelPolicy, LevelService
 from bff.types import utcnow
@@ -209,23 +210,24 @@ class AccrualQueue:
         """Accrue up to ``limit`` due rows; returns how many were taken."""
         now = self.clock()
         rows = await self.repository.lock_due(now, limit)
-        done: list[tuple[int, int | None]] = []
-        # One global order of wallet locks across workers: two batches can then never
-        # wait on each other's wallets in a cycle (a deadlock).
-        for row in sorted(rows, key=lambda r: (r.customer_id, r.currency, r.id)):
-            entry_id = None
-            if row.amount > 0:
-                posting = await self.ledger.accrue(
-                    row.customer_id,
-                    row.currency,
-                    row.amount,
+        posting = [row for row in rows if row.amount > 0]
+        entry_ids = await self.ledger.accrue_many(
+            [
+                Accrual(
+                    customer_id=row.customer_id,
+                    currency=row.currency,
+                    amount=row.amount,
                     reason=row.reason,
-                    source=Source("pending", str(row.id)),
+                    source_type="pending",
+                    source_id=str(row.id),
                     expires_at=expiry_for(
                         row.expiry_policy, row.expiry_days, now, self.policy.zone
                     ),
                 )
-                entry_id = posting.entry.id
-            done.append((row.id, entry_id))
+                for row in posting
+            ]
+        )
+        posted = {row.id: entry_id for row, entry_id in zip(posting, entry_ids, strict=True)}
+        done = [(row.id, posted.get(row.id)) for row in rows]
         await self.repository.mark_accrued(done, now)
         return len(rows)

@@ -254,6 +254,10 @@ class LedgerRepository:
         self.session = session
         self._dialect = session.bind.dialect.name if session.bind else "sqlite"
 
+    @property
+    def dialect(self) -> str:
+        return self._dialect
+
     def _upsert(self, table: Any) -> Any:
         return (pg_insert if self._dialect == "postgresql" else sqlite_insert)(table)
 

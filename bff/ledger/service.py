@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.ledger.bulk import Accrual, post_accruals
 from bff.ledger.errors import (
     CaptureExceedsHold,
     CurrencyDisabled,
@@ -150,6 +151,42 @@ class LedgerService:
             source=source,
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
+
+    async def accrue_many(self, items: Sequence[Accrual]) -> list[int]:
+        """Post many accruals (without idempotency keys: the caller's row locks guard
+        them); entry ids in the order of ``items``. One statement per currency on
+        PostgreSQL; one posting at a time elsewhere."""
+        for item in items:
+            _check_amount(item.amount)
+        entry_ids: dict[int, int] = {}
+        by_currency: dict[str, list[int]] = {}
+        for index, item in enumerate(items):
+            by_currency.setdefault(item.currency, []).append(index)
+        for currency in sorted(by_currency):  # one global lock order across callers
+            indexes = by_currency[currency]
+            posted = await self._post_many(currency, [items[i] for i in indexes])
+            entry_ids.update(zip(indexes, posted, strict=True))
+        return [entry_ids[index] for index in range(len(items))]
+
+    async def _post_many(self, currency: str, items: list[Accrual]) -> list[int]:
+        if self.repository.dialect == "postgresql":
+            posted = await post_accruals(self.repository.session, currency, items, self.clock())
+            if posted is None:
+                raise CurrencyDisabled(currency=currency)
+            return posted
+        ids = []
+        for item in sorted(items, key=lambda i: i.customer_id):
+            posting = await self.accrue(
+                item.customer_id,
+                currency,
+                item.amount,
+                reason=item.reason,
+                source=Source(item.source_type, item.source_id),
+                expires_at=item.expires_at,
+            )
+            ids.append((item, posting.entry.id))
+        order = {id(item): entry_id for item, entry_id in ids}
+        return [order[id(item)] for item in items]
 
     async def spend(
         self,
