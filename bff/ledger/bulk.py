@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 _ENSURE_WALLETS = text("""
 INSERT INTO wallets (customer_id, currency, balance, held, version, created_at, updated_at)
-SELECT DISTINCT customer_id, CAST(:currency AS varchar), 0, 0, 0, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+SELECT DISTINCT customer_id, CAST(:currency AS varchar), 0, 0, 0,
+    CAST(:now AS timestamptz), CAST(:now AS timestamptz)
 FROM unnest(CAST(:customer_ids AS bigint[])) AS ids(customer_id)
 ON CONFLICT (customer_id, currency) DO NOTHING
 """)
@@ -41,10 +42,13 @@ totals AS (
 ),
 changed AS (
     UPDATE wallets AS w
-    SET balance = w.balance + t.total, version = w.version + t.n, updated_at = CAST(:now AS timestamptz)
+    SET balance = w.balance + t.total, version = w.version + t.n,
+        updated_at = CAST(:now AS timestamptz)
     FROM totals AS t
     WHERE w.customer_id = t.customer_id AND w.currency = CAST(:currency AS varchar)
-      AND EXISTS (SELECT 1 FROM currencies c WHERE c.code = CAST(:currency AS varchar) AND c.enabled)
+      AND EXISTS (
+          SELECT 1 FROM currencies c WHERE c.code = CAST(:currency AS varchar) AND c.enabled
+      )
     RETURNING w.id, w.customer_id, w.balance, w.held, w.version, t.total, t.n
 ),
 numbered AS (
@@ -58,8 +62,8 @@ numbered AS (
 entries AS (
     INSERT INTO ledger_entries (wallet_id, customer_id, currency, version, kind, delta,
         held_delta, balance_after, held_after, reason, source_type, source_id, created_at)
-    SELECT wallet_id, customer_id, CAST(:currency AS varchar), version, 'accrual', amount, 0, balance_after,
-        held, reason, source_type, source_id, CAST(:now AS timestamptz)
+    SELECT wallet_id, customer_id, CAST(:currency AS varchar), version, 'accrual', amount, 0,
+        balance_after, held, reason, source_type, source_id, CAST(:now AS timestamptz)
     FROM numbered
     RETURNING id, wallet_id, version
 ),
