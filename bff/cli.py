@@ -103,6 +103,11 @@ def demo(then_serve: bool) -> None:
     else:
         click.echo("dev auth is off (BFF_DEV_AUTH=1 prints tokens)")
     click.echo(f"GraphiQL: {base}/graphql   (add the header Authorization: Bearer <token>)")
+    if settings.orders_hmac_secret and not settings.is_production:
+        click.echo(
+            f"Orders:   POST {base}/api/orders/events, signed with the secret "
+            f"{settings.orders_hmac_secret!r} (README: Orders in)"
+        )
     click.echo(f"Health:   {base}/healthz  {base}/readyz  {base}/metrics")
     if then_serve:
         _serve(settings, None, None, 1)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bff.customers.service import CustomerService
 from bff.db import Database
+from bff.earning.models import ExpiryPolicy, RuleKind
+from bff.earning.rule_service import RuleDraft, RuleService
+from bff.earning.service import CompletedOrder, OrderService
+from bff.flags.service import FlagService
 from bff.ledger.errors import LedgerError
 from bff.ledger.models import EntryKind
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
@@ -55,6 +59,70 @@ PROFILES = {
 }
 
 
+DEMO_RULES = [
+    RuleDraft(
+        code="pizza-coins",
+        title="Pizza order: 1 coin per 20 rubles",
+        currency="COINS",
+        kind=RuleKind.PER_AMOUNT,
+        brand="pizza",
+        step_amount=2000,
+        points_per_step=1,
+        valid_from=datetime(2024, 1, 1, tzinfo=UTC),
+    ),
+    RuleDraft(
+        code="grocery-cashback",
+        title="Grocery cashback 3 % + level bonus",
+        currency="POINTS",
+        kind=RuleKind.PERCENT,
+        brand="grocery",
+        percent_bp=300,
+        level_bonus=True,
+        valid_from=datetime(2024, 1, 1, tzinfo=UTC),
+        expiry_policy=ExpiryPolicy.END_OF_YEAR,
+    ),
+]
+
+
+async def load_program(db: Database) -> None:
+    """Accrual rules and a flag, created once."""
+    async with db.unit_of_work() as session:
+        rules = RuleService(session)
+        for draft in DEMO_RULES:
+            if await rules.repository.rule_by_code(draft.code) is None:
+                await rules.create(draft, actor="demo")
+        flags = FlagService(session)
+        if await flags.repository.get("marketplace") is None:
+            await flags.set(
+                "marketplace",
+                enabled=True,
+                rollout_percent=100,
+                cities=None,
+                description="The coin marketplace screen",
+                actor="demo",
+            )
+
+
+async def load_orders(db: Database, external_id: str, count: int) -> int:
+    """Orders through the real earning path; the last one is still in its hold window."""
+    placed = 0
+    for number in range(count):
+        at = utcnow() - timedelta(days=count - number) if number < count - 1 else utcnow()
+        async with db.unit_of_work() as session:
+            outcome = await OrderService(session).complete(
+                CompletedOrder(
+                    external_id=f"{external_id}-{number}",
+                    brand=("pizza", "grocery")[number % 2],
+                    customer_external_id=external_id,
+                    city="moscow",
+                    amount=150_000 + 35_000 * number,
+                    completed_at=at,
+                )
+            )
+        placed += outcome.status == "applied"
+    return placed
+
+
 async def load_demo(db: Database) -> dict[str, int]:
     """Create the demo customers and their history; returns posting counts per customer."""
     created: dict[str, int] = {}
@@ -69,6 +137,8 @@ async def load_demo(db: Database) -> dict[str, int]:
         for number, step in enumerate(steps):
             if await _apply(db, customer.id, number, step):
                 created[external_id] += 1
+    await load_program(db)
+    created["orders"] = await load_orders(db, DEMO_CUSTOMER, 6)
     return created
 
 
