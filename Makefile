@@ -35,15 +35,14 @@ format: $(STAMP)
 	$(BIN)/ruff format bff tests bench
 	$(BIN)/ruff check --fix bff tests bench
 
-## Ledger write throughput on PostgreSQL (a local cluster is started when no URL is given).
+## Ledger writes and the worker's drain on PostgreSQL (a local cluster is started when
+## BFF_BENCH_POSTGRES_URL is not set).
 bench: $(STAMP)
 	@if [ -z "$$BFF_BENCH_POSTGRES_URL" ]; then \
 		port=$$(scripts/local-postgres.sh bff_bench | tail -n 1); \
 		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
-		$(BIN)/python bench/ledger_write.py; \
-	else \
-		$(BIN)/python bench/ledger_write.py; \
-	fi
+	fi; \
+	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema

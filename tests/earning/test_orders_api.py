@@ -219,3 +219,17 @@ async def test_unsigned_when_no_secret_is_configured(settings, db):
         response = await send(client, completed("e", "A", 1))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "NOT_CONFIGURED"
+
+
+async def test_several_rules_apply_to_one_order_each_within_its_limits(app_client, db, settings):
+    await make_rule(db)  # coins everywhere
+    await make_rule(db, **percent_rule(code="cashback", level_bonus=False))
+    await make_rule(db, "kazan-only", title="Kazan launch", points_per_step=5, cities=["kazan"])
+    await make_rule(db, "pizza-only", title="Pizza", brand="pizza")
+    response = await send(app_client, completed("evt-1", "A-1", 100_000, city="moscow"))
+    accruals = {(a["currency"], a["reason"]): a["amount"] for a in response.json()["accruals"]}
+    assert accruals == {("COINS", "1 coin per 20 rubles"): 50, ("POINTS", "Cashback"): 30}
+    await drain(db, settings, utcnow() + hours(3))
+    async with db.read() as session:
+        reasons = sorted((await session.scalars(select(LedgerEntry.reason))).all())
+    assert reasons == ["1 coin per 20 rubles", "Cashback"]  # each entry names its rule
