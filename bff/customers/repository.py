@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
+from bff.db import dialect_of, insert_or_ignore
 from bff.types import utcnow
 
 
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        bind = session.bind
-        self._postgres = bind is not None and bind.dialect.name == "postgresql"
+        self._dialect = dialect_of(session)
 
     async def by_external_id(self, external_id: str) -> Customer | None:
         result = await self.session.scalars(
@@ -33,9 +31,8 @@ class CustomerRepository:
         return result.all()
 
     async def insert_if_missing(self, external_id: str) -> None:
-        insert = pg_insert if self._postgres else sqlite_insert
         await self.session.execute(
-            insert(Customer)
+            insert_or_ignore(self._dialect, Customer)
             .values(external_id=external_id, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["external_id"])
         )

@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.db import dialect_of, insert_or_ignore
 from bff.earning.models import (
     AccrualRule,
     AccrualRuleChange,
@@ -24,11 +23,10 @@ from bff.earning.models import (
 class EarningRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        bind = session.bind
-        self._postgres = bind is not None and bind.dialect.name == "postgresql"
+        self._dialect = dialect_of(session)
 
     def _upsert(self, model: Any) -> Any:
-        return (pg_insert if self._postgres else sqlite_insert)(model)
+        return insert_or_ignore(self._dialect, model)
 
     # events and orders
 

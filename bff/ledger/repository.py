@@ -24,11 +24,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import Base
+from bff.db import Base, dialect_of, insert_or_ignore
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -235,9 +233,8 @@ class NewLot:
 
 @cache
 def _claim_statement(dialect: str) -> Any:
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     return (
-        upsert(_IDEMPOTENCY)
+        insert_or_ignore(dialect, _IDEMPOTENCY)
         .values(
             scope=bindparam("p_scope"),
             key=bindparam("p_key"),
@@ -252,14 +249,14 @@ def _claim_statement(dialect: str) -> Any:
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._dialect = session.bind.dialect.name if session.bind else "sqlite"
+        self._dialect = dialect_of(session)
 
     @property
     def dialect(self) -> str:
         return self._dialect
 
     def _upsert(self, table: Any) -> Any:
-        return (pg_insert if self._dialect == "postgresql" else sqlite_insert)(table)
+        return insert_or_ignore(self._dialect, table)
 
     # currencies
 

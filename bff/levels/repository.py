@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.db import dialect_of, insert_or_ignore
 from bff.earning.models import Order, OrderStatus
 from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 
@@ -18,11 +17,10 @@ from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 class LevelRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        bind = session.bind
-        self._postgres = bind is not None and bind.dialect.name == "postgresql"
+        self._dialect = dialect_of(session)
 
     def _upsert(self, model: Any) -> Any:
-        return (pg_insert if self._postgres else sqlite_insert)(model)
+        return insert_or_ignore(self._dialect, model)
 
     async def levels(self) -> Sequence[Level]:
         return (await self.session.scalars(select(Level).order_by(Level.rank))).all()
