@@ -19,6 +19,7 @@ from bff.graphql.view import GraphQLView
 from bff.health import healthz, readyz
 from bff.levels.routes import customer_level
 from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bff.secrets import SecretBox
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.verifier = verifier
+    app.state.secret_box = SecretBox.from_settings(settings)
     return app
 
 

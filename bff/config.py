@@ -49,6 +49,7 @@ class Settings:
     worker_batch_size: int = 500
 
     orders_hmac_secret: str = ""
+    secrets_key: str = ""
     signature_window_seconds: int = 300
     order_hold_seconds: int = 7200
     level_decay_days: int = 30

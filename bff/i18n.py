@@ -99,6 +99,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Expiry after N days needs 1 to 3660 days; other policies take no days.",
         "ru": "Сгорание через N дней требует от 1 до 3660 дней; другим правилам дни не нужны.",
     },
+    "INVALID_REWARD": {
+        "en": "The value is out of range for this offer or partner.",
+        "ru": "Значение вне допустимого диапазона для предложения или партнёра.",
+    },
+    "OFFER_INACTIVE": {"en": "This offer is switched off.", "ru": "Это предложение отключено."},
+    "OFFER_NOT_STARTED": {
+        "en": "This offer has not started yet.",
+        "ru": "Это предложение ещё не началось.",
+    },
+    "OFFER_EXPIRED": {"en": "This offer has ended.", "ru": "Срок этого предложения истёк."},
+    "OFFER_EXHAUSTED": {
+        "en": "This offer's budget is used up.",
+        "ru": "Бюджет этого предложения исчерпан.",
+    },
+    "NOT_TARGETED": {
+        "en": "This offer is not available for your city or level.",
+        "ru": "Это предложение недоступно в вашем городе или на вашем уровне.",
+    },
+    "ALREADY_ACTIVATED": {
+        "en": "You have already activated this offer.",
+        "ru": "Вы уже активировали это предложение.",
+    },
+    "NOT_ACTIVATED": {
+        "en": "This offer is not activated.",
+        "ru": "Это предложение не активировано.",
+    },
+    "LIMIT_REACHED": {
+        "en": "You have used this offer as many times as it allows.",
+        "ru": "Вы использовали это предложение максимальное число раз.",
+    },
     "LOCALE_UNSUPPORTED": {
         "en": "Supported locales: en, ru.",
         "ru": "Поддерживаемые языки: en, ru.",

@@ -6,7 +6,8 @@ from bff.earning import models as earning
 from bff.flags import models as flags
 from bff.ledger import models as ledger
 from bff.levels import models as levels
+from bff.partners import models as partners
 
 metadata = Base.metadata
 
-__all__ = ["customers", "earning", "flags", "ledger", "levels", "metadata"]
+__all__ = ["customers", "earning", "flags", "ledger", "levels", "metadata", "partners"]

@@ -16,6 +16,8 @@ from bff.ledger.repository import LedgerRepository
 from bff.ledger.types import CurrencyCode, LedgerEntry, Wallet
 from bff.levels.service import Ladder, describe
 from bff.levels.types import LevelStatus
+from bff.partners.repository import PartnerRepository
+from bff.partners.types import Offer
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -64,6 +66,20 @@ class Customer(Node):
         row = await context.loaders.standing_by_customer_id.load(self.pk)
         policy = earning_policy(context.settings).levels
         return LevelStatus.from_standing(describe(Ladder(levels), row, policy), context.locale)
+
+    @strawberry.field(description="Offers the customer activated, oldest first.")
+    async def active_offers(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[Offer]:
+        size = page_size(first, info.context.settings.max_page_size)
+        async with info.context.db.read() as session:
+            rows = await PartnerRepository(session).activated_offers_page(
+                self.pk, after_id=decode_cursor(after), limit=size + 1
+            )
+        return build_connection(rows, size, lambda o: o.id, Offer.from_model)
 
     @strawberry.field(description="Ledger entries, newest first.")
     async def history(

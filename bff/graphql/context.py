@@ -14,6 +14,7 @@ from bff.db import Database
 from bff.graphql.errors import Forbidden, Unauthenticated
 from bff.graphql.loaders import Loaders
 from bff.i18n import negotiate_locale
+from bff.secrets import SecretBox
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Context:
     directory: CustomerDirectory
     loaders: Loaders
     locale: str
+    secret_box: SecretBox
     principal: Principal | None = None
     auth_problem: str | None = None
     _customer_id: int | None = field(default=None, repr=False)
@@ -72,6 +74,7 @@ async def build_context(request: Request, response: Response) -> Context:
         directory=state.directory,
         loaders=Loaders.build(state.db),
         locale=negotiate_locale(request.headers.get("accept-language")),
+        secret_box=state.secret_box,
         principal=principal,
         auth_problem=problem,
     )

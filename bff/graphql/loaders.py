@@ -18,6 +18,8 @@ from bff.ledger.loaders import Expiring, LedgerLoaders
 from bff.ledger.models import Currency, LedgerEntry, Wallet
 from bff.levels.loaders import LevelLoaders
 from bff.levels.models import CustomerLevel, Level
+from bff.partners.loaders import PartnerLoaders
+from bff.partners.models import OfferActivation, Partner
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,15 @@ class Loaders:
     levels: DataLoader[None, list[Level]]
     pending_by_customer_id: DataLoader[int, dict[str, int]]
     flags: DataLoader[None, list[FeatureFlag]]
+    partner_by_id: DataLoader[int, Partner | None]
+    activation_by_customer_offer: DataLoader[tuple[int, int], OfferActivation | None]
 
     @classmethod
     def build(cls, db: Database) -> Loaders:
         customers = CustomerLoaders(db)
         ledger = LedgerLoaders(db)
         levels = LevelLoaders(db)
+        partners = PartnerLoaders(db)
         return cls(
             customer_by_id=DataLoader(customers.customer_by_id),
             wallets_by_customer_id=DataLoader(ledger.wallets_by_customer_id),
@@ -47,4 +52,6 @@ class Loaders:
             levels=DataLoader(levels.levels),
             pending_by_customer_id=DataLoader(levels.pending_by_customer_id),
             flags=DataLoader(levels.flags),
+            partner_by_id=DataLoader(partners.partner_by_id),
+            activation_by_customer_offer=DataLoader(partners.activation_by_customer_offer),
         )

@@ -11,6 +11,8 @@ from bff.customers.types import Customer
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import MalformedId, Node, decode_id
 from bff.ledger.types import LedgerEntry
+from bff.partners.repository import PartnerRepository
+from bff.partners.types import Offer, Partner
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -36,8 +38,21 @@ async def resolve_node(context: Context, global_id: str) -> Node | None:
         entry = await loaders.ledger_entry_by_id.load(pk)
         if entry and await _may_see_customer(context, entry.customer_id):
             return LedgerEntry.from_model(entry)
+    elif type_name in ("Offer", "Partner"):
+        return await _catalogue_node(context, type_name, pk)
     # Someone else's object answers exactly like a missing one.
     return None
+
+
+async def _catalogue_node(context: Context, type_name: str, pk: int) -> Node | None:
+    """Partners and offers are public catalogue objects."""
+    async with context.db.read() as session:
+        repository = PartnerRepository(session)
+        if type_name == "Offer":
+            offer = await repository.offer(pk)
+            return Offer.from_model(offer) if offer else None
+        partners = await repository.partners_by_ids([pk])
+        return Partner.from_model(partners[0]) if partners else None
 
 
 @strawberry.type

@@ -22,14 +22,32 @@ from bff.ledger.queries import LedgerQueries
 from bff.ledger.types import LedgerEntry
 from bff.levels.mutations import LevelMutations
 from bff.levels.queries import LevelQueries
+from bff.partners.mutations import PartnerMutations
+from bff.partners.queries import PartnerQueries
+from bff.partners.types import Offer, Partner
 
 Query = merge_types(
     "Query",
-    (CustomerQueries, LedgerQueries, LevelQueries, FlagQueries, EarningQueries, NodeQueries),
+    (
+        CustomerQueries,
+        LedgerQueries,
+        LevelQueries,
+        FlagQueries,
+        EarningQueries,
+        PartnerQueries,
+        NodeQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
-    (CustomerMutations, LedgerMutations, LevelMutations, FlagMutations, EarningMutations),
+    (
+        CustomerMutations,
+        LedgerMutations,
+        LevelMutations,
+        FlagMutations,
+        EarningMutations,
+        PartnerMutations,
+    ),
 )
 
 
@@ -48,7 +66,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, LedgerEntry],
+        types=[Customer, LedgerEntry, Offer, Partner],
         extensions=build_extensions(settings),
     )
 

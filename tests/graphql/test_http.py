@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 from strawberry.extensions.validation_cache import _get_validate_cache
 
@@ -15,6 +16,7 @@ from bff.graphql.extensions import CACHE_SIZE, validation_rules
 from tests.fixtures.graphql import error_codes, gql, post, token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+KEY = Fernet.generate_key().decode()
 
 
 async def client_for(settings: Settings):
@@ -141,7 +143,7 @@ async def test_graphiql_and_introspection_in_development(app_client):
 
 
 async def test_production_hides_graphiql_and_introspection(settings, db):
-    production = replace(settings, env="production", dev_auth=False)
+    production = replace(settings, env="production", dev_auth=False, secrets_key=KEY)
     app, client = await client_for(production)
     async with app.router.lifespan_context(app), client:
         page = await client.get("/graphql", headers={"accept": "text/html"})
@@ -156,7 +158,12 @@ async def test_production_hides_graphiql_and_introspection(settings, db):
 
 async def test_production_can_opt_in_to_graphiql(settings, db):
     production = replace(
-        settings, env="production", dev_auth=False, graphiql=True, introspection=True
+        settings,
+        env="production",
+        dev_auth=False,
+        graphiql=True,
+        introspection=True,
+        secrets_key=KEY,
     )
     app, client = await client_for(production)
     async with app.router.lifespan_context(app), client:

@@ -1,0 +1,90 @@
+"""Partners, their offers, and customers' activations of offers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bff.customers import models as _customers  # noqa: F401 - registers the FK target
+from bff.db import Base
+from bff.types import BigId, UTCDateTime, utcnow
+
+
+class RewardKind(enum.StrEnum):
+    FIXED = "fixed"  # a number of points per completion
+    PERCENT = "percent"  # basis points of the reported amount, up to a cap
+
+
+class Partner(Base):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Encrypted with the service's secrets key: the HMAC needs the secret itself back.
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    adapter: Mapped[str | None] = mapped_column(String(64))
+    kopecks_per_point: Mapped[int | None] = mapped_column(Integer)  # takes points if set
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Offer(Base):
+    __tablename__ = "offers"
+    __table_args__ = (Index("ix_offers_partner_id_id", "partner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
+    reward_kind: Mapped[str] = mapped_column(String(16))
+    reward_points: Mapped[int | None] = mapped_column(BigInteger)
+    reward_percent_bp: Mapped[int | None] = mapped_column(Integer)
+    reward_cap: Mapped[int | None] = mapped_column(BigInteger)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    per_customer_limit: Mapped[int | None] = mapped_column(Integer)
+    budget: Mapped[int | None] = mapped_column(BigInteger)  # points in all; None: unlimited
+    budget_spent: Mapped[int] = mapped_column(BigInteger, default=0)
+    cities: Mapped[list[str] | None] = mapped_column(JSON)
+    levels: Mapped[list[str] | None] = mapped_column(JSON)  # level codes; None: everyone
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfferActivation(Base):
+    """A customer opted into an offer; partner events accrue only for activated offers."""
+
+    __tablename__ = "offer_activations"
+    __table_args__ = (
+        UniqueConstraint("offer_id", "customer_id"),
+        Index("ix_offer_activations_customer_id_active", "customer_id", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    completions: Mapped[int] = mapped_column(Integer, default=0)
+    activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,247 @@
+"""Partner mutations: customers activate offers; staff manage partners and offers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from bff.auth import Role
+from bff.errors import DomainError, NotFound
+from bff.graphql.errors import user_error_fields
+from bff.graphql.ids import decode_typed_id
+from bff.ledger.types import CurrencyCode
+from bff.partners.service import (
+    ActivationService,
+    OfferDraft,
+    PartnerDraft,
+    PartnerService,
+)
+from bff.partners.types import (
+    Offer,
+    OfferActivation,
+    OfferRewardKind,
+    Partner,
+    PartnerErrorCode,
+    PartnerUserError,
+)
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+@strawberry.input(description="The offer to activate or deactivate.")
+class OfferActivateInput:
+    offer_id: strawberry.ID = strawberry.field(description="Global id of the offer.")
+
+
+@strawberry.input(description="The offer to deactivate.")
+class OfferDeactivateInput:
+    offer_id: strawberry.ID = strawberry.field(description="Global id of the offer.")
+
+
+@strawberry.type(description="Result of `offerActivate` or `offerDeactivate`.")
+class OfferActivationPayload:
+    offer: Offer | None = strawberry.field(description="The offer.")
+    activation: OfferActivation | None = strawberry.field(description="The activation now.")
+    user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.input(description="A new partner.")
+class PartnerCreateInput:
+    code: str = strawberry.field(description="2 to 64 of a-z, 0-9, - and _; used in API URLs.")
+    name: str = strawberry.field(description="Display name.")
+    category: str = strawberry.field(description="e.g. grocery, bank, telecom, insurance.")
+    logo_url: str | None = strawberry.field(default=None, description="HTTPS URL.")
+    description: str = strawberry.field(default="", description="About the partner.")
+    adapter: str | None = strawberry.field(default=None, description="Event format adapter.")
+    kopecks_per_point: int | None = strawberry.field(
+        default=None, description="Value of a point when paying there; null: not accepted."
+    )
+
+
+@strawberry.input(description="Partner fields to change; omitted fields stay.")
+class PartnerUpdateInput:
+    code: str = strawberry.field(description="Which partner.")
+    name: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+    logo_url: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    adapter: str | None = strawberry.UNSET
+    kopecks_per_point: int | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.type(description="Result of a partner mutation.")
+class PartnerPayload:
+    partner: Partner | None = strawberry.field(description="The partner now.")
+    secret: str | None = strawberry.field(
+        description="The partner's new signing secret: shown only by partnerCreate and "
+        "partnerSecretRotate, and never again."
+    )
+    user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.input(description="A new offer.")
+class OfferCreateInput:
+    partner_code: str = strawberry.field(description="Whose offer.")
+    title: str = strawberry.field(description="Short title.")
+    reward_kind: OfferRewardKind = strawberry.field(description="Fixed or percentage.")
+    valid_from: datetime = strawberry.field(description="Open from.")
+    currency: CurrencyCode = strawberry.field(default=CurrencyCode.POINTS, description="Accrued.")
+    description: str = strawberry.field(default="", description="What to do.")
+    terms: str = strawberry.field(default="", description="The fine print.")
+    reward_points: int | None = strawberry.field(default=None, description="FIXED points.")
+    reward_percent_basis_points: int | None = strawberry.field(default=None, description="PERCENT.")
+    reward_cap: int | None = strawberry.field(default=None, description="PERCENT cap in points.")
+    valid_to: datetime | None = strawberry.field(default=None, description="Open until.")
+    per_customer_limit: int | None = strawberry.field(default=None, description="Per customer.")
+    budget: int | None = strawberry.field(default=None, description="Points in all.")
+    cities: list[str] | None = strawberry.field(default=None, description="Only these cities.")
+    levels: list[str] | None = strawberry.field(default=None, description="Only these levels.")
+
+
+@strawberry.input(description="Offer fields to change; omitted fields stay.")
+class OfferUpdateInput:
+    id: strawberry.ID = strawberry.field(description="Global id of the offer.")
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    terms: str | None = strawberry.UNSET
+    reward_points: int | None = strawberry.UNSET
+    reward_percent_basis_points: int | None = strawberry.UNSET
+    reward_cap: int | None = strawberry.UNSET
+    valid_to: datetime | None = strawberry.UNSET
+    per_customer_limit: int | None = strawberry.UNSET
+    budget: int | None = strawberry.UNSET
+    cities: list[str] | None = strawberry.UNSET
+    levels: list[str] | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.type(description="Result of an offer mutation.")
+class OfferPayload:
+    offer: Offer | None = strawberry.field(description="The offer now.")
+    user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
+
+
+def _given(values: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    renamed = {"reward_percent_basis_points": "reward_percent_bp"}
+    return {
+        renamed.get(name, name): value.value if hasattr(value, "value") else value
+        for name, value in vars(values).items()
+        if name not in skip and value is not strawberry.UNSET
+    }
+
+
+def _errors(error: DomainError, context: Context) -> list[PartnerUserError]:
+    return [PartnerUserError(**user_error_fields(error, PartnerErrorCode, context.locale))]
+
+
+@strawberry.type
+class PartnerMutations:
+    @strawberry.mutation(description="The signed-in customer activates an offer.")
+    async def offer_activate(
+        self, info: strawberry.Info[Context, None], input: OfferActivateInput
+    ) -> OfferActivationPayload:
+        return await _activation(info.context, input.offer_id, activate=True)
+
+    @strawberry.mutation(description="The signed-in customer deactivates an offer.")
+    async def offer_deactivate(
+        self, info: strawberry.Info[Context, None], input: OfferDeactivateInput
+    ) -> OfferActivationPayload:
+        return await _activation(info.context, input.offer_id, activate=False)
+
+    @strawberry.mutation(description="Staff (role `admin`): add a partner; returns its secret.")
+    async def partner_create(
+        self, info: strawberry.Info[Context, None], input: PartnerCreateInput
+    ) -> PartnerPayload:
+        info.context.require_role(Role.ADMIN)
+        draft = PartnerDraft(**_given(input))
+        return await _partner(info.context, lambda s: s.create_partner(draft))
+
+    @strawberry.mutation(description="Staff (role `marketing`): change a partner.")
+    async def partner_update(
+        self, info: strawberry.Info[Context, None], input: PartnerUpdateInput
+    ) -> PartnerPayload:
+        info.context.require_role(Role.MARKETING)
+        changes = _given(input, skip=("code",))
+
+        async def update(service: PartnerService) -> tuple[Any, None]:
+            return await service.update_partner(input.code, changes), None
+
+        return await _partner(info.context, update)
+
+    @strawberry.mutation(
+        description="Staff (role `admin`): replace a partner's signing secret; the old one "
+        "stops working at once."
+    )
+    async def partner_secret_rotate(
+        self, info: strawberry.Info[Context, None], code: str
+    ) -> PartnerPayload:
+        info.context.require_role(Role.ADMIN)
+        return await _partner(info.context, lambda s: s.rotate_secret(code))
+
+    @strawberry.mutation(description="Staff (role `marketing`): add an offer.")
+    async def offer_create(
+        self, info: strawberry.Info[Context, None], input: OfferCreateInput
+    ) -> OfferPayload:
+        info.context.require_role(Role.MARKETING)
+        draft = OfferDraft(**_given(input, skip=("partner_code",)))
+        return await _offer(info.context, lambda s: s.create_offer(input.partner_code, draft))
+
+    @strawberry.mutation(description="Staff (role `marketing`): change an offer.")
+    async def offer_update(
+        self, info: strawberry.Info[Context, None], input: OfferUpdateInput
+    ) -> OfferPayload:
+        info.context.require_role(Role.MARKETING)
+        offer_id = decode_typed_id(input.id, "Offer")
+        changes = _given(input, skip=("id",))
+
+        async def update(service: PartnerService) -> Any:
+            if offer_id is None:
+                raise NotFound(field=("id",))
+            return await service.update_offer(offer_id, changes)
+
+        return await _offer(info.context, update)
+
+
+async def _activation(
+    context: Context, global_id: str, *, activate: bool
+) -> OfferActivationPayload:
+    customer_id = await context.require_customer()
+    offer_id = decode_typed_id(global_id, "Offer")
+    try:
+        if offer_id is None:
+            raise NotFound(field=("offerId",))
+        async with context.db.unit_of_work() as session:
+            service = ActivationService(session)
+            action = service.activate if activate else service.deactivate
+            row = await action(customer_id, offer_id)
+            offer = await service.repository.offer(offer_id)
+    except DomainError as error:
+        return OfferActivationPayload(
+            offer=None, activation=None, user_errors=_errors(error, context)
+        )
+    assert offer is not None
+    return OfferActivationPayload(
+        offer=Offer.from_model(offer), activation=OfferActivation.from_model(row), user_errors=[]
+    )
+
+
+async def _partner(context: Context, action: Any) -> PartnerPayload:
+    try:
+        async with context.db.unit_of_work() as session:
+            partner, secret = await action(PartnerService(session, context.secret_box))
+    except DomainError as error:
+        return PartnerPayload(partner=None, secret=None, user_errors=_errors(error, context))
+    return PartnerPayload(partner=Partner.from_model(partner), secret=secret, user_errors=[])
+
+
+async def _offer(context: Context, action: Any) -> OfferPayload:
+    try:
+        async with context.db.unit_of_work() as session:
+            offer = await action(PartnerService(session, context.secret_box))
+    except DomainError as error:
+        return OfferPayload(offer=None, user_errors=_errors(error, context))
+    return OfferPayload(offer=Offer.from_model(offer), user_errors=[])

@@ -1,0 +1,63 @@
+"""Partner and offer queries: the catalogue customers browse."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.partners.repository import PartnerRepository
+from bff.partners.types import Offer, Partner
+from bff.types import utcnow
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+@strawberry.input(description="Which offers to list.")
+class OfferFilter:
+    partner_code: str | None = strawberry.field(default=None, description="One partner's.")
+    category: str | None = strawberry.field(default=None, description="Partners of a category.")
+    active_only: bool = strawberry.field(
+        default=True, description="Only offers that can be activated now (the default)."
+    )
+
+
+@strawberry.type
+class PartnerQueries:
+    @strawberry.field(description="Active partners, oldest first.")
+    async def partners(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[Partner]:
+        size = page_size(first, info.context.settings.max_page_size)
+        async with info.context.db.read() as session:
+            rows = await PartnerRepository(session).partners_page(
+                after_id=decode_cursor(after), limit=size + 1
+            )
+        return build_connection(rows, size, lambda p: p.id, Partner.from_model)
+
+    @strawberry.field(description="Offers of active partners, oldest first.")
+    async def offers(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+        filter: Annotated[
+            OfferFilter | None, strawberry.argument(description="Narrow the list.")
+        ] = None,
+    ) -> Connection[Offer]:
+        chosen = filter or OfferFilter()
+        size = page_size(first, info.context.settings.max_page_size)
+        async with info.context.db.read() as session:
+            rows = await PartnerRepository(session).offers_page(
+                after_id=decode_cursor(after),
+                limit=size + 1,
+                partner_code=chosen.partner_code,
+                category=chosen.category,
+                active_at=utcnow() if chosen.active_only else None,
+            )
+        return build_connection(rows, size, lambda o: o.id, Offer.from_model)

@@ -1,0 +1,107 @@
+"""Every SQL statement about partners, offers and activations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.partners.models import Offer, OfferActivation, Partner
+
+
+class PartnerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def save(self, *rows: Any) -> None:
+        for row in rows:
+            self.session.add(row)
+        await self.session.flush()
+
+    # partners
+
+    async def partner_by_code(self, code: str) -> Partner | None:
+        result = await self.session.scalars(select(Partner).where(Partner.code == code))
+        return result.first()
+
+    async def partners_by_ids(self, partner_ids: Sequence[int]) -> Sequence[Partner]:
+        result = await self.session.scalars(select(Partner).where(Partner.id.in_(partner_ids)))
+        return result.all()
+
+    async def partners_page(self, *, after_id: int | None, limit: int) -> Sequence[Partner]:
+        statement = select(Partner).where(Partner.active.is_(True))
+        if after_id is not None:
+            statement = statement.where(Partner.id > after_id)
+        return (await self.session.scalars(statement.order_by(Partner.id).limit(limit))).all()
+
+    # offers
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        return await self.session.get(Offer, offer_id)
+
+    async def offers_page(
+        self,
+        *,
+        after_id: int | None,
+        limit: int,
+        partner_code: str | None,
+        category: str | None,
+        active_at: datetime | None,
+    ) -> Sequence[Offer]:
+        """Offers of active partners, by id; ``active_at`` keeps only those open then."""
+        statement = (
+            select(Offer)
+            .join(Partner, Partner.id == Offer.partner_id)
+            .where(Partner.active.is_(True))
+        )
+        if partner_code is not None:
+            statement = statement.where(Partner.code == partner_code)
+        if category is not None:
+            statement = statement.where(Partner.category == category)
+        if active_at is not None:
+            statement = statement.where(
+                Offer.active.is_(True),
+                Offer.valid_from <= active_at,
+                Offer.valid_to.is_(None) | (Offer.valid_to > active_at),
+                Offer.budget.is_(None) | (Offer.budget_spent < Offer.budget),
+            )
+        if after_id is not None:
+            statement = statement.where(Offer.id > after_id)
+        return (await self.session.scalars(statement.order_by(Offer.id).limit(limit))).all()
+
+    async def activated_offers_page(
+        self, customer_id: int, *, after_id: int | None, limit: int
+    ) -> Sequence[Offer]:
+        statement = (
+            select(Offer)
+            .join(OfferActivation, OfferActivation.offer_id == Offer.id)
+            .where(OfferActivation.customer_id == customer_id, OfferActivation.active.is_(True))
+        )
+        if after_id is not None:
+            statement = statement.where(Offer.id > after_id)
+        return (await self.session.scalars(statement.order_by(Offer.id).limit(limit))).all()
+
+    # activations
+
+    async def activation(self, offer_id: int, customer_id: int) -> OfferActivation | None:
+        result = await self.session.scalars(
+            select(OfferActivation)
+            .where(OfferActivation.offer_id == offer_id, OfferActivation.customer_id == customer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.first()
+
+    async def activations_of(
+        self, customer_id: int, offer_ids: Sequence[int]
+    ) -> Sequence[OfferActivation]:
+        result = await self.session.scalars(
+            select(OfferActivation).where(
+                OfferActivation.customer_id == customer_id,
+                OfferActivation.offer_id.in_(offer_ids),
+            )
+        )
+        return result.all()

@@ -1,0 +1,172 @@
+"""GraphQL types of partners and offers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from bff.graphql.errors import UserError
+from bff.graphql.ids import Node, encode_id
+from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.ledger.types import CurrencyCode
+from bff.partners import models
+from bff.partners.repository import PartnerRepository
+from bff.partners.service import availability
+from bff.types import utcnow
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+strawberry.enum(
+    models.RewardKind,
+    name="OfferRewardKind",
+    description="FIXED: points per completion; PERCENT: basis points of the amount, capped.",
+)
+OfferRewardKind = models.RewardKind
+
+
+@strawberry.enum(description="Why a partner or offer mutation did not happen.")
+class PartnerErrorCode(enum.Enum):
+    NOT_FOUND = "NOT_FOUND"
+    CODE_TAKEN = "CODE_TAKEN"
+    INVALID_CODE = "INVALID_CODE"
+    INVALID_REWARD = "INVALID_REWARD"
+    INVALID_WINDOW = "INVALID_WINDOW"
+    OFFER_INACTIVE = "OFFER_INACTIVE"
+    OFFER_NOT_STARTED = "OFFER_NOT_STARTED"
+    OFFER_EXPIRED = "OFFER_EXPIRED"
+    OFFER_EXHAUSTED = "OFFER_EXHAUSTED"
+    NOT_TARGETED = "NOT_TARGETED"
+    ALREADY_ACTIVATED = "ALREADY_ACTIVATED"
+    NOT_ACTIVATED = "NOT_ACTIVATED"
+    LIMIT_REACHED = "LIMIT_REACHED"
+
+
+@strawberry.type(description="A problem with a partner or offer mutation.")
+class PartnerUserError(UserError):
+    code: PartnerErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="What completing an offer earns.")
+class OfferReward:
+    kind: OfferRewardKind = strawberry.field(description="Fixed points or a percentage.")
+    currency: CurrencyCode = strawberry.field(description="What is accrued.")
+    points: int | None = strawberry.field(description="FIXED: points per completion.")
+    percent_basis_points: int | None = strawberry.field(description="PERCENT: 100 = 1 %.")
+    cap: int | None = strawberry.field(description="PERCENT: the most points one completion earns.")
+
+
+@strawberry.type(description="The viewer's activation of an offer.")
+class OfferActivation:
+    active: bool = strawberry.field(description="Partner events accrue only while active.")
+    completions: int = strawberry.field(description="Completions rewarded so far.")
+    activated_at: datetime = strawberry.field(description="When it was (last) activated.")
+
+    @classmethod
+    def from_model(cls, row: models.OfferActivation) -> OfferActivation:
+        return cls(active=row.active, completions=row.completions, activated_at=row.activated_at)
+
+
+@strawberry.type(description="A partner's offer: activate it, do the action, get points.")
+class Offer(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    title: str = strawberry.field(description="Short title.")
+    description: str = strawberry.field(description="What to do.")
+    terms: str = strawberry.field(description="The fine print.")
+    reward: OfferReward = strawberry.field(description="What completing it earns.")
+    valid_from: datetime = strawberry.field(description="Open from.")
+    valid_to: datetime | None = strawberry.field(description="Open until; null: no end.")
+    per_customer_limit: int | None = strawberry.field(
+        description="Completions rewarded per customer; null: no limit."
+    )
+    unavailable_reason: str | None = strawberry.field(
+        description="Null when it can be activated now; else OFFER_NOT_STARTED, "
+        "OFFER_EXPIRED, OFFER_EXHAUSTED or OFFER_INACTIVE."
+    )
+    pk: strawberry.Private[int]
+    partner_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The partner running it.")
+    async def partner(self, info: strawberry.Info[Context, None]) -> Partner:
+        partner = await info.context.loaders.partner_by_id.load(self.partner_pk)
+        assert partner is not None
+        return Partner.from_model(partner)
+
+    @strawberry.field(description="The viewer's activation; null when never activated.")
+    async def activation(self, info: strawberry.Info[Context, None]) -> OfferActivation | None:
+        customer_id = await info.context.viewer_customer_id()
+        if customer_id is None:
+            return None
+        loader = info.context.loaders.activation_by_customer_offer
+        row = await loader.load((customer_id, self.pk))
+        return OfferActivation.from_model(row) if row else None
+
+    @classmethod
+    def from_model(cls, offer: models.Offer) -> Offer:
+        return cls(
+            id=encode_id("Offer", offer.id),
+            title=offer.title,
+            description=offer.description,
+            terms=offer.terms,
+            reward=OfferReward(
+                kind=OfferRewardKind(offer.reward_kind),
+                currency=CurrencyCode(offer.currency),
+                points=offer.reward_points,
+                percent_basis_points=offer.reward_percent_bp,
+                cap=offer.reward_cap,
+            ),
+            valid_from=offer.valid_from,
+            valid_to=offer.valid_to,
+            per_customer_limit=offer.per_customer_limit,
+            unavailable_reason=availability(offer, utcnow()),
+            pk=offer.id,
+            partner_pk=offer.partner_id,
+        )
+
+
+@strawberry.type(description="A company in the program: points are earned and spent there.")
+class Partner(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    code: str = strawberry.field(description="Stable code, used in the partner API's URLs.")
+    name: str = strawberry.field(description="Display name.")
+    category: str = strawberry.field(description="e.g. grocery, bank, telecom, insurance.")
+    logo_url: str | None = strawberry.field(description="HTTPS URL of the logo.")
+    description: str = strawberry.field(description="About the partner.")
+    kopecks_per_point: int | None = strawberry.field(
+        description="What one point is worth there when paying with points; null: not accepted."
+    )
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The partner's offers open now, oldest first.")
+    async def offers(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[Offer]:
+        size = page_size(first, info.context.settings.max_page_size)
+        async with info.context.db.read() as session:
+            rows = await PartnerRepository(session).offers_page(
+                after_id=decode_cursor(after),
+                limit=size + 1,
+                partner_code=self.code,
+                category=None,
+                active_at=utcnow(),
+            )
+        return build_connection(rows, size, lambda o: o.id, Offer.from_model)
+
+    @classmethod
+    def from_model(cls, partner: models.Partner) -> Partner:
+        return cls(
+            id=encode_id("Partner", partner.id),
+            code=partner.code,
+            name=partner.name,
+            category=partner.category,
+            logo_url=partner.logo_url,
+            description=partner.description,
+            kopecks_per_point=partner.kopecks_per_point,
+            pk=partner.id,
+        )

@@ -1,0 +1,31 @@
+"""Partners' signing secrets are encrypted at rest."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bff.config import ConfigError, Settings
+from bff.secrets import SecretBox
+
+
+def test_sealed_secrets_open_with_the_same_key_only(tmp_path):
+    key = Fernet.generate_key().decode()
+    box = SecretBox.from_settings(Settings(data_dir=tmp_path, secrets_key=key))
+    sealed = box.seal("partner-secret")
+    assert "partner-secret" not in sealed
+    assert box.open(sealed) == "partner-secret"
+    other = SecretBox.from_settings(
+        Settings(data_dir=tmp_path, secrets_key=Fernet.generate_key().decode())
+    )
+    with pytest.raises(ConfigError):
+        other.open(sealed)
+
+
+def test_development_keeps_a_generated_key_and_production_requires_one(tmp_path):
+    first = SecretBox.from_settings(Settings(data_dir=tmp_path))
+    again = SecretBox.from_settings(Settings(data_dir=tmp_path))
+    assert again.open(first.seal("s")) == "s"
+    assert (tmp_path / "secrets.key").stat().st_mode & 0o077 == 0
+    with pytest.raises(ConfigError, match="BFF_SECRETS_KEY"):
+        SecretBox.from_settings(Settings(data_dir=tmp_path, env="production"))
