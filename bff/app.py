@@ -19,6 +19,8 @@ from bff.graphql.view import GraphQLView
 from bff.health import healthz, readyz
 from bff.levels.routes import customer_level
 from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bff.partners.openapi import openapi_document
+from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
 from bff.secrets import SecretBox
 
 
@@ -45,6 +47,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/api/orders/events", order_events, methods=["POST"]),
             Route("/api/customers/{external_id}/level", customer_level, methods=["GET"]),
+            Route("/api/partners/{partner_code}/events", partner_events, methods=["POST"]),
+            Route("/api/partners/{partner_code}/holds", hold_create, methods=["POST"]),
+            Route(
+                "/api/partners/{partner_code}/holds/{hold_id}/capture",
+                hold_capture,
+                methods=["POST"],
+            ),
+            Route("/api/partners/{partner_code}/holds/{hold_id}/void", hold_void, methods=["POST"]),
+            Route("/api/openapi.json", openapi_document, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

@@ -88,3 +88,33 @@ class OfferActivation(Base):
     completions: Mapped[int] = mapped_column(Integer, default=0)
     activated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EventStatus(enum.StrEnum):
+    ACCRUED = "accrued"  # a completion that earned points
+    REVERSED = "reversed"  # a completion later taken back
+    APPLIED = "applied"  # a reversal that took points back
+    REJECTED = "rejected"  # stored with the reason, for the partner to reconcile
+
+
+class PartnerEvent(Base):
+    """Every signed event a partner sent, raw payload included, whatever became of it."""
+
+    __tablename__ = "partner_events"
+    __table_args__ = (UniqueConstraint("partner_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))
+    event_id: Mapped[str] = mapped_column(String(128))
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    amount: Mapped[int | None] = mapped_column(BigInteger)  # kopecks, for percent rewards
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    shortfall: Mapped[int] = mapped_column(BigInteger, default=0)  # reversal not collected
+    refers_to: Mapped[str | None] = mapped_column(String(128))
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.partners.models import Offer, OfferActivation, Partner
+from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
 
 
 class PartnerRepository:
@@ -105,3 +105,75 @@ class PartnerRepository:
             )
         )
         return result.all()
+
+
+class PartnerEventRepository:
+    """Statements of the partner events API, shaped for batches of up to 1,000."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def known_events(self, partner_id: int, event_ids: Sequence[str]) -> dict[str, Any]:
+        result = await self.session.scalars(
+            select(PartnerEvent)
+            .where(PartnerEvent.partner_id == partner_id, PartnerEvent.event_id.in_(event_ids))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return {event.event_id: event for event in result.all()}
+
+    async def offers(self, partner_id: int, offer_ids: Sequence[int]) -> dict[int, Offer]:
+        result = await self.session.scalars(
+            select(Offer).where(Offer.partner_id == partner_id, Offer.id.in_(offer_ids))
+        )
+        return {offer.id: offer for offer in result.all()}
+
+    async def lock_activations(
+        self, pairs: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], OfferActivation]:
+        """Activations for (offer, customer) pairs, locked in id order (no deadlocks)."""
+        if not pairs:
+            return {}
+        offer_ids = sorted({offer for offer, _ in pairs})
+        customer_ids = sorted({customer for _, customer in pairs})
+        result = await self.session.scalars(
+            select(OfferActivation)
+            .where(
+                OfferActivation.offer_id.in_(offer_ids),
+                OfferActivation.customer_id.in_(customer_ids),
+            )
+            .order_by(OfferActivation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        wanted = set(pairs)
+        return {
+            (row.offer_id, row.customer_id): row
+            for row in result.all()
+            if (row.offer_id, row.customer_id) in wanted
+        }
+
+    async def take_budget(self, offer_id: int, points: int) -> bool:
+        """Spend ``points`` of an offer's budget, atomically; False when it would overrun."""
+        result = await self.session.execute(
+            update(Offer)
+            .where(
+                Offer.id == offer_id,
+                Offer.budget.is_(None) | (Offer.budget_spent + points <= Offer.budget),
+            )
+            .values(budget_spent=Offer.budget_spent + points)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def return_budget(self, offer_id: int, points: int) -> None:
+        await self.session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id)
+            .values(budget_spent=Offer.budget_spent - points)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def add_events(self, events: Sequence[Any]) -> None:
+        self.session.add_all(events)
+        await self.session.flush()

@@ -1,0 +1,109 @@
+"""The universal partner event format, and reading a request body into events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+MAX_BATCH = 1000
+COMPLETED, REVERSED = "offer.completed", "offer.reversed"
+
+
+class MalformedEvent(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PartnerEventIn:
+    """One event in the universal format; ``raw`` is what the partner sent for it."""
+
+    id: str
+    type: str
+    raw: dict[str, Any]
+    customer_id: str | None = None
+    offer_id: str | None = None
+    amount: int | None = None
+    occurred_at: datetime | None = None
+    refers_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An event that could not be read; it is still stored and answered with the field."""
+
+    id: str | None
+    raw: Any
+    error: MalformedEvent
+
+
+def read_body(body: bytes) -> tuple[list[Any], bool]:
+    """The event objects in a body (one event, or ``{"events": [...]}``) and whether it
+    was a batch."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedEvent("body", "not valid JSON") from error
+    if isinstance(data, dict) and "events" in data:
+        events = data["events"]
+        if not isinstance(events, list) or not 0 < len(events) <= MAX_BATCH:
+            raise MalformedEvent("events", f"must be a list of 1 to {MAX_BATCH} events")
+        return events, True
+    if not isinstance(data, dict):
+        raise MalformedEvent("body", 'must be an event object or {"events": [...]}')
+    return [data], False
+
+
+def parse_event(data: Any) -> PartnerEventIn:
+    if not isinstance(data, dict):
+        raise MalformedEvent("event", "must be an object")
+    event_id = _string(data, "id", 128)
+    event_type = _string(data, "type", 32)
+    if event_type == REVERSED:
+        return PartnerEventIn(
+            event_id,
+            event_type,
+            data,
+            refers_to=_string(data, "refers_to", 128),
+            occurred_at=_time(data, optional=True),
+        )
+    if event_type != COMPLETED:
+        raise MalformedEvent("type", f"must be {COMPLETED} or {REVERSED}")
+    amount = data.get("amount")
+    if amount is not None and (
+        isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= 10**12
+    ):
+        raise MalformedEvent("amount", "must be a whole number of kopecks above zero")
+    return PartnerEventIn(
+        event_id,
+        event_type,
+        data,
+        customer_id=_string(data, "customer_id", 255),
+        offer_id=_string(data, "offer_id", 128),
+        amount=amount,
+        occurred_at=_time(data),
+    )
+
+
+def _string(data: dict[str, Any], key: str, limit: int) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise MalformedEvent(key, f"must be a string of 1 to {limit} characters")
+    return value
+
+
+def _time(data: dict[str, Any], *, optional: bool = False) -> datetime | None:
+    value = data.get("occurred_at")
+    if value is None and optional:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise MalformedEvent("occurred_at", "must be an ISO 8601 time with a zone")
+    return parsed

@@ -1,0 +1,255 @@
+"""The partner API, described for partners (OpenAPI 3.1), served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+SIGNED: list[dict[str, list[str]]] = [{"timestamp": [], "signature": []}]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+PARTNER = {"name": "partner_code", "in": "path", "required": True, "schema": {"type": "string"}}
+HOLD = {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+COMMON_ERRORS = {
+    "400": _error("Malformed body; `field` names the culprit."),
+    "401": _error("Bad signature, or X-Timestamp more than 5 minutes away."),
+    "404": _error("Unknown or inactive partner, customer or hold."),
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "loyalty-bff partner API",
+        "version": "1.0",
+        "description": (
+            "Partners report completed offers and take points as payment. Every request is "
+            "signed: `X-Timestamp` is unix seconds and `X-Signature` is `sha256=` followed by "
+            'the hex HMAC-SHA256 of `timestamp + "." + body` with the partner\'s secret. '
+            "Requests more than 5 minutes old or early are refused. Event ids are unique per "
+            "partner: a repeated id is answered `duplicate` and has no second effect."
+        ),
+    },
+    "components": {
+        "securitySchemes": {
+            "timestamp": {"type": "apiKey", "in": "header", "name": "X-Timestamp"},
+            "signature": {"type": "apiKey", "in": "header", "name": "X-Signature"},
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                            "field": {"type": "string"},
+                        },
+                    }
+                },
+            },
+            "Event": {
+                "type": "object",
+                "required": ["id", "type"],
+                "properties": {
+                    "id": {"type": "string", "maxLength": 128},
+                    "type": {"enum": ["offer.completed", "offer.reversed"]},
+                    "customer_id": {"type": "string", "description": "offer.completed"},
+                    "offer_id": {"type": "string", "description": "The offer's id from GraphQL."},
+                    "amount": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Kopecks; required by percentage offers.",
+                    },
+                    "occurred_at": {"type": "string", "format": "date-time"},
+                    "refers_to": {"type": "string", "description": "offer.reversed: event id"},
+                },
+            },
+            "Batch": {
+                "type": "object",
+                "required": ["events"],
+                "properties": {
+                    "events": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 1000,
+                        "items": {"$ref": "#/components/schemas/Event"},
+                    }
+                },
+            },
+            "Result": {
+                "type": "object",
+                "required": ["id", "status", "points"],
+                "properties": {
+                    "id": {"type": ["string", "null"]},
+                    "status": {"enum": ["accrued", "applied", "rejected", "duplicate"]},
+                    "points": {"type": "integer"},
+                    "code": {
+                        "type": "string",
+                        "description": (
+                            "Why rejected: UNKNOWN_OFFER, NOT_ACTIVATED, OFFER_NOT_STARTED, "
+                            "OFFER_EXPIRED, OFFER_INACTIVE, LIMIT_REACHED, BUDGET_EXHAUSTED, "
+                            "AMOUNT_REQUIRED, NOTHING_EARNED, UNKNOWN_EVENT, ALREADY_REVERSED, "
+                            "NOT_ACCRUED, MALFORMED"
+                        ),
+                    },
+                    "field": {"type": "string"},
+                },
+            },
+            "HoldRequest": {
+                "type": "object",
+                "required": ["customer_id", "amount", "idempotency_key"],
+                "properties": {
+                    "customer_id": {"type": "string"},
+                    "amount": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Kopecks to pay in points",
+                    },
+                    "idempotency_key": {"type": "string"},
+                },
+            },
+            "CaptureRequest": {
+                "type": "object",
+                "properties": {
+                    "amount": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Kopecks; omit for all",
+                    }
+                },
+            },
+            "Hold": {
+                "type": "object",
+                "properties": {
+                    "hold_id": {"type": "integer"},
+                    "status": {"type": "string"},
+                    "points": {"type": "integer"},
+                    "covered_amount": {"type": "integer"},
+                    "captured_points": {"type": "integer"},
+                    "captured_amount": {"type": "integer"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "replayed": {"type": "boolean"},
+                },
+            },
+        },
+    },
+    "security": SIGNED,
+    "paths": {
+        "/api/partners/{partner_code}/events": {
+            "post": {
+                "summary": "Report one event, or a batch of up to 1,000",
+                "parameters": [PARTNER],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    {"$ref": "#/components/schemas/Event"},
+                                    {"$ref": "#/components/schemas/Batch"},
+                                ]
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "A result, or `{results: [...]}` in event order.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/Result"},
+                                        {
+                                            "type": "object",
+                                            "properties": {
+                                                "results": {
+                                                    "type": "array",
+                                                    "items": {
+                                                        "$ref": "#/components/schemas/Result"
+                                                    },
+                                                }
+                                            },
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    **COMMON_ERRORS,
+                },
+            }
+        },
+        "/api/partners/{partner_code}/holds": {
+            "post": {
+                "summary": "Reserve points as payment (the partner's rate turns kopecks to points)",
+                "parameters": [PARTNER],
+                "requestBody": _json("HoldRequest"),
+                "responses": {
+                    "201": {
+                        "description": "Reserved",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Hold"}}
+                        },
+                    },
+                    "200": {"description": "A retry with the same idempotency key"},
+                    "409": _error("This partner does not take points."),
+                    "422": _error("INSUFFICIENT_FUNDS, IDEMPOTENCY_CONFLICT, AMOUNT_TOO_SMALL"),
+                    **COMMON_ERRORS,
+                },
+            }
+        },
+        "/api/partners/{partner_code}/holds/{hold_id}/capture": {
+            "post": {
+                "summary": "Take all or part of a hold; the rest is released",
+                "parameters": [PARTNER, HOLD],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/CaptureRequest"}
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {"description": "Captured"},
+                    "422": _error("HOLD_NOT_ACTIVE, HOLD_EXPIRED, CAPTURE_EXCEEDS_HOLD"),
+                    **COMMON_ERRORS,
+                },
+            }
+        },
+        "/api/partners/{partner_code}/holds/{hold_id}/void": {
+            "post": {
+                "summary": "Release a hold",
+                "parameters": [PARTNER, HOLD],
+                "responses": {
+                    "200": {"description": "Voided"},
+                    "422": _error("HOLD_NOT_ACTIVE"),
+                    **COMMON_ERRORS,
+                },
+            }
+        },
+    },
+}
+
+
+async def openapi_document(_request: Request) -> JSONResponse:
+    return JSONResponse(DOCUMENT)

@@ -1,0 +1,207 @@
+"""The partner API: signed events and paying with points (holds)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bff.config import Settings
+from bff.customers.repository import CustomerRepository
+from bff.earning.routes import MAX_BODY_BYTES, refusal
+from bff.errors import DomainError
+from bff.ledger.models import Hold
+from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
+from bff.partners.adapters import ADAPTERS
+from bff.partners.event_service import PartnerEventService
+from bff.partners.events import Invalid, MalformedEvent, PartnerEventIn, parse_event, read_body
+from bff.partners.models import Partner
+from bff.partners.repository import PartnerRepository
+from bff.secrets import SecretBox
+from bff.signing import SignatureError, verify
+
+MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024
+
+
+async def _signed_partner(request: Request, limit: int) -> tuple[Partner, bytes] | Response:
+    """The partner named in the URL and the body, if the body is signed with its secret."""
+    body = await request.body()
+    if len(body) > limit:
+        return refusal(413, "TOO_LARGE", f"bodies are limited to {limit} bytes")
+    async with request.app.state.db.read() as session:
+        partner = await PartnerRepository(session).partner_by_code(
+            request.path_params["partner_code"]
+        )
+    if partner is None or not partner.active:
+        return refusal(404, "UNKNOWN_PARTNER", "no active partner has this code")
+    box: SecretBox = request.app.state.secret_box
+    settings: Settings = request.app.state.settings
+    try:
+        verify(
+            box.open(partner.secret_encrypted),
+            request.headers,
+            body,
+            now=time.time(),
+            window_seconds=settings.signature_window_seconds,
+        )
+    except SignatureError as error:
+        return refusal(401, error.code, error.message)
+    return partner, body
+
+
+def _events(partner: Partner, objects: list[Any]) -> list[PartnerEventIn | Invalid]:
+    adapter = ADAPTERS.get(partner.adapter) if partner.adapter else None
+    events: list[PartnerEventIn | Invalid] = []
+    for raw in objects:
+        try:
+            universal = adapter.to_universal(raw) if adapter else raw
+            events.append(parse_event(universal))
+        except MalformedEvent as error:
+            event_id = universal_id(raw, adapter is not None)
+            events.append(Invalid(event_id, raw, error))
+    return events
+
+
+def universal_id(raw: Any, adapted: bool) -> str | None:
+    key = "txn" if adapted else "id"
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+
+
+async def partner_events(request: Request) -> Response:
+    signed = await _signed_partner(request, MAX_BATCH_BODY_BYTES)
+    if isinstance(signed, Response):
+        return signed
+    partner, body = signed
+    try:
+        objects, is_batch = read_body(body)
+    except MalformedEvent as error:
+        return refusal(400, "MALFORMED", error.message, field=error.field)
+    events = _events(partner, objects)
+    async with request.app.state.db.unit_of_work() as session:
+        results = await PartnerEventService(session, partner).ingest(events)
+    if is_batch:
+        return JSONResponse({"results": [result.as_json() for result in results]})
+    return JSONResponse(results[0].as_json())
+
+
+# paying with points
+
+
+async def hold_create(request: Request) -> Response:
+    signed = await _signed_partner(request, MAX_BODY_BYTES)
+    if isinstance(signed, Response):
+        return signed
+    partner, body = signed
+    if partner.kopecks_per_point is None:
+        return refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
+    try:
+        data = _object(body)
+        customer_ext = _text(data, "customer_id")
+        key = _text(data, "idempotency_key")
+        amount = _positive(data, "amount")
+    except MalformedEvent as error:
+        return refusal(400, "MALFORMED", error.message, field=error.field)
+    points = amount // partner.kopecks_per_point
+    if points <= 0:
+        return refusal(422, "AMOUNT_TOO_SMALL", "the amount is worth less than one point")
+    settings: Settings = request.app.state.settings
+    try:
+        async with request.app.state.db.unit_of_work() as session:
+            customer = await CustomerRepository(session).by_external_id(customer_ext)
+            if customer is None:
+                return refusal(404, "UNKNOWN_CUSTOMER", "no customer has this id")
+            result = await LedgerService(session).hold(
+                customer.id,
+                "POINTS",
+                points,
+                reason=f"Paying at {partner.name}",
+                source=Source("partner", partner.code),
+                ttl=timedelta(seconds=settings.hold_ttl_seconds),
+                idempotency=IdempotencyKey(f"partner:{partner.code}", key),
+            )
+    except DomainError as error:
+        return refusal(422, error.code, str(error), **error.params)
+    return JSONResponse(_hold_json(result, partner), status_code=200 if result.replayed else 201)
+
+
+async def hold_capture(request: Request) -> Response:
+    return await _resolve(request, capture=True)
+
+
+async def hold_void(request: Request) -> Response:
+    return await _resolve(request, capture=False)
+
+
+async def _resolve(request: Request, *, capture: bool) -> Response:
+    signed = await _signed_partner(request, MAX_BODY_BYTES)
+    if isinstance(signed, Response):
+        return signed
+    partner, body = signed
+    try:
+        hold_id = int(request.path_params["hold_id"])
+        data = _object(body) if body.strip() else {}
+        amount = _positive(data, "amount") if "amount" in data else None
+    except (ValueError, MalformedEvent) as error:
+        field = error.field if isinstance(error, MalformedEvent) else "hold_id"
+        return refusal(400, "MALFORMED", str(error), field=field)
+    try:
+        async with request.app.state.db.unit_of_work() as session:
+            ledger = LedgerService(session)
+            hold = await ledger.repository.hold(hold_id)
+            if not _owned(hold, partner):
+                return refusal(404, "UNKNOWN_HOLD", "this partner has no hold with this id")
+            if capture:
+                points = None if amount is None else amount // (partner.kopecks_per_point or 1)
+                result = await ledger.capture(hold_id, points)
+            else:
+                result = await ledger.void(hold_id)
+    except DomainError as error:
+        return refusal(422, error.code, str(error), **error.params)
+    return JSONResponse(_hold_json(result, partner))
+
+
+def _owned(hold: Hold | None, partner: Partner) -> bool:
+    return hold is not None and hold.source_type == "partner" and hold.source_id == partner.code
+
+
+def _hold_json(result: HoldResult, partner: Partner) -> dict[str, Any]:
+    hold, rate = result.hold, partner.kopecks_per_point or 0
+    return {
+        "hold_id": hold.id,
+        "status": hold.status,
+        "points": hold.amount,
+        "covered_amount": hold.amount * rate,
+        "captured_points": hold.captured_amount,
+        "captured_amount": hold.captured_amount * rate,
+        "expires_at": hold.expires_at.isoformat(),
+        "replayed": result.replayed,
+    }
+
+
+def _object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedEvent("body", "not valid JSON") from error
+    if not isinstance(data, dict):
+        raise MalformedEvent("body", "must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= 255:
+        raise MalformedEvent(key, "must be a string of 1 to 255 characters")
+    return value
+
+
+def _positive(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10**12:
+        raise MalformedEvent(key, "must be a whole number of kopecks above zero")
+    return value

@@ -1,0 +1,225 @@
+"""`POST /api/partners/{code}/events`: signatures, replays, batches, rewards, budgets."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bff.ledger.models import Wallet
+from bff.ledger.service import LedgerService, Source
+from bff.partners.adapters import rubles_to_kopecks
+from bff.partners.events import MalformedEvent
+from bff.partners.models import Offer, PartnerEvent, RewardKind
+from bff.types import utcnow
+from tests.fixtures.partners import activate, event, make_offer, make_partner, post_signed
+
+EVENTS = "/api/partners/bank/events"
+
+
+@pytest.fixture
+async def setup(app_client, db):
+    box = app_client.app.state.secret_box
+    partner = await make_partner(db, box)
+    offer = await make_offer(db, partner)
+    await activate(db, offer, "anna")
+    return partner, offer
+
+
+async def balance(db, subject_id: int = 1) -> int:
+    async with db.read() as session:
+        total = await session.scalar(select(func.coalesce(func.sum(Wallet.balance), 0)))
+    return int(total)
+
+
+async def stored(db) -> list[tuple[str, str, str | None]]:
+    async with db.read() as session:
+        rows = (await session.scalars(select(PartnerEvent).order_by(PartnerEvent.id))).all()
+    return [(row.event_id, row.status, row.reason) for row in rows]
+
+
+async def test_a_completed_offer_accrues_once(app_client, db, setup):
+    _, offer = setup
+    first = await post_signed(app_client, EVENTS, event("ev-1", offer))
+    assert first.json() == {"id": "ev-1", "status": "accrued", "points": 100}
+    replay = await post_signed(app_client, EVENTS, event("ev-1", offer))
+    assert replay.json()["status"] == "duplicate"
+    assert await balance(db) == 100
+    assert await stored(db) == [("ev-1", "accrued", None)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"secret": "wrong"}, "SIGNATURE_INVALID"),
+        ({"timestamp": int(time.time()) - 400}, "TIMESTAMP_OUT_OF_WINDOW"),
+        ({"timestamp": int(time.time()) + 400}, "TIMESTAMP_OUT_OF_WINDOW"),
+    ],
+)
+async def test_signature_failures_store_nothing(app_client, db, setup, kwargs, code):
+    _, offer = setup
+    response = await post_signed(app_client, EVENTS, event("ev-1", offer), **kwargs)
+    assert (response.status_code, response.json()["error"]["code"]) == (401, code)
+    assert await stored(db) == []
+
+
+async def test_unknown_partner_is_404(app_client, setup):
+    _, offer = setup
+    response = await post_signed(app_client, "/api/partners/nobody/events", event("e", offer))
+    assert response.status_code == 404
+
+
+async def test_a_batch_gets_a_result_per_event_in_order(app_client, db, setup):
+    partner, offer = setup
+    percent = await make_offer(
+        db,
+        partner,
+        reward_kind=RewardKind.PERCENT,
+        reward_points=None,
+        reward_percent_bp=500,
+        reward_cap=300,
+    )
+    await activate(db, percent, "anna")
+    not_active = await make_offer(db, partner)
+    ended = await make_offer(
+        db, partner, valid_to=utcnow() - timedelta(hours=1), valid_from=utcnow() - timedelta(days=3)
+    )
+    await activate(db, ended, "anna")
+    batch = {
+        "events": [
+            event("b-1", offer),
+            event("b-2", percent, amount=250_000),  # 5 % of 2,500 rubles = 125
+            event("b-3", percent, amount=10_000_000),  # 5,000 capped at 300
+            event("b-4", percent),  # a percentage needs an amount
+            event("b-5", not_active),
+            event("b-6", ended),
+            {**event("b-7", offer), "offer_id": "bm9wZQ"},
+            {"id": "b-8", "type": "offer.completed"},
+            event("b-1", offer),
+            {"id": "b-9", "type": "offer.reversed", "refers_to": "b-2"},
+        ]
+    }
+    response = await post_signed(app_client, EVENTS, batch)
+    results = [
+        (r["id"], r["status"], r.get("code"), r["points"]) for r in response.json()["results"]
+    ]
+    assert results == [
+        ("b-1", "accrued", None, 100),
+        ("b-2", "accrued", None, 125),
+        ("b-3", "accrued", None, 300),
+        ("b-4", "rejected", "AMOUNT_REQUIRED", 0),
+        ("b-5", "rejected", "NOT_ACTIVATED", 0),
+        ("b-6", "rejected", "OFFER_EXPIRED", 0),
+        ("b-7", "rejected", "UNKNOWN_OFFER", 0),
+        ("b-8", "rejected", "MALFORMED", 0),
+        ("b-1", "duplicate", None, 0),
+        ("b-9", "applied", None, 125),  # reverses b-2 from earlier in the same batch
+    ]
+    assert response.json()["results"][7]["field"] == "customer_id"
+    assert await balance(db) == 400
+    assert len(await stored(db)) == 9  # the raw payload of every event, rejected ones too
+    unknown = await post_signed(
+        app_client, EVENTS, {"id": "b-10", "type": "offer.reversed", "refers_to": "never-sent"}
+    )
+    assert unknown.json()["code"] == "UNKNOWN_EVENT"
+
+
+async def test_reversal_after_spend_records_the_shortfall(app_client, db, setup):
+    _, offer = setup
+    await post_signed(app_client, EVENTS, event("ev-1", offer))
+    async with db.unit_of_work() as session:
+        await LedgerService(session).spend(1, "POINTS", 70, reason="Gift", source=Source("t"))
+    reversal = {"id": "ev-2", "type": "offer.reversed", "refers_to": "ev-1"}
+    response = await post_signed(app_client, EVENTS, reversal)
+    assert response.json() == {"id": "ev-2", "status": "applied", "points": 30}
+    again = await post_signed(app_client, EVENTS, {**reversal, "id": "ev-3"})
+    assert again.json()["code"] == "ALREADY_REVERSED"
+    async with db.read() as session:
+        row = (
+            await session.scalars(select(PartnerEvent).where(PartnerEvent.event_id == "ev-2"))
+        ).one()
+        spent = (await session.scalars(select(Offer.budget_spent))).one()
+    assert (row.points, row.shortfall, spent) == (30, 70, 0)
+    assert await balance(db) == 0
+
+
+async def test_per_customer_limit(app_client, db, setup):
+    partner, _ = setup
+    once = await make_offer(db, partner, per_customer_limit=1)
+    await activate(db, once, "anna")
+    await post_signed(app_client, EVENTS, event("l-1", once))
+    second = await post_signed(app_client, EVENTS, event("l-2", once))
+    assert second.json()["code"] == "LIMIT_REACHED"
+
+
+async def test_budget_is_never_overrun_under_concurrent_events(app_client, db, setup):
+    partner, _ = setup
+    offer = await make_offer(db, partner, budget=1_000)  # ten completions of 100
+    for number in range(30):
+        await activate(db, offer, f"c-{number}")
+    responses = await asyncio.gather(
+        *(
+            post_signed(app_client, EVENTS, event(f"x-{n}", offer, customer=f"c-{n}"))
+            for n in range(30)
+        )
+    )
+    statuses = [r.json()["status"] for r in responses]
+    assert statuses.count("accrued") == 10
+    assert [r.json()["code"] for r in responses if r.json()["status"] == "rejected"] == [
+        "BUDGET_EXHAUSTED"
+    ] * 20
+    async with db.read() as session:
+        spent = await session.scalar(select(Offer.budget_spent).where(Offer.id == offer.id))
+    assert spent == 1_000
+    assert await balance(db) == 1_000
+
+
+async def test_an_adapter_reads_the_partners_own_format(app_client, db):
+    box = app_client.app.state.secret_box
+    insurer = await make_partner(db, box, "insurer", adapter="insurer-v1")
+    offer = await make_offer(
+        db, insurer, reward_kind=RewardKind.PERCENT, reward_points=None, reward_percent_bp=1000
+    )
+    await activate(db, offer, "anna")
+    from tests.fixtures.partners import offer_gid
+
+    paid = {
+        "txn": "T-1",
+        "kind": "POLICY_PAID",
+        "client": "anna",
+        "promo": offer_gid(offer),
+        "sum": "1500.50",
+        "ts": utcnow().isoformat(),
+    }
+    path = "/api/partners/insurer/events"
+    assert (await post_signed(app_client, path, paid)).json()["points"] == 150
+    bad = await post_signed(app_client, path, {**paid, "txn": "T-9", "sum": "12.345"})
+    assert (bad.json()["code"], bad.json()["field"]) == ("MALFORMED", "sum")
+    cancelled = {"txn": "T-2", "kind": "POLICY_CANCELLED", "original_txn": "T-1"}
+    assert (await post_signed(app_client, path, cancelled)).json()["status"] == "applied"
+    assert await balance(db) == 0
+
+
+@pytest.mark.parametrize(("value", "kopecks"), [("1500.50", 150050), ("7", 700), ("0.01", 1)])
+def test_rubles_to_kopecks(value, kopecks):
+    assert rubles_to_kopecks(value) == kopecks
+
+
+@pytest.mark.parametrize("value", ["1.001", "-5", "0", "abc", "NaN", "Infinity", 15])
+def test_bad_money_is_refused(value):
+    with pytest.raises(MalformedEvent):
+        rubles_to_kopecks(value)
+
+
+async def test_malformed_bodies_and_oversized_batches(app_client, db, setup):
+    _, offer = setup
+    not_json = await post_signed(app_client, EVENTS, b"{nope")
+    assert (not_json.status_code, not_json.json()["error"]["field"]) == (400, "body")
+    too_many = await post_signed(
+        app_client, EVENTS, {"events": [event(f"e{n}", offer) for n in range(1001)]}
+    )
+    assert (too_many.status_code, too_many.json()["error"]["field"]) == (400, "events")
+    assert await stored(db) == []
