@@ -129,6 +129,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You have used this offer as many times as it allows.",
         "ru": "Вы использовали это предложение максимальное число раз.",
     },
+    "ORDER_NOT_FOUND": {
+        "en": "No order with this id and brand is known.",
+        "ru": "Заказ с таким номером и брендом неизвестен.",
+    },
+    "REFUND_EXCEEDS_ORDER": {
+        "en": "The refund is larger than what is left of the order ({refundable} kopecks).",
+        "ru": "Возврат больше остатка заказа ({refundable} коп.).",
+    },
     "LOCALE_UNSUPPORTED": {
         "en": "Supported locales: en, ru.",
         "ru": "Поддерживаемые языки: en, ru.",

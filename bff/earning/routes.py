@@ -14,6 +14,7 @@ from bff.config import Settings
 from bff.earning.events import MalformedEvent, OrderEventIn, parse_order_event
 from bff.earning.service import EarningPolicy, OrderService, Outcome
 from bff.errors import DomainError
+from bff.i18n import message
 from bff.levels.service import LevelPolicy
 from bff.signing import SignatureError, verify
 from bff.types import utcnow
@@ -29,8 +30,15 @@ def earning_policy(settings: Settings) -> EarningPolicy:
     )
 
 
-def refusal(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+def refusal(http_status: int, code: str, message: str, /, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        {"error": {**extra, "code": code, "message": message}}, status_code=http_status
+    )
+
+
+def domain_refusal(error: DomainError) -> JSONResponse:
+    """A 422 for an expected refusal; its parameters go under ``details``."""
+    return refusal(422, error.code, message(error.code, "en", error.params), details=error.params)
 
 
 async def signed_body(request: Request, secret: str) -> bytes | JSONResponse:
@@ -76,7 +84,7 @@ async def order_events(request: Request) -> JSONResponse:
             await service.repository.set_event_outcome(event_pk, _label(outcome))
     except DomainError as error:
         # Rolled back, event id included: the sender may retry the same event later.
-        return refusal(422, error.code, str(error), **error.params)
+        return domain_refusal(error)
     return JSONResponse(_answer(outcome))
 
 

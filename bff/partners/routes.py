@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from bff.config import Settings
 from bff.customers.repository import CustomerRepository
-from bff.earning.routes import MAX_BODY_BYTES, refusal
+from bff.earning.routes import MAX_BODY_BYTES, domain_refusal, refusal
 from bff.errors import DomainError
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
@@ -125,7 +125,7 @@ async def hold_create(request: Request) -> Response:
                 idempotency=IdempotencyKey(f"partner:{partner.code}", key),
             )
     except DomainError as error:
-        return refusal(422, error.code, str(error), **error.params)
+        return domain_refusal(error)
     return JSONResponse(_hold_json(result, partner), status_code=200 if result.replayed else 201)
 
 
@@ -161,7 +161,7 @@ async def _resolve(request: Request, *, capture: bool) -> Response:
             else:
                 result = await ledger.void(hold_id)
     except DomainError as error:
-        return refusal(422, error.code, str(error), **error.params)
+        return domain_refusal(error)
     return JSONResponse(_hold_json(result, partner))
 
 
