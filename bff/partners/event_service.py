@@ -69,6 +69,7 @@ class PartnerEventService:
 
     async def ingest(self, events: Sequence[PartnerEventIn | Invalid]) -> list[EventResult]:
         ids = [e.id for e in events if e.id is not None]
+        ids += [e.refers_to for e in events if isinstance(e, PartnerEventIn) and e.refers_to]
         known = await self.repository.known_events(self.partner.id, ids)
         offers = await self.repository.offers(self.partner.id, self._offer_ids(events))
         customers = await self._customers(events)
@@ -80,6 +81,8 @@ class PartnerEventService:
             and (offer_id := _offer_pk(e)) in offers
         ]
         self.activations = await self.repository.lock_activations(pairs)
+        await self._lock_wallets(pairs, offers, known)
+        self.enabled = {c.code for c in await self.ledger.repository.currencies() if c.enabled}
         results, seen = [], set()
         for event in events:
             if event.id is not None and (event.id in known or event.id in seen):
@@ -161,6 +164,8 @@ class PartnerEventService:
     ) -> tuple[str | None, int | None]:
         if offer is None:
             return "UNKNOWN_OFFER", None
+        if offer.currency not in self.enabled:
+            return "OFFER_INACTIVE", None
         activation = self.activations.get((offer.id, customer.id)) if customer else None
         if activation is None or not activation.active:
             return "NOT_ACTIVATED", None
@@ -218,6 +223,26 @@ class PartnerEventService:
             shortfall=shortfall,
         )
         return EventResult(event.id, "applied", points=original.points - shortfall)
+
+    async def _lock_wallets(
+        self,
+        pairs: list[tuple[int, int]],
+        offers: dict[int, Offer],
+        known: dict[str, PartnerEvent],
+    ) -> None:
+        """Every wallet the batch may post to, locked after the activations, in id order."""
+        by_currency: dict[str, set[int]] = {}
+        for offer_id, customer_id in pairs:
+            by_currency.setdefault(offers[offer_id].currency, set()).add(customer_id)
+        for earlier in known.values():
+            if earlier.customer_id is not None and earlier.offer_id is not None:
+                offer = offers.get(earlier.offer_id) or await self.session.get(
+                    Offer, earlier.offer_id
+                )
+                if offer is not None:
+                    by_currency.setdefault(offer.currency, set()).add(earlier.customer_id)
+        for currency in sorted(by_currency):
+            await self.ledger.repository.lock_wallets(sorted(by_currency[currency]), currency)
 
     async def _earlier(self, event_id: str | None) -> PartnerEvent | None:
         if event_id is None:

@@ -1,0 +1,229 @@
+"""Partner events ingested per second on PostgreSQL, over HTTP, single and batch form.
+
+The service runs as `loyalty-bff serve --workers 2`; every request is signed and every
+event id is checked for replays. In the same run the baseline is a hand-written Starlette
+endpoint on raw asyncpg (bench/partner_baseline.py) doing the same writes, also with 2
+workers. The load comes from one uvloop process with keep-alive connections.
+
+    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
+        python bench/partner_events.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from cryptography.fernet import Fernet
+from ledger_write import DEFAULT_URL, prepare, violations
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bff.graphql.ids import encode_id
+from bff.secrets import SecretBox
+from bff.signing import sign
+
+SECRET = "bench-partner-secret"
+KEY = Fernet.generate_key().decode()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def seed(url: str, customers: int) -> None:
+    """A partner with a known secret, one open offer, every customer activated."""
+    await prepare(url, customers)
+    sealed = SecretBox(KEY.encode()).seal(SECRET)
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO partners (code, name, category, description, secret_encrypted, "
+                "active, created_at, updated_at) VALUES ('bank', 'Bank', 'bank', '', :secret, "
+                "true, now(), now())"
+            ),
+            {"secret": sealed},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO offers (partner_id, title, description, terms, currency, reward_kind, "
+                "reward_points, valid_from, budget_spent, active, created_at, updated_at) VALUES "
+                "(1, 'Bench offer', '', '', 'POINTS', 'fixed', 10, now() - interval '1 day', 0, "
+                "true, now(), now())"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO offer_activations (offer_id, customer_id, active, completions, "
+                "activated_at) SELECT 1, id, true, 0, now() FROM customers"
+            )
+        )
+    await engine.dispose()
+
+
+async def reset(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("TRUNCATE partner_events, lots, ledger_entries RESTART IDENTITY CASCADE")
+        )
+        await connection.execute(text("UPDATE wallets SET balance = 0, held = 0, version = 0"))
+        await connection.execute(text("UPDATE offer_activations SET completions = 0"))
+    await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BFF_DATABASE_URL": url,
+        "BFF_SECRETS_KEY": KEY,
+        "BFF_DATA_DIR": data_dir,
+        "BENCH_PARTNER_SECRET": SECRET,
+        "BENCH_ASYNCPG_URL": url.replace("postgresql+asyncpg", "postgresql"),
+        "PYTHONPATH": str(ROOT / "bench"),
+    }
+    if kind == "service":
+        command = [sys.executable, "-m", "bff", "serve", "--workers", "2", "--port", str(port)]
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "partner_baseline:app",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+    server = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+async def drive(port: int, customers: int, events: int, batch: int, concurrency: int) -> float:
+    offer = encode_id("Offer", 1)
+    rng = random.Random(11)
+    bodies = []
+    for start_at in range(0, events, batch):
+        items = [
+            {
+                "id": f"e-{n}",
+                "type": "offer.completed",
+                "offer_id": offer,
+                "customer_id": f"bench-{rng.randint(1, customers)}",
+                "occurred_at": "2026-11-22T00:00:00+00:00",
+            }
+            for n in range(start_at, min(events, start_at + batch))
+        ]
+        payload = {"events": items} if batch > 1 else items[0]
+        bodies.append(json.dumps(payload).encode())
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60
+    ) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                stamp = int(time.time())
+                response = await client.post(
+                    "/api/partners/bank/events",
+                    content=body,
+                    headers={
+                        "content-type": "application/json",
+                        "x-timestamp": str(stamp),
+                        "x-signature": sign(SECRET, stamp, body),
+                    },
+                )
+                answer = response.json()
+                results = answer.get("results", [answer])
+                if response.status_code != 200 or any(r["status"] != "accrued" for r in results):
+                    raise RuntimeError(f"unexpected answer: {response.status_code} {answer}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+def main(arguments: argparse.Namespace) -> int:
+    import uvloop
+
+    url = arguments.url
+    asyncio.run(seed(url, arguments.customers))
+    print(
+        f"\npartner events benchmark: {platform.node()}, {os.cpu_count()} cores, PostgreSQL, "
+        "2 server workers, signed requests over HTTP"
+    )
+    print(f"{'form':7} {'server':9} {'events':>7} {'events/s':>9} {'violations':>10}")
+    rates: dict[tuple[str, str], float] = {}
+    ok = True
+    forms = [
+        ("single", arguments.single_events, 1, 32),
+        ("batch", arguments.batch_events, arguments.batch_size, 4),
+    ]
+    with tempfile.TemporaryDirectory() as data_dir:
+        for form, total, size, concurrency in forms:
+            for kind in ("baseline", "service"):
+                asyncio.run(reset(url))
+                port = free_port()
+                server = start(kind, url, port, data_dir)
+                try:
+                    seconds = uvloop.run(drive(port, arguments.customers, total, size, concurrency))
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
+                broken = sum(asyncio.run(violations(url)).values()) if kind == "service" else 0
+                ok = ok and broken == 0
+                rates[(form, kind)] = total / seconds
+                print(f"{form:7} {kind:9} {total:>7} {total / seconds:>9.0f} {broken:>10}")
+    for form in ("single", "batch"):
+        ratio = rates[(form, "service")] / rates[(form, "baseline")]
+        print(f"{form}: service / hand-written baseline = {ratio:.2f}")
+    met = rates[("single", "service")] >= 500 and rates[("batch", "service")] >= 3000
+    print(f"targets 500 events/s single, 3,000 batched: {'met' if met else 'MISSED'}")
+    return 0 if ok and met else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--single-events", type=int, default=5_000)
+    parser.add_argument("--batch-events", type=int, default=40_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    raise SystemExit(main(parser.parse_args()))
