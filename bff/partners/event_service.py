@@ -1,13 +1,15 @@
 """Partner events: completions accrue points for activated offers; reversals take them
 back. Every event is stored with its outcome, so partners can reconcile.
 
-A batch is one transaction. Offers, customers and activations are read once per batch;
-activations are locked in id order and budgets are taken with a conditional UPDATE, so
-concurrent requests can neither deadlock nor overrun a budget.
+A request (one event or a batch) is one transaction that takes its locks in one order:
+offers, then activations, then wallets, each in id order. Concurrent requests therefore
+never deadlock, and a budget counted in memory under the offer's lock cannot be overrun.
+Accruals are posted together (one statement per currency on PostgreSQL).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
 from bff.graphql.ids import decode_typed_id
+from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.partners.events import COMPLETED, Invalid, PartnerEventIn
 from bff.partners.models import EventStatus, Offer, Partner, PartnerEvent, RewardKind
@@ -25,7 +28,7 @@ from bff.partners.repository import PartnerEventRepository
 from bff.partners.service import availability
 from bff.types import utcnow
 
-BASIS_POINTS_PER_POINT_OF_KOPECKS = 1_000_000  # amount (kopecks) * bp / this = points
+KOPECK_BASIS_POINTS = 1_000_000  # kopecks * basis points / this = points
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def reward_points(offer: Offer, amount: int | None) -> int | None:
         return offer.reward_points or 0
     if amount is None:
         return None
-    points = amount * (offer.reward_percent_bp or 0) // BASIS_POINTS_PER_POINT_OF_KOPECKS
+    points = amount * (offer.reward_percent_bp or 0) // KOPECK_BASIS_POINTS
     return min(points, offer.reward_cap) if offer.reward_cap is not None else points
 
 
@@ -64,66 +67,74 @@ class PartnerEventService:
         self.clock = clock
         self.repository = PartnerEventRepository(session)
         self.ledger = LedgerService(session, clock=clock)
-        self._stored: list[PartnerEvent] = []
-        self._in_batch: dict[str, PartnerEvent] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._in_batch: dict[str, dict[str, Any]] = {}
+        self._accruals: list[Accrual] = []
+        self._spent: dict[int, int] = defaultdict(int)
 
     async def ingest(self, events: Sequence[PartnerEventIn | Invalid]) -> list[EventResult]:
-        ids = [e.id for e in events if e.id is not None]
-        ids += [e.refers_to for e in events if isinstance(e, PartnerEventIn) and e.refers_to]
-        known = await self.repository.known_events(self.partner.id, ids)
-        offers = await self.repository.offers(self.partner.id, self._offer_ids(events))
-        customers = await self._customers(events)
-        pairs = [
-            (offer_id, customers[e.customer_id].id)
-            for e in events
-            if isinstance(e, PartnerEventIn)
-            and e.customer_id in customers
-            and (offer_id := _offer_pk(e)) in offers
-        ]
-        self.activations = await self.repository.lock_activations(pairs)
-        await self._lock_wallets(pairs, offers, known)
-        self.enabled = {c.code for c in await self.ledger.repository.currencies() if c.enabled}
+        await self._lock(events)
         results, seen = [], set()
         for event in events:
-            if event.id is not None and (event.id in known or event.id in seen):
-                earlier = known.get(event.id)
+            if event.id is not None and (event.id in self.known or event.id in seen):
+                earlier = self.known.get(event.id)
                 results.append(
                     EventResult(event.id, "duplicate", earlier.reason if earlier else None)
                 )
                 continue
             if event.id is not None:
                 seen.add(event.id)
-            results.append(await self._one(event, offers, customers, known))
-        await self.repository.add_events(self._stored)
+            results.append(await self._one(event))
+        await self._post_accruals()
+        await self.repository.add_budget_spent(self._spent)
+        await self.repository.add_events(self._rows)
         return results
 
-    async def _one(
-        self,
-        event: PartnerEventIn | Invalid,
-        offers: dict[int, Offer],
-        customers: dict[str, Customer],
-        known: dict[str, PartnerEvent],
-    ) -> EventResult:
+    async def _lock(self, events: Sequence[PartnerEventIn | Invalid]) -> None:
+        read = [e for e in events if isinstance(e, PartnerEventIn)]
+        ids = [e.id for e in events if e.id is not None] + [
+            e.refers_to for e in read if e.refers_to
+        ]
+        self.known = await self.repository.known_events(self.partner.id, ids)
+        offer_ids = [pk for e in read if (pk := _offer_pk(e)) is not None]
+        offer_ids += [k.offer_id for k in self.known.values() if k.offer_id is not None]
+        locked = await self.repository.lock_offers(offer_ids)
+        self.offers = {pk: o for pk, o in locked.items() if o.partner_id == self.partner.id}
+        self.customers = await self._customers(read)
+        pairs = [
+            (pk, self.customers[e.customer_id].id)
+            for e in read
+            if e.customer_id in self.customers and (pk := _offer_pk(e)) in self.offers
+        ]
+        self.activations = await self.repository.lock_activations(pairs)
+        await self._lock_wallets(pairs)
+        self.enabled = {c.code for c in await self.ledger.repository.currencies() if c.enabled}
+
+    async def _lock_wallets(self, pairs: list[tuple[int, int]]) -> None:
+        by_currency: dict[str, set[int]] = defaultdict(set)
+        for offer_id, customer_id in pairs:
+            by_currency[self.offers[offer_id].currency].add(customer_id)
+        for earlier in self.known.values():
+            offer = self.offers.get(earlier.offer_id or 0)
+            if offer is not None and earlier.customer_id is not None:
+                by_currency[offer.currency].add(earlier.customer_id)
+        for currency in sorted(by_currency):
+            await self.ledger.repository.lock_wallets(sorted(by_currency[currency]), currency)
+
+    async def _one(self, event: PartnerEventIn | Invalid) -> EventResult:
         if isinstance(event, Invalid):
             self._store(event.id or "", "invalid", event.raw, EventStatus.REJECTED, "MALFORMED")
             return EventResult(event.id, "rejected", "MALFORMED", event.error.field)
         if event.type == COMPLETED:
-            return await self._complete(event, offers, customers)
-        return await self._reverse(event, known)
+            return self._complete(event)
+        await self._post_accruals()  # a reversal may take back what this batch accrued
+        return await self._reverse(event)
 
-    async def _complete(
-        self, event: PartnerEventIn, offers: dict[int, Offer], customers: dict[str, Customer]
-    ) -> EventResult:
-        offer = offers.get(_offer_pk(event) or 0)
-        customer = customers.get(event.customer_id or "")
+    def _complete(self, event: PartnerEventIn) -> EventResult:
+        offer = self.offers.get(_offer_pk(event) or 0)
+        customer = self.customers.get(event.customer_id or "")
         code, points = self._refusal(event, offer, customer)
-        if code is None:
-            assert offer is not None
-            assert customer is not None
-            assert points is not None
-            if not await self.repository.take_budget(offer.id, points):
-                code = "BUDGET_EXHAUSTED"
-        if code is not None:
+        if code is not None or offer is None or customer is None or points is None:
             self._store(
                 event.id,
                 event.type,
@@ -135,17 +146,19 @@ class PartnerEventService:
                 customer=customer,
             )
             return EventResult(event.id, "rejected", code)
-        assert offer is not None
-        assert customer is not None
-        assert points is not None
-        await self.ledger.accrue(
-            customer.id,
-            offer.currency,
-            points,
-            reason=offer.title,
-            source=Source("partner_event", f"{self.partner.code}:{event.id}"),
-        )
+        self._spent[offer.id] += points
         self.activations[(offer.id, customer.id)].completions += 1
+        self._accruals.append(
+            Accrual(
+                customer_id=customer.id,
+                currency=offer.currency,
+                amount=points,
+                reason=offer.title,
+                source_type="partner_event",
+                source_id=f"{self.partner.code}:{event.id}",
+                expires_at=None,
+            )
+        )
         self._store(
             event.id,
             event.type,
@@ -180,38 +193,38 @@ class PartnerEventService:
             return "AMOUNT_REQUIRED", None
         if points <= 0:
             return "NOTHING_EARNED", None
+        used = offer.budget_spent + self._spent[offer.id]
+        if offer.budget is not None and used + points > offer.budget:
+            return "BUDGET_EXHAUSTED", None
         return None, points
 
-    async def _reverse(self, event: PartnerEventIn, known: dict[str, PartnerEvent]) -> EventResult:
+    async def _reverse(self, event: PartnerEventIn) -> EventResult:
         refers_to = event.refers_to or ""
-        original = (
-            known.get(refers_to)
-            or self._in_batch.get(refers_to)
-            or await self._earlier(event.refers_to)
-        )
+        original: Any = self.known.get(refers_to) or self._in_batch.get(refers_to)
+        fields = _fields(original)
         code = None
-        if original is None or original.type != COMPLETED:
+        if original is None or fields["type"] != COMPLETED:
             code = "UNKNOWN_EVENT"
-        elif original.status == EventStatus.REVERSED:
+        elif fields["status"] == EventStatus.REVERSED:
             code = "ALREADY_REVERSED"
-        elif original.status != EventStatus.ACCRUED:
+        elif fields["status"] != EventStatus.ACCRUED:
             code = "NOT_ACCRUED"
-        if code is not None:
+        offer = self.offers.get(fields.get("offer_id") or 0)
+        if code is None and offer is None:
+            code = "UNKNOWN_EVENT"
+        if code is not None or offer is None:
             self._store(event.id, event.type, event.raw, EventStatus.REJECTED, code, event=event)
             return EventResult(event.id, "rejected", code)
-        assert original is not None
-        assert original.customer_id is not None
-        offer = await self.session.get(Offer, original.offer_id)
-        assert offer is not None
+        points = int(fields["points"])
         _, shortfall = await self.ledger.reverse(
-            original.customer_id,
+            fields["customer_id"],
             offer.currency,
-            original.points,
+            points,
             reason=f"Reversed: {offer.title}",
             source=Source("partner_event", f"{self.partner.code}:{event.id}"),
         )
-        await self.repository.return_budget(offer.id, original.points)
-        original.status = EventStatus.REVERSED
+        self._spent[offer.id] -= points
+        _set_status(original, EventStatus.REVERSED)
         self._store(
             event.id,
             event.type,
@@ -219,53 +232,24 @@ class PartnerEventService:
             EventStatus.APPLIED,
             None,
             event=event,
-            points=original.points - shortfall,
+            points=points - shortfall,
             shortfall=shortfall,
         )
-        return EventResult(event.id, "applied", points=original.points - shortfall)
+        return EventResult(event.id, "applied", points=points - shortfall)
 
-    async def _lock_wallets(
-        self,
-        pairs: list[tuple[int, int]],
-        offers: dict[int, Offer],
-        known: dict[str, PartnerEvent],
-    ) -> None:
-        """Every wallet the batch may post to, locked after the activations, in id order."""
-        by_currency: dict[str, set[int]] = {}
-        for offer_id, customer_id in pairs:
-            by_currency.setdefault(offers[offer_id].currency, set()).add(customer_id)
-        for earlier in known.values():
-            if earlier.customer_id is not None and earlier.offer_id is not None:
-                offer = offers.get(earlier.offer_id) or await self.session.get(
-                    Offer, earlier.offer_id
-                )
-                if offer is not None:
-                    by_currency.setdefault(offer.currency, set()).add(earlier.customer_id)
-        for currency in sorted(by_currency):
-            await self.ledger.repository.lock_wallets(sorted(by_currency[currency]), currency)
+    async def _post_accruals(self) -> None:
+        if self._accruals:
+            await self.ledger.accrue_many(self._accruals)
+            self._accruals = []
 
-    async def _earlier(self, event_id: str | None) -> PartnerEvent | None:
-        if event_id is None:
-            return None
-        found = await self.repository.known_events(self.partner.id, [event_id])
-        return found.get(event_id)
-
-    async def _customers(self, events: Sequence[PartnerEventIn | Invalid]) -> dict[str, Customer]:
-        subjects = {
-            e.customer_id for e in events if isinstance(e, PartnerEventIn) and e.customer_id
-        }
+    async def _customers(self, events: Sequence[PartnerEventIn]) -> dict[str, Customer]:
+        subjects = {e.customer_id for e in events if e.customer_id}
         if not subjects:
             return {}
         rows = await self.session.scalars(
             select(Customer).where(Customer.external_id.in_(subjects))
         )
         return {customer.external_id: customer for customer in rows.all()}
-
-    @staticmethod
-    def _offer_ids(events: Sequence[PartnerEventIn | Invalid]) -> list[int]:
-        return [
-            pk for e in events if isinstance(e, PartnerEventIn) and (pk := _offer_pk(e)) is not None
-        ]
 
     def _store(
         self,
@@ -281,24 +265,43 @@ class PartnerEventService:
         points: int = 0,
         shortfall: int = 0,
     ) -> None:
-        row = PartnerEvent(
-            partner_id=self.partner.id,
-            event_id=event_id[:128],
-            type=event_type[:32],
-            payload=raw if isinstance(raw, dict) else {"value": raw},
-            status=status,
-            reason=reason,
-            customer_id=customer.id if customer else None,
-            offer_id=offer.id if offer else None,
-            amount=event.amount if event else None,
-            points=points,
-            shortfall=shortfall,
-            refers_to=event.refers_to if event else None,
-            occurred_at=event.occurred_at if event else None,
-            received_at=self.clock(),
-        )
-        self._stored.append(row)
-        self._in_batch[row.event_id] = row
+        row = {
+            "partner_id": self.partner.id,
+            "event_id": event_id[:128],
+            "type": event_type[:32],
+            "payload": raw if isinstance(raw, dict) else {"value": raw},
+            "status": status,
+            "reason": reason,
+            "customer_id": customer.id if customer else None,
+            "offer_id": offer.id if offer else None,
+            "amount": event.amount if event else None,
+            "points": points,
+            "shortfall": shortfall,
+            "refers_to": event.refers_to if event else None,
+            "occurred_at": event.occurred_at if event else None,
+            "received_at": self.clock(),
+        }
+        self._rows.append(row)
+        self._in_batch[event_id[:128]] = row
+
+
+def _fields(original: PartnerEvent | dict[str, Any] | None) -> dict[str, Any]:
+    """The stored event's fields, whether it was stored before or earlier in this batch."""
+    if original is None:
+        return {}
+    if isinstance(original, dict):
+        return original
+    return {
+        name: getattr(original, name)
+        for name in ("type", "status", "offer_id", "customer_id", "points")
+    }
+
+
+def _set_status(original: PartnerEvent | dict[str, Any], status: str) -> None:
+    if isinstance(original, dict):
+        original["status"] = status
+    else:
+        original.status = status
 
 
 def _offer_pk(event: PartnerEventIn) -> int | None:

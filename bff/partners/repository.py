@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
@@ -122,9 +122,17 @@ class PartnerEventRepository:
         )
         return {event.event_id: event for event in result.all()}
 
-    async def offers(self, partner_id: int, offer_ids: Sequence[int]) -> dict[int, Offer]:
+    async def lock_offers(self, offer_ids: Sequence[int]) -> dict[int, Offer]:
+        """Offers locked in id order, first of all locks: budgets are then counted in
+        memory for the batch and written once."""
+        if not offer_ids:
+            return {}
         result = await self.session.scalars(
-            select(Offer).where(Offer.partner_id == partner_id, Offer.id.in_(offer_ids))
+            select(Offer)
+            .where(Offer.id.in_(sorted(set(offer_ids))))
+            .order_by(Offer.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return {offer.id: offer for offer in result.all()}
 
@@ -153,27 +161,21 @@ class PartnerEventRepository:
             if (row.offer_id, row.customer_id) in wanted
         }
 
-    async def take_budget(self, offer_id: int, points: int) -> bool:
-        """Spend ``points`` of an offer's budget, atomically; False when it would overrun."""
-        result = await self.session.execute(
-            update(Offer)
-            .where(
-                Offer.id == offer_id,
-                Offer.budget.is_(None) | (Offer.budget_spent + points <= Offer.budget),
+    async def add_budget_spent(self, spent: dict[int, int]) -> None:
+        changes = [
+            {"offer": offer_id, "points": points} for offer_id, points in spent.items() if points
+        ]
+        if changes:
+            connection = await self.session.connection()
+            table = cast(Table, Offer.__table__)
+            await connection.execute(
+                update(table)
+                .where(table.c.id == bindparam("offer"))
+                .values(budget_spent=table.c.budget_spent + bindparam("points")),
+                changes,
             )
-            .values(budget_spent=Offer.budget_spent + points)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def return_budget(self, offer_id: int, points: int) -> None:
-        await self.session.execute(
-            update(Offer)
-            .where(Offer.id == offer_id)
-            .values(budget_spent=Offer.budget_spent - points)
-            .execution_options(synchronize_session=False)
-        )
-
-    async def add_events(self, events: Sequence[Any]) -> None:
-        self.session.add_all(events)
-        await self.session.flush()
+    async def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            connection = await self.session.connection()
+            await connection.execute(insert(cast(Table, PartnerEvent.__table__)), list(rows))
