@@ -42,7 +42,8 @@ bench: $(STAMP)
 		port=$$(scripts/local-postgres.sh bff_bench | tail -n 1); \
 		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
 	fi; \
-	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py
+	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py && \
+		$(BIN)/python bench/partner_events.py
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema
