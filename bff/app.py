@@ -19,6 +19,7 @@ from bff.graphql.view import GraphQLView
 from bff.health import healthz, readyz
 from bff.levels.routes import customer_level
 from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bff.partners.directory import PartnerDirectory
 from bff.partners.openapi import openapi_document
 from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
 from bff.secrets import SecretBox
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db = Database(settings)
         app.state.db = db
         app.state.directory = CustomerDirectory(db)
+        app.state.partners = PartnerDirectory(db, app.state.secret_box)
         try:
             yield
         finally:

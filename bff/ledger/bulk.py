@@ -96,14 +96,20 @@ class Accrual:
 
 
 async def post_accruals(
-    session: AsyncSession, currency: str, items: Sequence[Accrual], now: datetime
+    session: AsyncSession,
+    currency: str,
+    items: Sequence[Accrual],
+    now: datetime,
+    wallets_locked: bool = False,
 ) -> list[int] | None:
-    """Entry ids in the order of ``items``; None when the currency is not enabled."""
+    """Entry ids in the order of ``items``; None when the currency is not enabled.
+    ``wallets_locked``: the caller created and locked the wallets already."""
     customer_ids = [item.customer_id for item in items]
     params: dict[str, Any] = {"currency": currency, "now": now, "customer_ids": customer_ids}
     connection = await session.connection()
-    await connection.execute(_ENSURE_WALLETS, params)
-    await connection.execute(_LOCK_WALLETS, params)
+    if not wallets_locked:
+        await connection.execute(_ENSURE_WALLETS, params)
+        await connection.execute(_LOCK_WALLETS, params)
     rows = (
         await connection.execute(
             _POST,

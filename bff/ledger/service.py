@@ -152,7 +152,9 @@ class LedgerService:
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
-    async def accrue_many(self, items: Sequence[Accrual]) -> list[int]:
+    async def accrue_many(
+        self, items: Sequence[Accrual], *, wallets_locked: bool = False
+    ) -> list[int]:
         """Post many accruals (without idempotency keys: the caller's row locks guard
         them); entry ids in the order of ``items``. One statement per currency on
         PostgreSQL; one posting at a time elsewhere."""
@@ -164,13 +166,17 @@ class LedgerService:
             by_currency.setdefault(item.currency, []).append(index)
         for currency in sorted(by_currency):  # one global lock order across callers
             indexes = by_currency[currency]
-            posted = await self._post_many(currency, [items[i] for i in indexes])
+            posted = await self._post_many(currency, [items[i] for i in indexes], wallets_locked)
             entry_ids.update(zip(indexes, posted, strict=True))
         return [entry_ids[index] for index in range(len(items))]
 
-    async def _post_many(self, currency: str, items: list[Accrual]) -> list[int]:
+    async def _post_many(
+        self, currency: str, items: list[Accrual], wallets_locked: bool
+    ) -> list[int]:
         if self.repository.dialect == "postgresql":
-            posted = await post_accruals(self.repository.session, currency, items, self.clock())
+            posted = await post_accruals(
+                self.repository.session, currency, items, self.clock(), wallets_locked
+            )
             if posted is None:
                 raise CurrencyDisabled(currency=currency)
             return posted

@@ -60,9 +60,15 @@ def reward_points(offer: Offer, amount: int | None) -> int | None:
 
 class PartnerEventService:
     def __init__(
-        self, session: AsyncSession, partner: Partner, *, clock: Callable[[], datetime] = utcnow
+        self,
+        session: AsyncSession,
+        partner: Partner,
+        *,
+        enabled: frozenset[str] | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
+        self._enabled = enabled
         self.partner = partner
         self.clock = clock
         self.repository = PartnerEventRepository(session)
@@ -108,7 +114,10 @@ class PartnerEventService:
         ]
         self.activations = await self.repository.lock_activations(pairs)
         await self._lock_wallets(pairs)
-        self.enabled = {c.code for c in await self.ledger.repository.currencies() if c.enabled}
+        if self._enabled is None:
+            currencies = await self.ledger.repository.currencies()
+            self._enabled = frozenset(c.code for c in currencies if c.enabled)
+        self.enabled = self._enabled
 
     async def _lock_wallets(self, pairs: list[tuple[int, int]]) -> None:
         by_currency: dict[str, set[int]] = defaultdict(set)
@@ -239,7 +248,8 @@ class PartnerEventService:
 
     async def _post_accruals(self) -> None:
         if self._accruals:
-            await self.ledger.accrue_many(self._accruals)
+            # The batch locked these wallets already (see _lock_wallets).
+            await self.ledger.accrue_many(self._accruals, wallets_locked=True)
             self._accruals = []
 
     async def _customers(self, events: Sequence[PartnerEventIn]) -> dict[str, Customer]:

@@ -170,17 +170,21 @@ class PartnerMutations:
         async def update(service: PartnerService) -> tuple[Any, None]:
             return await service.update_partner(input.code, changes), None
 
-        return await _partner(info.context, update)
+        payload = await _partner(info.context, update)
+        info.context.request.app.state.partners.forget(input.code)
+        return payload
 
     @strawberry.mutation(
-        description="Staff (role `admin`): replace a partner's signing secret; the old one "
-        "stops working at once."
+        description="Staff (role `admin`): replace a partner's signing secret; every server "
+        "stops accepting the old one within 10 seconds."
     )
     async def partner_secret_rotate(
         self, info: strawberry.Info[Context, None], code: str
     ) -> PartnerPayload:
         info.context.require_role(Role.ADMIN)
-        return await _partner(info.context, lambda s: s.rotate_secret(code))
+        payload = await _partner(info.context, lambda s: s.rotate_secret(code))
+        info.context.request.app.state.partners.forget(code)  # other processes: within 10 s
+        return payload
 
     @strawberry.mutation(description="Staff (role `marketing`): add an offer.")
     async def offer_create(

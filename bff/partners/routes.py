@@ -17,32 +17,28 @@ from bff.errors import DomainError
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
+from bff.partners.directory import KnownPartner, PartnerDirectory
 from bff.partners.event_service import PartnerEventService
 from bff.partners.events import Invalid, MalformedEvent, PartnerEventIn, parse_event, read_body
 from bff.partners.models import Partner
-from bff.partners.repository import PartnerRepository
-from bff.secrets import SecretBox
 from bff.signing import SignatureError, verify
 
 MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024
 
 
-async def _signed_partner(request: Request, limit: int) -> tuple[Partner, bytes] | Response:
+async def _signed_partner(request: Request, limit: int) -> tuple[KnownPartner, bytes] | Response:
     """The partner named in the URL and the body, if the body is signed with its secret."""
     body = await request.body()
     if len(body) > limit:
         return refusal(413, "TOO_LARGE", f"bodies are limited to {limit} bytes")
-    async with request.app.state.db.read() as session:
-        partner = await PartnerRepository(session).partner_by_code(
-            request.path_params["partner_code"]
-        )
-    if partner is None or not partner.active:
+    directory: PartnerDirectory = request.app.state.partners
+    known = await directory.get(request.path_params["partner_code"])
+    if known is None:
         return refusal(404, "UNKNOWN_PARTNER", "no active partner has this code")
-    box: SecretBox = request.app.state.secret_box
     settings: Settings = request.app.state.settings
     try:
         verify(
-            box.open(partner.secret_encrypted),
+            known.secret,
             request.headers,
             body,
             now=time.time(),
@@ -50,7 +46,7 @@ async def _signed_partner(request: Request, limit: int) -> tuple[Partner, bytes]
         )
     except SignatureError as error:
         return refusal(401, error.code, error.message)
-    return partner, body
+    return known, body
 
 
 def _events(partner: Partner, objects: list[Any]) -> list[PartnerEventIn | Invalid]:
@@ -76,14 +72,16 @@ async def partner_events(request: Request) -> Response:
     signed = await _signed_partner(request, MAX_BATCH_BODY_BYTES)
     if isinstance(signed, Response):
         return signed
-    partner, body = signed
+    known, body = signed
+    partner = known.partner
     try:
         objects, is_batch = read_body(body)
     except MalformedEvent as error:
         return refusal(400, "MALFORMED", error.message, field=error.field)
     events = _events(partner, objects)
     async with request.app.state.db.unit_of_work() as session:
-        results = await PartnerEventService(session, partner).ingest(events)
+        service = PartnerEventService(session, partner, enabled=known.enabled_currencies)
+        results = await service.ingest(events)
     if is_batch:
         return JSONResponse({"results": [result.as_json() for result in results]})
     return JSONResponse(results[0].as_json())
@@ -96,7 +94,7 @@ async def hold_create(request: Request) -> Response:
     signed = await _signed_partner(request, MAX_BODY_BYTES)
     if isinstance(signed, Response):
         return signed
-    partner, body = signed
+    partner, body = signed[0].partner, signed[1]
     if partner.kopecks_per_point is None:
         return refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
     try:
@@ -141,7 +139,7 @@ async def _resolve(request: Request, *, capture: bool) -> Response:
     signed = await _signed_partner(request, MAX_BODY_BYTES)
     if isinstance(signed, Response):
         return signed
-    partner, body = signed
+    partner, body = signed[0].partner, signed[1]
     try:
         hold_id = int(request.path_params["hold_id"])
         data = _object(body) if body.strip() else {}

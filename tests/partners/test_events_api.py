@@ -223,3 +223,33 @@ async def test_malformed_bodies_and_oversized_batches(app_client, db, setup):
     )
     assert (too_many.status_code, too_many.json()["error"]["field"]) == (400, "events")
     assert await stored(db) == []
+
+
+async def test_a_rotated_secret_stops_working_here_at_once(app_client, db, settings, setup):
+    from bff.auth import Role
+    from tests.fixtures.graphql import gql, token
+
+    _, offer = setup
+    assert (await post_signed(app_client, EVENTS, event("r-1", offer))).status_code == 200
+    rotate = 'mutation { partnerSecretRotate(code: "bank") { secret } }'
+    body = await gql(app_client, rotate, bearer=token(settings, "boss", Role.ADMIN))
+    new_secret = body["data"]["partnerSecretRotate"]["secret"]
+    old = await post_signed(app_client, EVENTS, event("r-2", offer))
+    assert old.json()["error"]["code"] == "SIGNATURE_INVALID"
+    fresh = await post_signed(app_client, EVENTS, event("r-3", offer), secret=new_secret)
+    assert fresh.json()["status"] == "accrued"
+
+
+async def test_the_partner_cache_expires(app_client, db, setup):
+    from bff.partners.directory import PartnerDirectory
+
+    directory = PartnerDirectory(db, app_client.app.state.secret_box, ttl=0)
+    first = await directory.get("bank")
+    async with db.unit_of_work() as session:
+        from sqlalchemy import update
+
+        from bff.partners.models import Partner
+
+        await session.execute(update(Partner).values(active=False))
+    assert first is not None
+    assert await directory.get("bank") is None
