@@ -155,7 +155,8 @@ class PartnerEventService:
                 customer=customer,
             )
             return EventResult(event.id, "rejected", code)
-        self._spent[offer.id] += points
+        if offer.budget is not None:  # spending is tracked only where a budget caps it
+            self._spent[offer.id] += points
         self.activations[(offer.id, customer.id)].completions += 1
         self._accruals.append(
             Accrual(
@@ -232,7 +233,8 @@ class PartnerEventService:
             reason=f"Reversed: {offer.title}",
             source=Source("partner_event", f"{self.partner.code}:{event.id}"),
         )
-        self._spent[offer.id] -= points
+        if offer.budget is not None:
+            self._spent[offer.id] -= points
         _set_status(original, EventStatus.REVERSED)
         self._store(
             event.id,

@@ -123,18 +123,29 @@ class PartnerEventRepository:
         return {event.event_id: event for event in result.all()}
 
     async def lock_offers(self, offer_ids: Sequence[int]) -> dict[int, Offer]:
-        """Offers locked in id order, first of all locks: budgets are then counted in
-        memory for the batch and written once."""
-        if not offer_ids:
+        """The offers, with those that have a budget locked in id order (first of all
+        locks): their budget is then counted in memory and written once. Offers without
+        a budget are not locked, so events for one popular offer run side by side."""
+        wanted = sorted(set(offer_ids))
+        if not wanted:
             return {}
-        result = await self.session.scalars(
-            select(Offer)
-            .where(Offer.id.in_(sorted(set(offer_ids))))
-            .order_by(Offer.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return {offer.id: offer for offer in result.all()}
+        offers = {
+            offer.id: offer
+            for offer in (
+                await self.session.scalars(select(Offer).where(Offer.id.in_(wanted)))
+            ).all()
+        }
+        budgeted = sorted(pk for pk, offer in offers.items() if offer.budget is not None)
+        if budgeted:
+            locked = await self.session.scalars(
+                select(Offer)
+                .where(Offer.id.in_(budgeted))
+                .order_by(Offer.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            offers.update({offer.id: offer for offer in locked.all()})
+        return offers
 
     async def lock_activations(
         self, pairs: Sequence[tuple[int, int]]
