@@ -220,7 +220,7 @@ def drive_wrk(port: int, customers: int, events: int, seconds: int, workdir: str
     script.write_text("requests = {\n" + "\n".join(lines) + "\n}\n" + WRK_SCRIPT % 2)
     output = subprocess.run(
         [
-            "wrk",
+            shutil.which("wrk") or "wrk",
             "-t2",
             "-c16",
             f"-d{seconds}s",
