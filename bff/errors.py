@@ -22,7 +22,3 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
-
-
-class InvalidInput(DomainError):
-    code = "INVALID"

@@ -33,9 +33,6 @@ class CustomerDirectory:
         self._remember(external_id, customer.id)
         return customer.id
 
-    def forget(self, external_id: str) -> None:
-        self._ids.pop(external_id, None)
-
     def _remember(self, external_id: str, customer_id: int) -> None:
         self._ids[external_id] = customer_id
         if len(self._ids) > self.cache_size:
