@@ -19,6 +19,7 @@ from bff.earning.types import (
 from bff.errors import DomainError, NotFound
 from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
+from bff.graphql.inputs import given_fields
 from bff.ledger.types import CurrencyCode
 
 if TYPE_CHECKING:
@@ -74,10 +75,6 @@ class AccrualRulePayload:
     user_errors: list[EarningUserError] = strawberry.field(description="Empty on success.")
 
 
-def _columns(values: dict[str, Any]) -> dict[str, Any]:
-    return {_RENAMED.get(name, name): value for name, value in values.items()}
-
-
 @strawberry.type
 class EarningMutations:
     @strawberry.mutation(description="Staff (role `admin`): add an accrual rule.")
@@ -85,9 +82,7 @@ class EarningMutations:
         self, info: strawberry.Info[Context, None], input: AccrualRuleCreateInput
     ) -> AccrualRulePayload:
         staff = info.context.require_role(Role.ADMIN)
-        values = _columns({k: v for k, v in vars(input).items()})
-        values["currency"], values["kind"] = input.currency.value, input.kind.value
-        values["expiry_policy"] = input.expiry_policy.value
+        values = given_fields(input, renamed=_RENAMED)
         return await _run(
             info.context, lambda s: RuleService(s).create(RuleDraft(**values), staff.subject)
         )
@@ -100,11 +95,7 @@ class EarningMutations:
     ) -> AccrualRulePayload:
         staff = info.context.require_role(Role.ADMIN)
         rule_id = decode_typed_id(input.id, "AccrualRule")
-        changes = _columns(
-            {k: v for k, v in vars(input).items() if k != "id" and v is not strawberry.UNSET}
-        )
-        if isinstance(changes.get("expiry_policy"), ExpiryPolicy):
-            changes["expiry_policy"] = changes["expiry_policy"].value
+        changes = given_fields(input, skip=("id",), renamed=_RENAMED)
 
         async def update(session: Any) -> Any:
             if rule_id is None:

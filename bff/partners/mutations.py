@@ -11,6 +11,7 @@ from bff.auth import Role
 from bff.errors import DomainError, NotFound
 from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
+from bff.graphql.inputs import given_fields
 from bff.ledger.types import CurrencyCode
 from bff.partners.service import (
     ActivationService,
@@ -125,13 +126,11 @@ class OfferPayload:
     user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
 
 
+_RENAMED = {"reward_percent_basis_points": "reward_percent_bp"}
+
+
 def _given(values: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    renamed = {"reward_percent_basis_points": "reward_percent_bp"}
-    return {
-        renamed.get(name, name): value.value if hasattr(value, "value") else value
-        for name, value in vars(values).items()
-        if name not in skip and value is not strawberry.UNSET
-    }
+    return given_fields(values, skip=skip, renamed=_RENAMED)
 
 
 def _errors(error: DomainError, context: Context) -> list[PartnerUserError]:
