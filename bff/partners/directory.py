@@ -3,6 +3,9 @@
 Every partner request needs its partner and secret; reading and decrypting them each
 time costs more than the event itself. A rotated secret or a deactivated partner is
 therefore honoured by every process within ``TTL_SECONDS``.
+
+Offers are cached the same way for the single-event fast path, which checks the copy's
+``updated_at`` in SQL: a stale copy only sends an event down the general path.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from dataclasses import dataclass
 
 from bff.db import Database
 from bff.ledger.repository import LedgerRepository
-from bff.partners.models import Partner
+from bff.partners.models import Offer, Partner
 from bff.partners.repository import PartnerRepository
 from bff.secrets import SecretBox
 
 TTL_SECONDS = 10.0
+MAX_CACHED_OFFERS = 10_000  # ids come from partners' requests: bound the memory
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class PartnerDirectory:
         self.box = box
         self.ttl = ttl
         self._cache: dict[str, tuple[float, KnownPartner | None]] = {}
+        self._offers: dict[int, tuple[float, Offer | None]] = {}
 
     async def get(self, code: str) -> KnownPartner | None:
         cached = self._cache.get(code)
@@ -49,3 +54,18 @@ class PartnerDirectory:
 
     def forget(self, code: str) -> None:
         self._cache.pop(code, None)
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        """The offer as read at most ``ttl`` ago: detached, to be read, never changed."""
+        cached = self._offers.get(offer_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.db.read() as session:
+            offer = await PartnerRepository(session).offer(offer_id)
+        if len(self._offers) >= MAX_CACHED_OFFERS:
+            self._offers.clear()
+        self._offers[offer_id] = (time.monotonic() + self.ttl, offer)
+        return offer
+
+    def forget_offer(self, offer_id: int) -> None:
+        self._offers.pop(offer_id, None)

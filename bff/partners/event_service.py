@@ -22,6 +22,7 @@ from bff.customers.models import Customer
 from bff.graphql.ids import decode_typed_id
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
+from bff.partners.directory import PartnerDirectory
 from bff.partners.events import COMPLETED, Invalid, PartnerEventIn
 from bff.partners.models import EventStatus, Offer, Partner, PartnerEvent, RewardKind
 from bff.partners.repository import PartnerEventRepository
@@ -56,6 +57,10 @@ def reward_points(offer: Offer, amount: int | None) -> int | None:
         return None
     points = amount * (offer.reward_percent_bp or 0) // KOPECK_BASIS_POINTS
     return min(points, offer.reward_cap) if offer.reward_cap is not None else points
+
+
+class TakeGeneralPath(Exception):
+    """The single-event fast path does not apply: roll back and take the general one."""
 
 
 class PartnerEventService:
@@ -95,6 +100,53 @@ class PartnerEventService:
         await self.repository.add_budget_spent(self._spent)
         await self.repository.add_events(self._rows)
         return results
+
+    async def complete_alone(
+        self, event: PartnerEventIn | Invalid, offers: PartnerDirectory
+    ) -> EventResult:
+        """PostgreSQL: one plain completion (new event, offer without a budget, activated,
+        under the limit) in two statements instead of about nine, judged on the cached
+        offer. Raises TakeGeneralPath for anything else, so that the general path answers
+        with its exact code."""
+        offer_pk = _offer_pk(event) if isinstance(event, PartnerEventIn) else None
+        if (
+            not isinstance(event, PartnerEventIn)
+            or event.type != COMPLETED
+            or offer_pk is None
+            or not event.customer_id
+            or self._enabled is None
+        ):
+            raise TakeGeneralPath
+        offer = await offers.offer(offer_pk)
+        if offer is None or offer.partner_id != self.partner.id or offer.budget is not None:
+            raise TakeGeneralPath
+        points = reward_points(offer, event.amount)
+        when = event.occurred_at or self.clock()
+        if offer.currency not in self._enabled or availability(offer, when) or not points:
+            raise TakeGeneralPath
+        customer_id = await self.repository.record_completion(
+            offer,
+            {
+                "customer": event.customer_id,
+                "event_id": event.id[:128],
+                "type": event.type,
+                "payload": event.raw,
+                "amount": event.amount,
+                "points": points,
+                "occurred_at": event.occurred_at,
+                "received_at": self.clock(),
+            },
+        )
+        if customer_id is None:
+            raise TakeGeneralPath
+        await self.ledger.accrue(
+            customer_id,
+            offer.currency,
+            points,
+            reason=offer.title,
+            source=Source("partner_event", f"{self.partner.code}:{event.id}"),
+        )
+        return EventResult(event.id, "accrued", points=points)
 
     async def _lock(self, events: Sequence[PartnerEventIn | Invalid]) -> None:
         read = [e for e in events if isinstance(e, PartnerEventIn)]
@@ -158,17 +210,26 @@ class PartnerEventService:
         if offer.budget is not None:  # spending is tracked only where a budget caps it
             self._spent[offer.id] += points
         self.activations[(offer.id, customer.id)].completions += 1
-        self._accruals.append(
-            Accrual(
-                customer_id=customer.id,
-                currency=offer.currency,
-                amount=points,
-                reason=offer.title,
-                source_type="partner_event",
-                source_id=f"{self.partner.code}:{event.id}",
-                expires_at=None,
-            )
+        self._accruals.append(self._accrual(offer, customer, event, points))
+        self._store_accrued(event, offer, customer, points)
+        return EventResult(event.id, "accrued", points=points)
+
+    def _accrual(
+        self, offer: Offer, customer: Customer, event: PartnerEventIn, points: int
+    ) -> Accrual:
+        return Accrual(
+            customer_id=customer.id,
+            currency=offer.currency,
+            amount=points,
+            reason=offer.title,
+            source_type="partner_event",
+            source_id=f"{self.partner.code}:{event.id}",
+            expires_at=None,
         )
+
+    def _store_accrued(
+        self, event: PartnerEventIn, offer: Offer, customer: Customer, points: int
+    ) -> None:
         self._store(
             event.id,
             event.type,
@@ -180,7 +241,6 @@ class PartnerEventService:
             customer=customer,
             points=points,
         )
-        return EventResult(event.id, "accrued", points=points)
 
     def _refusal(
         self, event: PartnerEventIn, offer: Offer | None, customer: Customer | None

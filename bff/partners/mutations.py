@@ -206,7 +206,10 @@ class PartnerMutations:
                 raise NotFound(field=("id",))
             return await service.update_offer(offer_id, changes)
 
-        return await _offer(info.context, update)
+        payload = await _offer(info.context, update)
+        if offer_id is not None:  # other processes: within 10 s (see PartnerDirectory)
+            info.context.request.app.state.partners.forget_offer(offer_id)
+        return payload
 
 
 async def _activation(

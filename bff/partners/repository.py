@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
@@ -107,11 +107,55 @@ class PartnerRepository:
         return result.all()
 
 
+# One completion of an unbudgeted offer (the common single event) on PostgreSQL, decided
+# in Python from a cached copy of the offer: this statement locks the activation, stores
+# the event and counts it, or returns no row. No row unless the copy is current
+# (updated_at), the customer activated the offer and is under the limit (checked again
+# on the locked row), and no event with this id is stored.
+_RECORD_COMPLETION = text("""
+WITH target AS (
+    SELECT a.id, a.customer_id
+    FROM offer_activations AS a
+    JOIN customers AS c ON c.id = a.customer_id
+    JOIN offers AS o ON o.id = a.offer_id
+    WHERE c.external_id = :customer AND a.offer_id = :offer_id AND a.active
+      AND o.partner_id = :partner_id AND o.updated_at = :offer_version AND o.budget IS NULL
+      AND (o.per_customer_limit IS NULL OR a.completions < o.per_customer_limit)
+    FOR UPDATE OF a
+),
+stored AS (
+    INSERT INTO partner_events (partner_id, event_id, type, payload, status, reason,
+        customer_id, offer_id, amount, points, shortfall, occurred_at, received_at)
+    SELECT CAST(:partner_id AS bigint), CAST(:event_id AS varchar), CAST(:type AS varchar),
+        CAST(:payload AS json), 'accrued', NULL, target.customer_id,
+        CAST(:offer_id AS bigint), CAST(:amount AS bigint), CAST(:points AS bigint), 0,
+        CAST(:occurred_at AS timestamptz), CAST(:received_at AS timestamptz)
+    FROM target
+    ON CONFLICT (partner_id, event_id) DO NOTHING
+    RETURNING customer_id
+)
+UPDATE offer_activations AS a SET completions = a.completions + 1
+FROM target, stored
+WHERE a.id = target.id
+RETURNING stored.customer_id
+""").bindparams(bindparam("payload", type_=JSON))
+
+
 class PartnerEventRepository:
     """Statements of the partner events API, shaped for batches of up to 1,000."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def record_completion(self, offer: Offer, values: dict[str, Any]) -> int | None:
+        """PostgreSQL: see _RECORD_COMPLETION. The customer's id, or None."""
+        connection = await self.session.connection()
+        params = values | {
+            "partner_id": offer.partner_id,
+            "offer_id": offer.id,
+            "offer_version": offer.updated_at,
+        }
+        return cast(int | None, (await connection.execute(_RECORD_COMPLETION, params)).scalar())
 
     async def known_events(self, partner_id: int, event_ids: Sequence[str]) -> dict[str, Any]:
         result = await self.session.scalars(

@@ -12,13 +12,14 @@ from starlette.responses import JSONResponse, Response
 
 from bff.config import Settings
 from bff.customers.repository import CustomerRepository
+from bff.db import Database
 from bff.earning.routes import MAX_BODY_BYTES, domain_refusal, refusal
 from bff.errors import DomainError
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
 from bff.partners.directory import KnownPartner, PartnerDirectory
-from bff.partners.event_service import PartnerEventService
+from bff.partners.event_service import EventResult, PartnerEventService, TakeGeneralPath
 from bff.partners.events import Invalid, MalformedEvent, PartnerEventIn, parse_event, read_body
 from bff.partners.models import Partner
 from bff.signing import SignatureError, verify
@@ -78,13 +79,31 @@ async def partner_events(request: Request) -> Response:
         objects, is_batch = read_body(body)
     except MalformedEvent as error:
         return refusal(400, "MALFORMED", error.message, field=error.field)
-    events = _events(partner, objects)
-    async with request.app.state.db.unit_of_work() as session:
-        service = PartnerEventService(session, partner, enabled=known.enabled_currencies)
-        results = await service.ingest(events)
+    state = request.app.state
+    results = await _ingest(state.db, state.partners, known, _events(partner, objects))
     if is_batch:
         return JSONResponse({"results": [result.as_json() for result in results]})
     return JSONResponse(results[0].as_json())
+
+
+async def _ingest(
+    db: Database,
+    directory: PartnerDirectory,
+    known: KnownPartner,
+    events: list[PartnerEventIn | Invalid],
+) -> list[EventResult]:
+    if len(events) == 1 and db.is_postgres:
+        try:
+            async with db.unit_of_work() as session:
+                service = PartnerEventService(
+                    session, known.partner, enabled=known.enabled_currencies
+                )
+                return [await service.complete_alone(events[0], directory)]
+        except TakeGeneralPath:
+            pass  # rolled back; the general path gives the exact answer
+    async with db.unit_of_work() as session:
+        service = PartnerEventService(session, known.partner, enabled=known.enabled_currencies)
+        return await service.ingest(events)
 
 
 # paying with points

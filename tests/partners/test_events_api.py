@@ -7,15 +7,23 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bff.ledger.models import Wallet
 from bff.ledger.service import LedgerService, Source
 from bff.partners.adapters import rubles_to_kopecks
 from bff.partners.events import MalformedEvent
-from bff.partners.models import Offer, PartnerEvent, RewardKind
+from bff.partners.models import Offer, OfferActivation, PartnerEvent, RewardKind
 from bff.types import utcnow
-from tests.fixtures.partners import activate, event, make_offer, make_partner, post_signed
+from tests.conftest import counting_statements
+from tests.fixtures.partners import (
+    activate,
+    event,
+    make_offer,
+    make_partner,
+    offer_gid,
+    post_signed,
+)
 
 EVENTS = "/api/partners/bank/events"
 
@@ -155,6 +163,83 @@ async def test_per_customer_limit(app_client, db, setup):
     assert second.json()["code"] == "LIMIT_REACHED"
 
 
+async def test_a_plain_single_completion_is_two_statements_on_postgresql(app_client, db, setup):
+    _, offer = setup
+    await post_signed(app_client, EVENTS, event("fast-0", offer))  # partner cached, wallet made
+    with counting_statements(app_client.app) as counter:
+        response = await post_signed(app_client, EVENTS, event("fast-1", offer))
+    assert response.json() == {"id": "fast-1", "status": "accrued", "points": 100}
+    if db.is_postgres:  # lock, store and count; post. SQLite takes the general path
+        assert counter.count == 2, counter.statements
+    assert await stored(db) == [("fast-0", "accrued", None), ("fast-1", "accrued", None)]
+    async with db.read() as session:
+        completions = await session.scalar(select(OfferActivation.completions))
+    assert (completions, await balance(db)) == (2, 200)
+
+
+async def test_an_offer_changed_by_another_process_is_honoured_at_once(app_client, db, setup):
+    _, offer = setup
+    await post_signed(app_client, EVENTS, event("c-1", offer))  # this process caches the offer
+    async with db.unit_of_work() as session:  # as another process's staff edit would
+        await session.execute(
+            update(Offer).where(Offer.id == offer.id).values(active=False, updated_at=utcnow())
+        )
+    response = await post_signed(app_client, EVENTS, event("c-2", offer))
+    assert response.json()["code"] == "OFFER_INACTIVE"
+    assert await balance(db) == 100
+    assert await stored(db) == [("c-1", "accrued", None), ("c-2", "rejected", "OFFER_INACTIVE")]
+
+
+async def test_single_events_that_are_not_plain_get_their_exact_code(app_client, db, setup):
+    partner, offer = setup
+    budgeted = await make_offer(db, partner, budget=150)
+    await activate(db, budgeted, "anna")
+    answers = [
+        await post_signed(app_client, EVENTS, body)
+        for body in (
+            event("s-1", offer, customer="bob"),
+            event("s-2", budgeted),
+            event("s-3", budgeted),
+            event("s-2", offer),
+        )
+    ]
+    assert [(a.json()["status"], a.json().get("code")) for a in answers] == [
+        ("rejected", "NOT_ACTIVATED"),
+        ("accrued", None),
+        ("rejected", "BUDGET_EXHAUSTED"),
+        ("duplicate", None),
+    ]
+    assert await balance(db) == 100
+
+
+async def test_the_same_event_sent_at_once_accrues_once(app_client, db, setup):
+    _, offer = setup
+    responses = await asyncio.gather(
+        *(post_signed(app_client, EVENTS, event("twin", offer)) for _ in range(12))
+    )
+    statuses = sorted(r.json()["status"] for r in responses)
+    assert statuses == ["accrued"] + ["duplicate"] * 11
+    assert await balance(db) == 100
+    assert await stored(db) == [("twin", "accrued", None)]
+
+
+async def test_the_per_customer_limit_holds_under_concurrent_events(app_client, db, setup):
+    partner, _ = setup
+    offer = await make_offer(db, partner, per_customer_limit=3)
+    await activate(db, offer, "anna")
+    responses = await asyncio.gather(
+        *(post_signed(app_client, EVENTS, event(f"p-{n}", offer)) for n in range(15))
+    )
+    codes = sorted(str(r.json().get("code")) for r in responses)
+    assert codes == ["LIMIT_REACHED"] * 12 + ["None"] * 3
+    assert await balance(db) == 300
+    async with db.read() as session:
+        completions = await session.scalar(
+            select(OfferActivation.completions).where(OfferActivation.offer_id == offer.id)
+        )
+    assert completions == 3
+
+
 async def test_budget_is_never_overrun_under_concurrent_events(app_client, db, setup):
     partner, _ = setup
     offer = await make_offer(db, partner, budget=1_000)  # ten completions of 100
@@ -184,7 +269,6 @@ async def test_an_adapter_reads_the_partners_own_format(app_client, db):
         db, insurer, reward_kind=RewardKind.PERCENT, reward_points=None, reward_percent_bp=1000
     )
     await activate(db, offer, "anna")
-    from tests.fixtures.partners import offer_gid
 
     paid = {
         "txn": "T-1",
