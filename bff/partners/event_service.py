@@ -82,6 +82,7 @@ class PartnerEventService:
         self._in_batch: dict[str, dict[str, Any]] = {}
         self._accruals: list[Accrual] = []
         self._spent: dict[int, int] = defaultdict(int)
+        self._completions: dict[int, int] = defaultdict(int)  # activation id: count
 
     async def ingest(self, events: Sequence[PartnerEventIn | Invalid]) -> list[EventResult]:
         await self._lock(events)
@@ -98,6 +99,7 @@ class PartnerEventService:
             results.append(await self._one(event))
         await self._post_accruals()
         await self.repository.add_budget_spent(self._spent)
+        await self.repository.add_completions(self._completions)
         await self.repository.add_events(self._rows)
         return results
 
@@ -209,7 +211,7 @@ class PartnerEventService:
             return EventResult(event.id, "rejected", code)
         if offer.budget is not None:  # spending is tracked only where a budget caps it
             self._spent[offer.id] += points
-        self.activations[(offer.id, customer.id)].completions += 1
+        self._completions[self.activations[(offer.id, customer.id)].id] += 1
         self._accruals.append(self._accrual(offer, customer, event, points))
         self._store_accrued(event, offer, customer, points)
         return EventResult(event.id, "accrued", points=points)
@@ -256,7 +258,8 @@ class PartnerEventService:
         if problem is not None and problem != "OFFER_EXHAUSTED":
             return problem, None
         limit = offer.per_customer_limit
-        if limit is not None and activation.completions >= limit:
+        done = activation.completions + self._completions[activation.id]
+        if limit is not None and done >= limit:
             return "LIMIT_REACHED", None
         points = reward_points(offer, event.amount)
         if points is None:

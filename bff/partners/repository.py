@@ -230,6 +230,19 @@ class PartnerEventRepository:
                 changes,
             )
 
+    async def add_completions(self, counts: dict[int, int]) -> None:
+        """Count completions on activations (by id), one statement for the batch."""
+        changes = [{"activation": pk, "n": n} for pk, n in counts.items() if n]
+        if changes:
+            connection = await self.session.connection()
+            table = cast(Table, OfferActivation.__table__)
+            await connection.execute(
+                update(table)
+                .where(table.c.id == bindparam("activation"))
+                .values(completions=table.c.completions + bindparam("n")),
+                changes,
+            )
+
     async def add_events(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             connection = await self.session.connection()

@@ -240,6 +240,20 @@ async def test_the_per_customer_limit_holds_under_concurrent_events(app_client, 
     assert completions == 3
 
 
+async def test_the_per_customer_limit_counts_events_earlier_in_the_batch(app_client, db, setup):
+    partner, _ = setup
+    twice = await make_offer(db, partner, per_customer_limit=2)
+    await activate(db, twice, "anna")
+    body = {"events": [event(f"b-{n}", twice) for n in range(3)]}
+    response = await post_signed(app_client, EVENTS, body)
+    assert [r.get("code") for r in response.json()["results"]] == [None, None, "LIMIT_REACHED"]
+    async with db.read() as session:
+        completions = await session.scalar(
+            select(OfferActivation.completions).where(OfferActivation.offer_id == twice.id)
+        )
+    assert (completions, await balance(db)) == (2, 200)
+
+
 async def test_budget_is_never_overrun_under_concurrent_events(app_client, db, setup):
     partner, _ = setup
     offer = await make_offer(db, partner, budget=1_000)  # ten completions of 100
