@@ -45,6 +45,7 @@ class Settings:
     max_page_size: int = 100
 
     hold_ttl_seconds: int = 900
+    redemption_hold_seconds: int = 1800
     worker_interval_seconds: float = 5.0
     worker_batch_size: int = 500
 

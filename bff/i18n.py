@@ -141,6 +141,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Supported locales: en, ru.",
         "ru": "Поддерживаемые языки: en, ru.",
     },
+    "PRODUCT_UNAVAILABLE": {
+        "en": "This gift cannot be taken right now.",
+        "ru": "Этот подарок сейчас недоступен.",
+    },
+    "INVALID_PRICE": {
+        "en": "The price must be a whole number from 1 to {maximum}.",
+        "ru": "Цена должна быть целым числом от 1 до {maximum}.",
+    },
+    "INVALID_TITLE": {
+        "en": "The title must not be empty or longer than {limit} characters.",
+        "ru": "Название не может быть пустым или длиннее {limit} символов.",
+    },
+    "INVALID_REASON": {
+        "en": "Say why, in at most 500 characters.",
+        "ru": "Укажите причину, не длиннее 500 символов.",
+    },
+    "UNKNOWN_CURRENCY": {
+        "en": "There is no currency {currency}.",
+        "ru": "Валюты {currency} нет.",
+    },
 }
 
 

@@ -6,8 +6,18 @@ from bff.earning import models as earning
 from bff.flags import models as flags
 from bff.ledger import models as ledger
 from bff.levels import models as levels
+from bff.marketplace import models as marketplace
 from bff.partners import models as partners
 
 metadata = Base.metadata
 
-__all__ = ["customers", "earning", "flags", "ledger", "levels", "metadata", "partners"]
+__all__ = [
+    "customers",
+    "earning",
+    "flags",
+    "ledger",
+    "levels",
+    "marketplace",
+    "metadata",
+    "partners",
+]

@@ -16,6 +16,8 @@ from bff.ledger.repository import LedgerRepository
 from bff.ledger.types import CurrencyCode, LedgerEntry, Wallet
 from bff.levels.service import Ladder, describe
 from bff.levels.types import LevelStatus
+from bff.marketplace.repository import MarketplaceRepository
+from bff.marketplace.types import Redemption
 from bff.partners.repository import PartnerRepository
 from bff.partners.types import Offer
 
@@ -80,6 +82,20 @@ class Customer(Node):
                 self.pk, after_id=decode_cursor(after), limit=size + 1
             )
         return build_connection(rows, size, lambda o: o.id, Offer.from_model)
+
+    @strawberry.field(description="Gifts the customer took in the marketplace, newest first.")
+    async def redemptions(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[Redemption]:
+        size = page_size(first, info.context.settings.max_page_size)
+        async with info.context.db.read() as session:
+            rows = await MarketplaceRepository(session).redemptions_page(
+                self.pk, after_id=decode_cursor(after), limit=size + 1
+            )
+        return build_connection(rows, size, lambda r: r.id, Redemption.from_model)
 
     @strawberry.field(description="Ledger entries, newest first.")
     async def history(

@@ -9,7 +9,9 @@ from typing import Any
 
 from bff.earning.service import CompletedOrder
 
-EVENT_TYPES = ("order.completed", "order.cancelled", "order.refunded")
+ORDER_TYPES = ("order.completed", "order.cancelled", "order.refunded")
+REDEMPTION_TYPES = ("redemption.confirmed", "redemption.cancelled")  # marketplace gifts
+EVENT_TYPES = ORDER_TYPES + REDEMPTION_TYPES
 MAX_AMOUNT = 10**12  # kopecks
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -30,6 +32,7 @@ class OrderEventIn:
     order_id: str
     completed: CompletedOrder | None = None
     refund_amount: int | None = None
+    redemption_id: str | None = None  # global id, for redemption.* events
 
 
 def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
@@ -43,6 +46,12 @@ def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
     event_type = _string(data, "type", 32)
     if event_type not in EVENT_TYPES:
         raise MalformedEvent("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    if event_type in REDEMPTION_TYPES:
+        redemption = data.get("redemption")
+        if not isinstance(redemption, dict):
+            raise MalformedEvent("redemption", "must be an object with the redemption's id")
+        redemption_id = _string(redemption, "id", 128, "redemption.")
+        return OrderEventIn(event_id, event_type, data, "", "", redemption_id=redemption_id)
     order = data.get("order")
     if not isinstance(order, dict):
         raise MalformedEvent("order", "must be an object")

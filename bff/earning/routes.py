@@ -16,6 +16,7 @@ from bff.earning.service import EarningPolicy, OrderService, Outcome
 from bff.errors import DomainError
 from bff.i18n import message
 from bff.levels.service import LevelPolicy
+from bff.marketplace.routes import resolve_redemption
 from bff.signing import SignatureError, verify
 from bff.types import utcnow
 
@@ -80,12 +81,17 @@ async def order_events(request: Request) -> JSONResponse:
                 return JSONResponse(
                     {"status": "duplicate", "outcome": seen.outcome if seen else ""}
                 )
-            outcome = await _apply(service, event)
-            await service.repository.set_event_outcome(event_pk, _label(outcome))
+            if event.redemption_id is not None:
+                answer = await resolve_redemption(session, settings, event)
+                label = answer["status"]
+            else:
+                outcome = await _apply(service, event)
+                answer, label = _answer(outcome), _label(outcome)
+            await service.repository.set_event_outcome(event_pk, label)
     except DomainError as error:
         # Rolled back, event id included: the sender may retry the same event later.
         return domain_refusal(error)
-    return JSONResponse(_answer(outcome))
+    return JSONResponse(answer)
 
 
 async def _apply(service: OrderService, event: OrderEventIn) -> Outcome:

@@ -15,9 +15,11 @@ from bff.customers.models import Customer
 from bff.db import Database
 from bff.flags.models import FeatureFlag
 from bff.ledger.loaders import Expiring, LedgerLoaders
-from bff.ledger.models import Currency, LedgerEntry, Wallet
+from bff.ledger.models import Currency, Hold, LedgerEntry, Wallet
 from bff.levels.loaders import LevelLoaders
 from bff.levels.models import CustomerLevel, Level
+from bff.marketplace.loaders import MarketplaceLoaders, ProductPageKey
+from bff.marketplace.models import Category, Product, StopListEntry
 from bff.partners.loaders import PartnerLoaders
 from bff.partners.models import OfferActivation, Partner
 
@@ -35,6 +37,11 @@ class Loaders:
     flags: DataLoader[None, list[FeatureFlag]]
     partner_by_id: DataLoader[int, Partner | None]
     activation_by_customer_offer: DataLoader[tuple[int, int], OfferActivation | None]
+    category_by_id: DataLoader[int, Category | None]
+    product_by_id: DataLoader[int, Product | None]
+    products_by_category: DataLoader[ProductPageKey, list[Product]]
+    stops_by_product_id: DataLoader[int, list[StopListEntry]]
+    hold_by_id: DataLoader[int, Hold | None]
 
     @classmethod
     def build(cls, db: Database) -> Loaders:
@@ -42,6 +49,7 @@ class Loaders:
         ledger = LedgerLoaders(db)
         levels = LevelLoaders(db)
         partners = PartnerLoaders(db)
+        marketplace = MarketplaceLoaders(db)
         return cls(
             customer_by_id=DataLoader(customers.customer_by_id),
             wallets_by_customer_id=DataLoader(ledger.wallets_by_customer_id),
@@ -54,4 +62,9 @@ class Loaders:
             flags=DataLoader(levels.flags),
             partner_by_id=DataLoader(partners.partner_by_id),
             activation_by_customer_offer=DataLoader(partners.activation_by_customer_offer),
+            category_by_id=DataLoader(marketplace.category_by_id),
+            product_by_id=DataLoader(marketplace.product_by_id),
+            products_by_category=DataLoader(marketplace.products_by_category),
+            stops_by_product_id=DataLoader(marketplace.stops_by_product_id),
+            hold_by_id=DataLoader(marketplace.hold_by_id),
         )

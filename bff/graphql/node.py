@@ -11,6 +11,10 @@ from bff.customers.types import Customer
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import MalformedId, Node, decode_id
 from bff.ledger.types import LedgerEntry
+from bff.marketplace import models
+from bff.marketplace.queries import viewer_city
+from bff.marketplace.repository import MarketplaceRepository
+from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redemption
 from bff.partners.repository import PartnerRepository
 from bff.partners.types import Offer, Partner
 
@@ -40,6 +44,12 @@ async def resolve_node(context: Context, global_id: str) -> Node | None:
             return LedgerEntry.from_model(entry)
     elif type_name in ("Offer", "Partner"):
         return await _catalogue_node(context, type_name, pk)
+    elif type_name in ("MarketplaceCategory", "MarketplaceProduct"):
+        return await _shelf_node(context, type_name, pk)
+    elif type_name == "Redemption":
+        redemption = await _redemption(context, pk)
+        if redemption and await _may_see_customer(context, redemption.customer_id):
+            return Redemption.from_model(redemption)
     # Someone else's object answers exactly like a missing one.
     return None
 
@@ -53,6 +63,23 @@ async def _catalogue_node(context: Context, type_name: str, pk: int) -> Node | N
             return Offer.from_model(offer) if offer else None
         partners = await repository.partners_by_ids([pk])
         return Partner.from_model(partners[0]) if partners else None
+
+
+async def _shelf_node(context: Context, type_name: str, pk: int) -> Node | None:
+    """Categories and products are public; inactive ones are gone for customers."""
+    city = await viewer_city(context, None)
+    if type_name == "MarketplaceCategory":
+        category = await context.loaders.category_by_id.load(pk)
+        if category is not None and category.active:
+            return MarketplaceCategory.from_model(category, city)
+        return None
+    product = await context.loaders.product_by_id.load(pk)
+    return MarketplaceProduct.from_model(product, city) if product else None
+
+
+async def _redemption(context: Context, pk: int) -> models.Redemption | None:
+    async with context.db.read() as session:
+        return await MarketplaceRepository(session).redemption(pk)
 
 
 @strawberry.type

@@ -22,6 +22,9 @@ from bff.ledger.queries import LedgerQueries
 from bff.ledger.types import LedgerEntry
 from bff.levels.mutations import LevelMutations
 from bff.levels.queries import LevelQueries
+from bff.marketplace.mutations import MarketplaceMutations
+from bff.marketplace.queries import MarketplaceQueries
+from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redemption
 from bff.partners.mutations import PartnerMutations
 from bff.partners.queries import PartnerQueries
 from bff.partners.types import Offer, Partner
@@ -35,6 +38,7 @@ Query = merge_types(
         FlagQueries,
         EarningQueries,
         PartnerQueries,
+        MarketplaceQueries,
         NodeQueries,
     ),
 )
@@ -47,6 +51,7 @@ Mutation = merge_types(
         FlagMutations,
         EarningMutations,
         PartnerMutations,
+        MarketplaceMutations,
     ),
 )
 
@@ -66,7 +71,15 @@ def build_schema(settings: Settings | None = None) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[Customer, LedgerEntry, Offer, Partner],
+        types=[
+            Customer,
+            LedgerEntry,
+            Offer,
+            Partner,
+            MarketplaceCategory,
+            MarketplaceProduct,
+            Redemption,
+        ],
         extensions=build_extensions(settings),
     )
 

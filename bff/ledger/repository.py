@@ -515,6 +515,10 @@ class LedgerRepository:
         row = (await self.session.execute(select(_HOLDS).where(_HOLDS.c.id == hold_id))).first()
         return _detached(Hold, row) if row else None
 
+    async def holds_by_ids(self, hold_ids: Sequence[int]) -> list[Hold]:
+        statement = select(_HOLDS).where(_HOLDS.c.id.in_(hold_ids))
+        return [_detached(Hold, row) for row in (await self.session.execute(statement)).all()]
+
     async def save_hold_resolution(self, hold: Hold) -> None:
         await self.session.execute(
             update(_HOLDS)

@@ -308,12 +308,19 @@ class LedgerService:
         source: Source,
         ttl: timedelta,
         idempotency: IdempotencyKey | None = None,
+        expected_version: int | None = None,
     ) -> HoldResult:
-        """Reserve points: ``available`` drops, ``balance`` stays until capture."""
+        """Reserve points: ``available`` drops, ``balance`` stays until capture.
+        ``expected_version`` guards a priced checkout, as for ``spend``."""
         _check_amount(amount)
 
         async def operation() -> HoldResult:
-            change = Change(delta=0, held_delta=amount, need_available=amount)
+            change = Change(
+                delta=0,
+                held_delta=amount,
+                need_available=amount,
+                expected_version=expected_version,
+            )
             wallet = await self._change(customer_id, currency, change)
             now = self.clock()
             hold = await self.repository.add_hold(

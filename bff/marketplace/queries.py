@@ -1,0 +1,44 @@
+"""Marketplace queries: the shelf and the viewer's redemptions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from bff.marketplace.repository import MarketplaceRepository
+from bff.marketplace.types import Marketplace
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+async def viewer_city(context: Context, asked: str | None) -> str | None:
+    """The signed-in customer's city (from their latest order), else the one asked for."""
+    customer_id = await context.viewer_customer_id()
+    if customer_id is not None:
+        customer = await context.loaders.customer_by_id.load(customer_id)
+        if customer is not None and customer.city:
+            return customer.city
+    return asked.strip() or None if asked else None
+
+
+@strawberry.type
+class MarketplaceQueries:
+    @strawberry.field(description="The coin marketplace: gift categories and their products.")
+    async def marketplace(
+        self,
+        info: strawberry.Info[Context, None],
+        city: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Judge availability for this city when nobody is signed in "
+                "(a signed-in customer's own city wins)."
+            ),
+        ] = None,
+    ) -> Marketplace:
+        async with info.context.db.read() as session:
+            categories = await MarketplaceRepository(session).active_categories()
+        return Marketplace(
+            city=await viewer_city(info.context, city), categories_in_order=list(categories)
+        )

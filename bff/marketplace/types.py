@@ -1,0 +1,223 @@
+"""GraphQL types of the coin marketplace."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from bff.graphql.errors import BadUserInput, UserError
+from bff.graphql.ids import Node, encode_id
+from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.ledger.types import CurrencyCode
+from bff.marketplace import models
+from bff.marketplace.service import Unavailability, redemption_status, unavailability
+from bff.types import utcnow
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+MAX_PRODUCTS_PER_CATEGORY = 50
+
+
+@strawberry.enum(description="Why a marketplace mutation did not happen.")
+class MarketplaceErrorCode(enum.Enum):
+    NOT_FOUND = "NOT_FOUND"
+    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
+    CURRENCY_DISABLED = "CURRENCY_DISABLED"
+    INVALID_PRICE = "INVALID_PRICE"
+    INVALID_TITLE = "INVALID_TITLE"
+    INVALID_REASON = "INVALID_REASON"
+    UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
+
+
+@strawberry.type(description="A problem with a marketplace mutation.")
+class MarketplaceUserError(UserError):
+    code: MarketplaceErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.enum(description="Where a redemption stands; it follows its hold.")
+class RedemptionStatus(enum.Enum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.type(description="An amount in a currency.")
+class Price:
+    amount: int = strawberry.field(description="Whole units of the currency (e.g. coins).")
+    currency: CurrencyCode = strawberry.field(description="Which currency.")
+
+
+@strawberry.type(description="A gift: any product of a category is taken for its price.")
+class MarketplaceProduct(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    title: str = strawberry.field(description="Display name.")
+    description: str = strawberry.field(description="What it is.")
+    image_url: str | None = strawberry.field(description="HTTPS URL of the picture.")
+    pk: strawberry.Private[int]
+    category_pk: strawberry.Private[int]
+    active: strawberry.Private[bool]
+    city: strawberry.Private[str | None]
+
+    async def _unavailability(self, info: strawberry.Info[Context, None]) -> Unavailability | None:
+        stops = await info.context.loaders.stops_by_product_id.load(self.pk)
+        return unavailability(self.active, stops, self.city)
+
+    @strawberry.field(
+        description="Whether it can be taken now, in the viewer's city; stop-listed products "
+        "are shown with `available: false`, not hidden."
+    )
+    async def available(self, info: strawberry.Info[Context, None]) -> bool:
+        return await self._unavailability(info) is None
+
+    @strawberry.field(description="Why not, in staff's words; null when available.")
+    async def unavailable_reason(self, info: strawberry.Info[Context, None]) -> str | None:
+        found = await self._unavailability(info)
+        return found.reason if found else None
+
+    @strawberry.field(description="When it comes back; null when available or not known.")
+    async def available_again_at(self, info: strawberry.Info[Context, None]) -> datetime | None:
+        found = await self._unavailability(info)
+        return found.until if found else None
+
+    @strawberry.field(description="Its category, which sets the price.")
+    async def category(self, info: strawberry.Info[Context, None]) -> MarketplaceCategory:
+        category = await info.context.loaders.category_by_id.load(self.category_pk)
+        assert category is not None
+        return MarketplaceCategory.from_model(category, self.city)
+
+    @classmethod
+    def from_model(cls, product: models.Product, city: str | None) -> MarketplaceProduct:
+        return cls(
+            id=encode_id("MarketplaceProduct", product.id),
+            title=product.title,
+            description=product.description,
+            image_url=product.image_url,
+            pk=product.id,
+            category_pk=product.category_id,
+            active=product.active,
+            city=city,
+        )
+
+
+@strawberry.type(description="A shelf of gifts with one price.")
+class MarketplaceCategory(Node):
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    title: str = strawberry.field(description="Display name.")
+    image_url: str | None = strawberry.field(description="HTTPS URL of the picture.")
+    price: Price = strawberry.field(description="What any of its products costs.")
+    sort_order: int = strawberry.field(description="Shelves are shown by this, ascending.")
+    pk: strawberry.Private[int]
+    city: strawberry.Private[str | None]
+
+    @strawberry.field(description="Its products in the catalogue, oldest first.")
+    async def products(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[
+            int | None,
+            strawberry.argument(description=f"Page size, at most {MAX_PRODUCTS_PER_CATEGORY}."),
+        ] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[MarketplaceProduct]:
+        size = page_size(first, MAX_PRODUCTS_PER_CATEGORY)
+        key = (self.pk, size + 1, decode_cursor(after))
+        rows = await info.context.loaders.products_by_category.load(key)
+        return build_connection(
+            rows, size, lambda p: p.id, lambda p: MarketplaceProduct.from_model(p, self.city)
+        )
+
+    @classmethod
+    def from_model(cls, category: models.Category, city: str | None) -> MarketplaceCategory:
+        return cls(
+            id=encode_id("MarketplaceCategory", category.id),
+            title=category.title,
+            image_url=category.image_url,
+            price=Price(amount=category.price, currency=CurrencyCode(category.currency)),
+            sort_order=category.sort_order,
+            pk=category.id,
+            city=city,
+        )
+
+
+@strawberry.type(description="The coin marketplace, as seen from one city.")
+class Marketplace:
+    city: str | None = strawberry.field(
+        description="The city availability is judged for: the signed-in customer's, or the "
+        "`city` argument; null: only stops that apply everywhere count."
+    )
+    categories_in_order: strawberry.Private[list[models.Category]]
+
+    @strawberry.field(description="Active categories by `sortOrder`.")
+    def categories(
+        self,
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[MarketplaceCategory]:
+        rows = self.categories_in_order
+        after_id = decode_cursor(after)
+        if after_id is not None:
+            ids = [row.id for row in rows]
+            if after_id not in ids:
+                raise BadUserInput("`after` names a category that is not on the shelf any more")
+            rows = rows[ids.index(after_id) + 1 :]
+        size = page_size(first, 100)
+        return build_connection(
+            rows[: size + 1],
+            size,
+            lambda c: c.id,
+            lambda c: MarketplaceCategory.from_model(c, self.city),
+        )
+
+
+@strawberry.type(description="A gift taken for coins: held until the order confirms it.")
+class Redemption(Node):
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global id; the ordering system "
+        "confirms or cancels the redemption by it."
+    )
+    price: Price = strawberry.field(description="What was held.")
+    created_at: datetime = strawberry.field(description="When it was taken.")
+    pk: strawberry.Private[int]
+    product_pk: strawberry.Private[int]
+    hold_pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="PENDING until the order confirms or cancels it; EXPIRED "
+        "when nobody did in time (the coins are back)."
+    )
+    async def status(self, info: strawberry.Info[Context, None]) -> RedemptionStatus:
+        hold = await info.context.loaders.hold_by_id.load(self.hold_pk)
+        assert hold is not None
+        return RedemptionStatus(redemption_status(hold, utcnow()))
+
+    @strawberry.field(description="Until when the order may confirm it.")
+    async def expires_at(self, info: strawberry.Info[Context, None]) -> datetime:
+        hold = await info.context.loaders.hold_by_id.load(self.hold_pk)
+        assert hold is not None
+        return hold.expires_at
+
+    @strawberry.field(description="The gift.")
+    async def product(self, info: strawberry.Info[Context, None]) -> MarketplaceProduct:
+        product = await info.context.loaders.product_by_id.load(self.product_pk)
+        assert product is not None
+        return MarketplaceProduct.from_model(product, None)
+
+    @classmethod
+    def from_model(cls, row: models.Redemption) -> Redemption:
+        return cls(
+            id=encode_id("Redemption", row.id),
+            price=Price(amount=row.price, currency=CurrencyCode(row.currency)),
+            created_at=row.created_at,
+            pk=row.id,
+            product_pk=row.product_id,
+            hold_pk=row.hold_id,
+        )
