@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -211,6 +212,46 @@ def levels_backfill(dry_run: bool, batch_size: int) -> None:
         click.echo(f"{code}: {count} customers {verb} this level")
     click.echo(
         f"total: {sum(distribution.values())}{' (dry run: nothing changed)' if dry_run else ''}"
+    )
+
+
+@main.command("convert-currency")
+@click.option("--from", "source", required=True, help="The currency to empty, e.g. LEGACY.")
+@click.option("--to", "target", required=True, help="The currency to credit, e.g. COINS.")
+@click.option("--rate", default="1:1", show_default=True, help="FROM:TO units, e.g. 10:3.")
+@click.option("--dry-run", is_flag=True, help="Count and total, change nothing.")
+def convert_currency(source: str, target: str, rate: str, dry_run: bool) -> None:
+    """Convert every wallet of one currency into another (resumable, never twice)."""
+    from tqdm import tqdm
+
+    from bff.db import Database
+    from bff.ledger.conversion import Conversion, ConversionRefused, check, convert_all
+    from bff.ledger.service import Rate
+
+    try:
+        conversion = Conversion(source.upper(), target.upper(), Rate.parse(rate), dry_run)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--rate") from error
+
+    async def run() -> Any:
+        db = Database(_settings())
+        try:
+            total = await check(db, conversion)
+            with tqdm(total=total, unit="wallet", disable=None) as bar:
+                return await convert_all(db, conversion, bar.update)
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except ConversionRefused as error:
+        raise click.ClickException(str(error)) from error
+    verb = "would move" if dry_run else "moved"
+    click.echo(
+        f"{conversion.source} -> {conversion.target} at {rate}: {report.converted} of "
+        f"{report.wallets} wallets converted; {verb} {report.debited} {conversion.source} "
+        f"into {report.credited} {conversion.target}; {report.nothing_to_move} had less "
+        f"than one rate unit{' (dry run: nothing changed)' if dry_run else ''}"
     )
 
 

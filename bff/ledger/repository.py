@@ -564,6 +564,28 @@ class LedgerRepository:
                 update(_LOTS).where(_LOTS.c.id == lot.id).values(remaining=lot.remaining)
             )
 
+    async def convertible_wallets(
+        self, currency: str, *, after_id: int, limit: int
+    ) -> Sequence[tuple[int, int]]:
+        """(wallet id, available) of wallets in ``currency`` with something available, by id."""
+        statement = (
+            select(_WALLETS.c.id, _WALLETS.c.balance - _WALLETS.c.held)
+            .where(
+                _WALLETS.c.currency == currency,
+                _WALLETS.c.balance - _WALLETS.c.held > 0,
+                _WALLETS.c.id > after_id,
+            )
+            .order_by(_WALLETS.c.id)
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
+
+    async def count_convertible_wallets(self, currency: str) -> int:
+        statement = select(func.count()).where(
+            _WALLETS.c.currency == currency, _WALLETS.c.balance - _WALLETS.c.held > 0
+        )
+        return int(await self.session.scalar(statement) or 0)
+
     async def wallet_ids_with_due_lots(self, now: datetime, limit: int) -> Sequence[int]:
         result = await self.session.scalars(
             select(Lot.wallet_id)

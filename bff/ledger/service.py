@@ -73,6 +73,31 @@ class IdempotencyKey:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """``source`` units of one currency become ``target`` units of another. Only whole
+    multiples of ``source`` move; the remainder stays where it was."""
+
+    source: int
+    target: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        left, colon, right = text.partition(":")
+        try:
+            rate = cls(int(left), int(right))
+        except ValueError:
+            rate = cls(0, 0)
+        if not colon or rate.source <= 0 or rate.target <= 0:
+            raise ValueError(f"{text!r} is not a rate like 1:1 or 10:3 (positive whole numbers)")
+        return rate
+
+    def apply(self, available: int) -> tuple[int, int]:
+        """(taken from the source, given in the target) for ``available`` source units."""
+        units = max(0, available) // self.source
+        return units * self.source, units * self.target
+
+
+@dataclass(frozen=True)
 class Posting:
     entry: LedgerEntry
     wallet: Wallet
@@ -295,6 +320,36 @@ class LedgerService:
             await self._consume_lots(wallet, wanted)
             return Posting(entry, wallet), amount - wanted
         return None, amount
+
+    async def convert(
+        self, wallet_id: int, target: str, rate: Rate, *, reason: str
+    ) -> tuple[int, int] | None:
+        """Move what is available in a wallet to the customer's ``target`` wallet at
+        ``rate``, as two ``convert`` entries in this transaction: (debited, credited), or
+        None when there is nothing to move. Reads the balance under the wallet's lock, so
+        a second run (or a concurrent one) finds nothing left: never converted twice. The
+        source currency may be disabled: retiring it is the point."""
+        wallet = await self.repository.lock_wallet_by_id(wallet_id)
+        if wallet is None:
+            raise NotFound(field=("walletId",))
+        debited, credited = rate.apply(wallet.available)
+        if credited <= 0:
+            return None
+        source = Source("conversion", f"{wallet.currency}>{target}")
+        fields = self._entry_fields(
+            kind=EntryKind.CONVERT, delta=-debited, held_delta=0, reason=reason, source=source
+        )
+        await self._post(wallet, fields)
+        await self._consume_lots(wallet, debited)
+        await self.accrue(
+            wallet.customer_id,
+            target,
+            credited,
+            reason=reason,
+            source=source,
+            kind=EntryKind.CONVERT,
+        )
+        return debited, credited
 
     # holds
 
