@@ -255,6 +255,57 @@ def convert_currency(source: str, target: str, rate: str, dry_run: bool) -> None
     )
 
 
+@main.command("import-balances")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--currency", required=True, help="The currency the balances are in.")
+@click.option("--batch-size", type=click.IntRange(1, 5000), default=1000, show_default=True)
+def import_balances(file: Path, currency: str, batch_size: int) -> None:
+    """Load balances from a CSV file (customer_id,amount[,expires_at]): streamed,
+    idempotent per customer, resumable. Bad rows are reported and skipped; the exit
+    status is 1 when any row failed."""
+    from tqdm import tqdm
+
+    from bff.db import Database
+    from bff.ledger.importing import (
+        BadRow,
+        ImportRefused,
+        check_currency,
+        import_rows,
+        read_lines,
+        read_rows,
+    )
+    from bff.types import utcnow
+
+    code = currency.upper()
+
+    def bad_row(row: BadRow) -> None:
+        tqdm.write(f"line {row.line}: {row.reason}", file=sys.stderr)
+
+    size = file.stat().st_size
+
+    async def run() -> Any:
+        db = Database(_settings())
+        try:
+            await check_currency(db, code)
+            with tqdm(total=size, unit="B", unit_scale=True, disable=None) as bar:
+                rows = read_rows(read_lines(file, bar.update), utcnow())
+                return await import_rows(db, code, rows, batch_size=batch_size, on_bad_row=bad_row)
+        finally:
+            await db.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except ImportRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"imported: {report.imported} rows, {report.imported_total} {code}; "
+        f"already imported: {report.already} rows, {report.already_total} {code}; "
+        f"failed: {report.failed} rows"
+    )
+    if report.failed:
+        sys.exit(1)
+
+
 @main.command("export-schema")
 @click.option("--check", is_flag=True, help="Fail when the file differs from the code.")
 @click.option("--path", type=click.Path(path_type=Path), default=SCHEMA_PATH, show_default=True)

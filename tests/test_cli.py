@@ -158,3 +158,30 @@ def test_levels_backfill_dry_run_then_apply(env):
     assert "nothing changed" in preview.stdout
     applied = run(["levels-backfill"], env)
     assert "SILVER: 1 customers got this level" in applied.stdout
+
+
+def test_import_balances_then_convert_them(env, tmp_path):
+    run(["migrate"], env)
+    balances = tmp_path / "balances.csv"
+    balances.write_text("customer_id,amount\nanna,300\nbob,fifty\ncarl,50\n")
+    first = run(["import-balances", str(balances), "--currency", "coins"], env, check=False)
+    assert first.returncode == 1  # a row failed
+    assert "imported: 2 rows, 350 COINS" in first.stdout
+    assert "line 3: amount must be a whole number" in first.stderr
+    again = run(["import-balances", str(balances), "--currency", "COINS"], env, check=False)
+    assert "imported: 0 rows, 0 COINS; already imported: 2 rows, 350 COINS" in again.stdout
+
+    preview = run(
+        ["convert-currency", "--from", "COINS", "--to", "POINTS", "--rate", "2:1", "--dry-run"], env
+    )
+    assert "2 of 2 wallets converted; would move 350 COINS into 175 POINTS" in preview.stdout
+    done = run(["convert-currency", "--from", "COINS", "--to", "POINTS", "--rate", "2:1"], env)
+    assert "moved 350 COINS into 175 POINTS" in done.stdout
+    rerun = run(["convert-currency", "--from", "COINS", "--to", "POINTS", "--rate", "2:1"], env)
+    assert "0 of 0 wallets converted" in rerun.stdout
+    bad_rate = run(
+        ["convert-currency", "--from", "COINS", "--to", "POINTS", "--rate", "2"], env, check=False
+    )
+    assert bad_rate.returncode == 2 and "not a rate" in bad_rate.stderr
+    disabled = run(["import-balances", str(balances), "--currency", "LEGACY"], env, check=False)
+    assert disabled.returncode == 1 and "LEGACY is disabled" in disabled.stderr

@@ -37,5 +37,21 @@ class CustomerRepository:
             .on_conflict_do_nothing(index_elements=["external_id"])
         )
 
+    async def ensure_many(self, external_ids: Sequence[str]) -> dict[str, int]:
+        """Customer ids by external id, creating the customers not seen before."""
+        wanted = sorted(set(external_ids))
+        if not wanted:
+            return {}
+        now = utcnow()
+        await self.session.execute(
+            insert_or_ignore(self._dialect, Customer)
+            .values([{"external_id": external_id, "created_at": now} for external_id in wanted])
+            .on_conflict_do_nothing(index_elements=["external_id"])
+        )
+        rows = await self.session.execute(
+            select(Customer.external_id, Customer.id).where(Customer.external_id.in_(wanted))
+        )
+        return {external_id: customer_id for external_id, customer_id in rows.all()}
+
     async def save(self, customer: Customer) -> None:
         await self.session.flush()

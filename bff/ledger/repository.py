@@ -640,6 +640,31 @@ class LedgerRepository:
         record_id: int | None = result.scalar()
         return record_id
 
+    async def claim_many(self, scope: str, hashes: dict[str, str]) -> set[str]:
+        """Claim many keys of one scope at once: the keys claimed now (the others were
+        claimed before, by an earlier run or a concurrent one)."""
+        if not hashes:
+            return set()
+        now = utcnow()
+        statement = (
+            self._upsert(IdempotencyRecord)
+            .values(
+                [
+                    {"scope": scope, "key": key, "request_hash": digest, "created_at": now}
+                    for key, digest in hashes.items()
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(IdempotencyRecord.key)
+        )
+        return set((await self.session.scalars(statement)).all())
+
+    async def request_hashes(self, scope: str, keys: Sequence[str]) -> dict[str, str]:
+        statement = select(IdempotencyRecord.key, IdempotencyRecord.request_hash).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key.in_(keys)
+        )
+        return {key: digest for key, digest in (await self.session.execute(statement)).all()}
+
     async def idempotency_record(self, scope: str, key: str) -> IdempotencyRecord | None:
         result = await self.session.scalars(
             select(IdempotencyRecord).where(
