@@ -182,6 +182,6 @@ def test_import_balances_then_convert_them(env, tmp_path):
     bad_rate = run(
         ["convert-currency", "--from", "COINS", "--to", "POINTS", "--rate", "2"], env, check=False
     )
-    assert bad_rate.returncode == 2 and "not a rate" in bad_rate.stderr
+    assert (bad_rate.returncode, "not a rate" in bad_rate.stderr) == (2, True)
     disabled = run(["import-balances", str(balances), "--currency", "LEGACY"], env, check=False)
-    assert disabled.returncode == 1 and "LEGACY is disabled" in disabled.stderr
+    assert (disabled.returncode, "LEGACY is disabled" in disabled.stderr) == (1, True)

@@ -43,10 +43,13 @@ class CustomerRepository:
         if not wanted:
             return {}
         now = utcnow()
-        await self.session.execute(
-            insert_or_ignore(self._dialect, Customer)
-            .values([{"external_id": external_id, "created_at": now} for external_id in wanted])
-            .on_conflict_do_nothing(index_elements=["external_id"])
+        # executemany of one cached statement: a multi-row VALUES would be compiled anew
+        connection = await self.session.connection()
+        await connection.execute(
+            insert_or_ignore(self._dialect, Customer.__table__).on_conflict_do_nothing(
+                index_elements=["external_id"]
+            ),
+            [{"external_id": external_id, "created_at": now} for external_id in wanted],
         )
         rows = await self.session.execute(
             select(Customer.external_id, Customer.id).where(Customer.external_id.in_(wanted))

@@ -34,8 +34,10 @@ WITH input AS (
     SELECT * FROM unnest(
         CAST(:customer_ids AS bigint[]), CAST(:amounts AS bigint[]),
         CAST(:reasons AS varchar[]), CAST(:source_types AS varchar[]),
-        CAST(:source_ids AS varchar[]), CAST(:expires AS timestamptz[])
-    ) WITH ORDINALITY AS i(customer_id, amount, reason, source_type, source_id, expires_at, ord)
+        CAST(:source_ids AS varchar[]), CAST(:expires AS timestamptz[]),
+        CAST(:record_ids AS bigint[])
+    ) WITH ORDINALITY AS i(customer_id, amount, reason, source_type, source_id, expires_at,
+        idempotency_record_id, ord)
 ),
 totals AS (
     SELECT customer_id, sum(amount) AS total, count(*) AS n FROM input GROUP BY customer_id
@@ -61,9 +63,11 @@ numbered AS (
 ),
 entries AS (
     INSERT INTO ledger_entries (wallet_id, customer_id, currency, version, kind, delta,
-        held_delta, balance_after, held_after, reason, source_type, source_id, created_at)
+        held_delta, balance_after, held_after, reason, source_type, source_id,
+        idempotency_record_id, created_at)
     SELECT wallet_id, customer_id, CAST(:currency AS varchar), version, 'accrual', amount, 0,
-        balance_after, held, reason, source_type, source_id, CAST(:now AS timestamptz)
+        balance_after, held, reason, source_type, source_id, idempotency_record_id,
+        CAST(:now AS timestamptz)
     FROM numbered
     RETURNING id, wallet_id, version
 ),
@@ -93,6 +97,7 @@ class Accrual:
     source_type: str
     source_id: str | None
     expires_at: datetime | None
+    idempotency_record_id: int | None = None  # the key that asked for it, if any
 
 
 async def post_accruals(
@@ -120,6 +125,7 @@ async def post_accruals(
                 "source_types": [item.source_type for item in items],
                 "source_ids": [item.source_id for item in items],
                 "expires": [item.expires_at for item in items],
+                "record_ids": [item.idempotency_record_id for item in items],
             },
         )
     ).all()

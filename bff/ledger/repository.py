@@ -640,26 +640,28 @@ class LedgerRepository:
         record_id: int | None = result.scalar()
         return record_id
 
-    async def claim_many(self, scope: str, hashes: dict[str, str]) -> set[str]:
-        """Claim many keys of one scope at once: the keys claimed now (the others were
-        claimed before, by an earlier run or a concurrent one)."""
+    async def claim_many(self, scope: str, hashes: dict[str, str]) -> dict[str, int]:
+        """Claim many keys of one scope at once: record ids of the keys claimed now (the
+        others were claimed before, by an earlier run or a concurrent one)."""
         if not hashes:
-            return set()
+            return {}
         now = utcnow()
         statement = (
-            self._upsert(IdempotencyRecord)
-            .values(
-                [
-                    {"scope": scope, "key": key, "request_hash": digest, "created_at": now}
-                    for key, digest in hashes.items()
-                ]
-            )
+            self._upsert(IdempotencyRecord.__table__)
             .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(IdempotencyRecord.key)
+            .returning(IdempotencyRecord.key, IdempotencyRecord.id)
         )
-        return set((await self.session.scalars(statement)).all())
+        rows = [
+            {"scope": scope, "key": key, "request_hash": digest, "created_at": now}
+            for key, digest in hashes.items()
+        ]
+        connection = await self.session.connection()
+        result = await connection.execute(statement, rows)
+        return {key: record_id for key, record_id in result.all()}
 
     async def request_hashes(self, scope: str, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
         statement = select(IdempotencyRecord.key, IdempotencyRecord.request_hash).where(
             IdempotencyRecord.scope == scope, IdempotencyRecord.key.in_(keys)
         )

@@ -207,6 +207,7 @@ class LedgerService:
             return posted
         ids = []
         for item in sorted(items, key=lambda i: i.customer_id):
+            self._record_id = item.idempotency_record_id  # claimed by the caller
             posting = await self.accrue(
                 item.customer_id,
                 currency,
@@ -216,6 +217,7 @@ class LedgerService:
                 expires_at=item.expires_at,
             )
             ids.append((item, posting.entry.id))
+        self._record_id = None
         order = {id(item): entry_id for item, entry_id in ids}
         return [order[id(item)] for item in items]
 

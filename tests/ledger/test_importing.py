@@ -17,7 +17,7 @@ from bff.ledger.importing import (
     read_lines,
     read_rows,
 )
-from bff.ledger.models import LedgerEntry, Lot, Wallet
+from bff.ledger.models import IdempotencyRecord, LedgerEntry, Lot, Wallet
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 
@@ -89,10 +89,10 @@ async def test_an_interrupted_import_resumes_and_never_imports_twice(db):
     def crashing():
         for number, row in enumerate(rows):
             if number == 12:
-                raise KeyboardInterrupt  # mid-way through the second batch of ten
+                raise OSError("disk gone")  # mid-way through the second batch of ten
             yield row
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(OSError, match="disk gone"):
         await import_rows(db, "POINTS", crashing(), batch_size=10)
     assert len(await wallets(db)) == 10  # the first batch only: the second rolled back
     resumed = await import_rows(db, "POINTS", rows, batch_size=10)
@@ -102,7 +102,13 @@ async def test_an_interrupted_import_resumes_and_never_imports_twice(db):
     assert (again.imported, again.already, again.already_total) == (0, 25, sum(range(1, 26)))
     async with db.read() as session:
         entries = await session.scalar(select(func.count()).select_from(LedgerEntry))
+        keys = await session.execute(
+            select(IdempotencyRecord.key, func.count(LedgerEntry.id))
+            .join(LedgerEntry, LedgerEntry.idempotency_record_id == IdempotencyRecord.id)
+            .group_by(IdempotencyRecord.key)
+        )
     assert entries == 25
+    assert dict(keys.all()) == {f"c-{n}": 1 for n in range(25)}  # each entry names its key
 
 
 async def test_a_changed_balance_for_an_imported_customer_fails_that_row(db):
