@@ -258,8 +258,15 @@ def convert_currency(source: str, target: str, rate: str, dry_run: bool) -> None
 @main.command("import-balances")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--currency", required=True, help="The currency the balances are in.")
-@click.option("--batch-size", type=click.IntRange(1, 5000), default=1000, show_default=True)
-def import_balances(file: Path, currency: str, batch_size: int) -> None:
+@click.option("--batch-size", type=click.IntRange(1, 5000), default=2000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 8),
+    default=2,
+    show_default=True,
+    help="Batches in flight at once (reading overlaps the database).",
+)
+def import_balances(file: Path, currency: str, batch_size: int, workers: int) -> None:
     """Load balances from a CSV file (customer_id,amount[,expires_at]): streamed,
     idempotent per customer, resumable. Bad rows are reported and skipped; the exit
     status is 1 when any row failed."""
@@ -289,7 +296,9 @@ def import_balances(file: Path, currency: str, batch_size: int) -> None:
             await check_currency(db, code)
             with tqdm(total=size, unit="B", unit_scale=True, disable=None) as bar:
                 rows = read_rows(read_lines(file, bar.update), utcnow())
-                return await import_rows(db, code, rows, batch_size=batch_size, on_bad_row=bad_row)
+                return await import_rows(
+                    db, code, rows, batch_size=batch_size, workers=workers, on_bad_row=bad_row
+                )
         finally:
             await db.dispose()
 
