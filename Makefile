@@ -35,7 +35,7 @@ format: $(STAMP)
 	$(BIN)/ruff format bff tests bench
 	$(BIN)/ruff check --fix bff tests bench
 
-## Ledger writes and the worker's drain on PostgreSQL (a local cluster is started when
+## Ledger writes, the worker's drain, partner events and the balance import on PostgreSQL (a local cluster is started when
 ## BFF_BENCH_POSTGRES_URL is not set).
 bench: $(STAMP)
 	@if [ -z "$$BFF_BENCH_POSTGRES_URL" ]; then \
@@ -43,7 +43,7 @@ bench: $(STAMP)
 		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
 	fi; \
 	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py && \
-		$(BIN)/python bench/partner_events.py
+		$(BIN)/python bench/partner_events.py && $(BIN)/python bench/import_balances.py
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema

@@ -101,6 +101,8 @@ def measure(kind: str, url: str, path: Path, rows: int, total: int) -> tuple[flo
             "POINTS",
             "--batch-size",
             "2000",
+            "--workers",
+            "4",
         ]
     else:
         command = [

@@ -21,13 +21,13 @@ BATCH = 2000
 
 CUSTOMERS = """
 INSERT INTO customers (external_id, created_at) SELECT unnest($1::varchar[]), now()
-ON CONFLICT (external_id) DO NOTHING
+ON CONFLICT (external_id) DO UPDATE SET external_id = EXCLUDED.external_id
+RETURNING id, external_id
 """
 WALLETS = """
 INSERT INTO wallets (customer_id, currency, balance, held, version, created_at, updated_at)
-SELECT c.id, 'POINTS', i.amount, 0, 1, now(), now()
-FROM unnest($1::varchar[], $2::bigint[]) AS i(external_id, amount)
-JOIN customers AS c ON c.external_id = i.external_id
+SELECT i.customer_id, 'POINTS', i.amount, 0, 1, now(), now()
+FROM unnest($1::bigint[], $2::bigint[]) AS i(customer_id, amount)
 RETURNING id, customer_id, balance
 """
 ENTRIES = """
@@ -45,8 +45,11 @@ async def main(reader: Iterator[list[str]], url: str) -> None:
         customers = [row[0] for row in batch]
         amounts = [int(row[1]) for row in batch]
         async with connection.transaction():
-            await connection.execute(CUSTOMERS, customers)
-            wallets = await connection.fetch(WALLETS, customers, amounts)
+            ids = {
+                row["external_id"]: row["id"]
+                for row in await connection.fetch(CUSTOMERS, customers)
+            }
+            wallets = await connection.fetch(WALLETS, [ids[c] for c in customers], amounts)
             await connection.execute(
                 ENTRIES,
                 [w["id"] for w in wallets],

@@ -1,8 +1,9 @@
 """Many accruals in one statement (PostgreSQL): the pending queue posts its batches here.
 
 Every accrual still gets its own entry with the wallet's next version and the running
-balance after it; the wallet row is updated once with the batch's total. Wallets are
-locked in id order first, so two workers posting overlapping batches cannot deadlock.
+balance after it; the wallet row is written once with the batch's total (created with it
+when missing). Existing wallets are locked in id order first, so two workers posting
+overlapping batches cannot deadlock.
 """
 
 from __future__ import annotations
@@ -14,14 +15,6 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-
-_ENSURE_WALLETS = text("""
-INSERT INTO wallets (customer_id, currency, balance, held, version, created_at, updated_at)
-SELECT DISTINCT customer_id, CAST(:currency AS varchar), 0, 0, 0,
-    CAST(:now AS timestamptz), CAST(:now AS timestamptz)
-FROM unnest(CAST(:customer_ids AS bigint[])) AS ids(customer_id)
-ON CONFLICT (customer_id, currency) DO NOTHING
-""")
 
 _LOCK_WALLETS = text("""
 SELECT id FROM wallets
@@ -43,23 +36,32 @@ totals AS (
     SELECT customer_id, sum(amount) AS total, count(*) AS n FROM input GROUP BY customer_id
 ),
 changed AS (
-    UPDATE wallets AS w
-    SET balance = w.balance + t.total, version = w.version + t.n,
-        updated_at = CAST(:now AS timestamptz)
+    -- A missing wallet is created with the batch's total (one write, not an empty row
+    -- and then an update); new wallets are inserted in customer order, so concurrent
+    -- batches cannot wait on each other in a circle.
+    INSERT INTO wallets AS w (customer_id, currency, balance, held, version, created_at,
+        updated_at)
+    SELECT t.customer_id, CAST(:currency AS varchar), t.total, 0, t.n,
+        CAST(:now AS timestamptz), CAST(:now AS timestamptz)
     FROM totals AS t
-    WHERE w.customer_id = t.customer_id AND w.currency = CAST(:currency AS varchar)
-      AND EXISTS (
-          SELECT 1 FROM currencies c WHERE c.code = CAST(:currency AS varchar) AND c.enabled
-      )
-    RETURNING w.id, w.customer_id, w.balance, w.held, w.version, t.total, t.n
+    WHERE EXISTS (
+        SELECT 1 FROM currencies c WHERE c.code = CAST(:currency AS varchar) AND c.enabled
+    )
+    ORDER BY t.customer_id
+    ON CONFLICT (customer_id, currency) DO UPDATE
+    SET balance = w.balance + EXCLUDED.balance, version = w.version + EXCLUDED.version,
+        updated_at = EXCLUDED.updated_at
+    RETURNING w.id, w.customer_id, w.balance, w.held, w.version
 ),
 numbered AS (
     SELECT i.*, c.id AS wallet_id, c.held,
-        c.version - c.n
+        c.version - t.n
             + row_number() OVER (PARTITION BY i.customer_id ORDER BY i.ord) AS version,
-        c.balance - c.total
+        c.balance - t.total
             + sum(i.amount) OVER (PARTITION BY i.customer_id ORDER BY i.ord) AS balance_after
-    FROM input AS i JOIN changed AS c ON c.customer_id = i.customer_id
+    FROM input AS i
+    JOIN changed AS c ON c.customer_id = i.customer_id
+    JOIN totals AS t ON t.customer_id = i.customer_id
 ),
 entries AS (
     INSERT INTO ledger_entries (wallet_id, customer_id, currency, version, kind, delta,
@@ -112,8 +114,7 @@ async def post_accruals(
     customer_ids = [item.customer_id for item in items]
     params: dict[str, Any] = {"currency": currency, "now": now, "customer_ids": customer_ids}
     connection = await session.connection()
-    if not wallets_locked:
-        await connection.execute(_ENSURE_WALLETS, params)
+    if not wallets_locked:  # existing wallets in id order; the post creates the others
         await connection.execute(_LOCK_WALLETS, params)
     rows = (
         await connection.execute(

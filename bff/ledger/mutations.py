@@ -1,4 +1,4 @@
-"""Ledger mutations: staff corrections."""
+"""Ledger mutations: staff corrections and currencies."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
 from bff.ledger.service import IdempotencyKey, LedgerService, Posting
 from bff.ledger.types import (
+    Currency,
     CurrencyCode,
     LedgerEntry,
     LedgerErrorCode,
@@ -52,8 +53,43 @@ class BalanceAdjustPayload:
     )
 
 
+@strawberry.input(description="Turn a currency on or off.")
+class CurrencyUpdateInput:
+    code: CurrencyCode = strawberry.field(description="Which currency.")
+    enabled: bool = strawberry.field(
+        description="On: shown in wallets and usable. Off: no new postings (a retired "
+        "currency can still be converted away with `loyalty-bff convert-currency`)."
+    )
+
+
+@strawberry.type(description="Result of `currencyUpdate`.")
+class CurrencyUpdatePayload:
+    currency: Currency | None = strawberry.field(description="The currency now.")
+    user_errors: list[LedgerUserError] = strawberry.field(description="Empty on success.")
+
+
 @strawberry.type
 class LedgerMutations:
+    @strawberry.mutation(
+        description="Staff (role `admin`): run a second currency beside the first, or retire "
+        "one. Servers see the change within 10 seconds."
+    )
+    async def currency_update(
+        self, info: strawberry.Info[Context, None], input: CurrencyUpdateInput
+    ) -> CurrencyUpdatePayload:
+        context = info.context
+        context.require_role(Role.ADMIN)
+        async with context.db.unit_of_work() as session:
+            currency = await LedgerService(session).set_currency_enabled(
+                input.code.value, input.enabled
+            )
+        if currency is None:
+            fields = user_error_fields(NotFound(field=("code",)), LedgerErrorCode, context.locale)
+            return CurrencyUpdatePayload(currency=None, user_errors=[LedgerUserError(**fields)])
+        return CurrencyUpdatePayload(
+            currency=Currency.from_model(currency, context.locale), user_errors=[]
+        )
+
     @strawberry.mutation(
         description="Staff (role `support`): correct a balance, with the reason and the staff "
         "member stored on the entry."

@@ -263,6 +263,13 @@ class LedgerRepository:
     async def currency(self, code: str) -> Currency | None:
         return await self.session.get(Currency, code)
 
+    async def set_currency_enabled(self, code: str, enabled: bool) -> Currency | None:
+        currency = await self.session.get(Currency, code)
+        if currency is not None:
+            currency.enabled = enabled
+            await self.session.flush()
+        return currency
+
     async def currencies(self) -> Sequence[Currency]:
         result = await self.session.scalars(select(Currency).order_by(Currency.code))
         return result.all()

@@ -32,6 +32,7 @@ from bff.ledger.errors import (
     ZeroAmount,
 )
 from bff.ledger.models import (
+    Currency,
     EntryKind,
     Hold,
     HoldStatus,
@@ -322,6 +323,10 @@ class LedgerService:
             await self._consume_lots(wallet, wanted)
             return Posting(entry, wallet), amount - wanted
         return None, amount
+
+    async def set_currency_enabled(self, code: str, enabled: bool) -> Currency | None:
+        """None for an unknown currency."""
+        return await self.repository.set_currency_enabled(code, enabled)
 
     async def convert(
         self, wallet_id: int, target: str, rate: Rate, *, reason: str

@@ -58,11 +58,14 @@ class LedgerUserError(UserError):
 class Currency:
     code: CurrencyCode = strawberry.field(description="The currency's code.")
     title: str = strawberry.field(description="Display name in the request's language.")
+    enabled: bool = strawberry.field(
+        description="Shown and usable; a disabled currency takes no new postings."
+    )
 
     @classmethod
     def from_model(cls, currency: models.Currency, locale: str) -> Currency:
         title = currency.title_ru if locale == "ru" else currency.title_en
-        return cls(code=CurrencyCode(currency.code), title=title)
+        return cls(code=CurrencyCode(currency.code), title=title, enabled=currency.enabled)
 
 
 @strawberry.type(description="Points of one lot that expire first.")
