@@ -90,7 +90,7 @@ ORDER BY n.ord
 """)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Accrual:
     customer_id: int
     currency: str

@@ -40,7 +40,7 @@ class ImportRefused(Exception):
     """The import cannot start; the message says why."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BalanceRow:
     line: int
     customer: str
