@@ -35,23 +35,37 @@ WITH input AS (
 totals AS (
     SELECT customer_id, sum(amount) AS total, count(*) AS n FROM input GROUP BY customer_id
 ),
-changed AS (
-    -- A missing wallet is created with the batch's total (one write, not an empty row
-    -- and then an update); new wallets are inserted in customer order, so concurrent
-    -- batches cannot wait on each other in a circle.
+enabled AS (
+    SELECT 1 FROM currencies WHERE code = CAST(:currency AS varchar) AND enabled
+),
+updated AS (
+    UPDATE wallets AS w
+    SET balance = w.balance + t.total, version = w.version + t.n,
+        updated_at = CAST(:now AS timestamptz)
+    FROM totals AS t
+    WHERE w.customer_id = t.customer_id AND w.currency = CAST(:currency AS varchar)
+      AND EXISTS (SELECT 1 FROM enabled)
+    RETURNING w.id, w.customer_id, w.balance, w.held, w.version
+),
+created AS (
+    -- A missing wallet is created holding the batch's total: one write, not an empty
+    -- row and then an update. New wallets go in customer order, so concurrent batches
+    -- cannot wait on each other in a circle; one created meanwhile is updated instead.
     INSERT INTO wallets AS w (customer_id, currency, balance, held, version, created_at,
         updated_at)
     SELECT t.customer_id, CAST(:currency AS varchar), t.total, 0, t.n,
         CAST(:now AS timestamptz), CAST(:now AS timestamptz)
     FROM totals AS t
-    WHERE EXISTS (
-        SELECT 1 FROM currencies c WHERE c.code = CAST(:currency AS varchar) AND c.enabled
-    )
+    WHERE EXISTS (SELECT 1 FROM enabled)
+      AND NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.customer_id = t.customer_id)
     ORDER BY t.customer_id
     ON CONFLICT (customer_id, currency) DO UPDATE
     SET balance = w.balance + EXCLUDED.balance, version = w.version + EXCLUDED.version,
         updated_at = EXCLUDED.updated_at
     RETURNING w.id, w.customer_id, w.balance, w.held, w.version
+),
+changed AS (
+    SELECT * FROM updated UNION ALL SELECT * FROM created
 ),
 numbered AS (
     SELECT i.*, c.id AS wallet_id, c.held,
