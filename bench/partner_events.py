@@ -4,7 +4,7 @@ The service runs as `loyalty-bff serve --workers 2`; every request is signed and
 event id is checked for replays. In the same run the baseline is a hand-written Starlette
 endpoint on raw asyncpg (bench/partner_baseline.py) doing the same writes, also with 2
 workers. Single events come from wrk (Debian's package) with pre-signed requests, so no
-Python runs on the client side; batches come from one uvloop process.
+Python runs on the client side; batches come from one uvloop process, 8 requests in flight.
 
     BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
         python bench/partner_events.py
@@ -252,7 +252,7 @@ def main(arguments: argparse.Namespace) -> int:
     ok = True
     forms = [
         ("single", arguments.single_events, 1, 32),
-        ("batch", arguments.batch_events, arguments.batch_size, 4),
+        ("batch", arguments.batch_events, arguments.batch_size, arguments.batch_concurrency),
     ]
     with tempfile.TemporaryDirectory() as data_dir:
         for form, total, size, concurrency in forms:
@@ -295,4 +295,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=8, help="how long wrk sends")
     parser.add_argument("--batch-events", type=int, default=40_000)
     parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--batch-concurrency",
+        type=int,
+        default=8,
+        help="batch requests in flight (a partner catching up after an outage)",
+    )
     raise SystemExit(main(parser.parse_args()))

@@ -37,6 +37,16 @@ class CustomerRepository:
             .on_conflict_do_nothing(index_elements=["external_id"])
         )
 
+    async def ids_by_external_ids(self, external_ids: Sequence[str]) -> dict[str, int]:
+        """Ids of the customers known by these external ids (the others are absent)."""
+        wanted = sorted(set(external_ids))
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            select(Customer.external_id, Customer.id).where(Customer.external_id.in_(wanted))
+        )
+        return {external_id: customer_id for external_id, customer_id in rows.all()}
+
     async def ensure_many(self, external_ids: Sequence[str]) -> dict[str, int]:
         """Customer ids by external id, creating the customers not seen before."""
         wanted = sorted(set(external_ids))
@@ -51,10 +61,7 @@ class CustomerRepository:
             ),
             [{"external_id": external_id, "created_at": now} for external_id in wanted],
         )
-        rows = await self.session.execute(
-            select(Customer.external_id, Customer.id).where(Customer.external_id.in_(wanted))
-        )
-        return {external_id: customer_id for external_id, customer_id in rows.all()}
+        return await self.ids_by_external_ids(wanted)
 
     async def save(self, customer: Customer) -> None:
         await self.session.flush()

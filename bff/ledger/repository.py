@@ -402,35 +402,17 @@ class LedgerRepository:
         return await connection.execute(statement, params)
 
     async def lock_wallets(self, customer_ids: Sequence[int], currency: str) -> None:
-        """Create missing wallets and lock them all in id order: a batch that will post to
-        many wallets takes its locks up front, in the one order every batch uses."""
+        """Lock the existing wallets in id order: a batch that will post to many wallets
+        takes its locks up front, in the one order every batch uses. A bulk posting
+        creates the missing ones (in customer order)."""
         ids = sorted(set(customer_ids))
-        if not ids:
-            return
-        now = utcnow()
-        await self.session.execute(
-            self._upsert(_WALLETS).on_conflict_do_nothing(
-                index_elements=["customer_id", "currency"]
-            ),
-            [
-                {
-                    "customer_id": customer_id,
-                    "currency": currency,
-                    "balance": 0,
-                    "held": 0,
-                    "version": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for customer_id in ids
-            ],
-        )
-        await self.session.execute(
-            select(_WALLETS.c.id)
-            .where(_WALLETS.c.customer_id.in_(ids), _WALLETS.c.currency == currency)
-            .order_by(_WALLETS.c.id)
-            .with_for_update()
-        )
+        if ids:
+            await self.session.execute(
+                select(_WALLETS.c.id)
+                .where(_WALLETS.c.customer_id.in_(ids), _WALLETS.c.currency == currency)
+                .order_by(_WALLETS.c.id)
+                .with_for_update()
+            )
 
     async def lock_wallet_by_id(self, wallet_id: int) -> Wallet | None:
         statement = select(_WALLETS).where(_WALLETS.c.id == wallet_id).with_for_update()

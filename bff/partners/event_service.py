@@ -13,12 +13,12 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.customers.models import Customer
+from bff.customers.repository import CustomerRepository
 from bff.graphql.ids import decode_typed_id
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
@@ -160,9 +160,10 @@ class PartnerEventService:
         offer_ids += [k.offer_id for k in self.known.values() if k.offer_id is not None]
         locked = await self.repository.lock_offers(offer_ids)
         self.offers = {pk: o for pk, o in locked.items() if o.partner_id == self.partner.id}
-        self.customers = await self._customers(read)
+        subjects = [e.customer_id for e in read if e.customer_id]
+        self.customers = await CustomerRepository(self.session).ids_by_external_ids(subjects)
         pairs = [
-            (pk, self.customers[e.customer_id].id)
+            (pk, self.customers[e.customer_id])
             for e in read
             if e.customer_id in self.customers and (pk := _offer_pk(e)) in self.offers
         ]
@@ -206,21 +207,21 @@ class PartnerEventService:
                 code,
                 event=event,
                 offer=offer,
-                customer=customer,
+                customer_id=customer,
             )
             return EventResult(event.id, "rejected", code)
         if offer.budget is not None:  # spending is tracked only where a budget caps it
             self._spent[offer.id] += points
-        self._completions[self.activations[(offer.id, customer.id)].id] += 1
+        self._completions[self.activations[(offer.id, customer)].id] += 1
         self._accruals.append(self._accrual(offer, customer, event, points))
         self._store_accrued(event, offer, customer, points)
         return EventResult(event.id, "accrued", points=points)
 
     def _accrual(
-        self, offer: Offer, customer: Customer, event: PartnerEventIn, points: int
+        self, offer: Offer, customer_id: int, event: PartnerEventIn, points: int
     ) -> Accrual:
         return Accrual(
-            customer_id=customer.id,
+            customer_id=customer_id,
             currency=offer.currency,
             amount=points,
             reason=offer.title,
@@ -230,7 +231,7 @@ class PartnerEventService:
         )
 
     def _store_accrued(
-        self, event: PartnerEventIn, offer: Offer, customer: Customer, points: int
+        self, event: PartnerEventIn, offer: Offer, customer_id: int, points: int
     ) -> None:
         self._store(
             event.id,
@@ -240,18 +241,18 @@ class PartnerEventService:
             None,
             event=event,
             offer=offer,
-            customer=customer,
+            customer_id=customer_id,
             points=points,
         )
 
     def _refusal(
-        self, event: PartnerEventIn, offer: Offer | None, customer: Customer | None
+        self, event: PartnerEventIn, offer: Offer | None, customer_id: int | None
     ) -> tuple[str | None, int | None]:
         if offer is None:
             return "UNKNOWN_OFFER", None
         if offer.currency not in self.enabled:
             return "OFFER_INACTIVE", None
-        activation = self.activations.get((offer.id, customer.id)) if customer else None
+        activation = self.activations.get((offer.id, customer_id or 0))
         if activation is None or not activation.active:
             return "NOT_ACTIVATED", None
         problem = availability(offer, event.occurred_at or self.clock())
@@ -317,15 +318,6 @@ class PartnerEventService:
             await self.ledger.accrue_many(self._accruals, wallets_locked=True)
             self._accruals = []
 
-    async def _customers(self, events: Sequence[PartnerEventIn]) -> dict[str, Customer]:
-        subjects = {e.customer_id for e in events if e.customer_id}
-        if not subjects:
-            return {}
-        rows = await self.session.scalars(
-            select(Customer).where(Customer.external_id.in_(subjects))
-        )
-        return {customer.external_id: customer for customer in rows.all()}
-
     def _store(
         self,
         event_id: str,
@@ -336,7 +328,7 @@ class PartnerEventService:
         *,
         event: PartnerEventIn | None = None,
         offer: Offer | None = None,
-        customer: Customer | None = None,
+        customer_id: int | None = None,
         points: int = 0,
         shortfall: int = 0,
     ) -> None:
@@ -347,7 +339,7 @@ class PartnerEventService:
             "payload": raw if isinstance(raw, dict) else {"value": raw},
             "status": status,
             "reason": reason,
-            "customer_id": customer.id if customer else None,
+            "customer_id": customer_id,
             "offer_id": offer.id if offer else None,
             "amount": event.amount if event else None,
             "points": points,
@@ -380,4 +372,10 @@ def _set_status(original: PartnerEvent | dict[str, Any], status: str) -> None:
 
 
 def _offer_pk(event: PartnerEventIn) -> int | None:
-    return decode_typed_id(event.offer_id, "Offer") if event.offer_id else None
+    return _offer_pk_of(event.offer_id) if event.offer_id else None
+
+
+@lru_cache(maxsize=4096)
+def _offer_pk_of(global_id: str) -> int | None:
+    # A batch names a few offers hundreds of times; decode each once.
+    return decode_typed_id(global_id, "Offer")
