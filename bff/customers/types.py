@@ -37,6 +37,27 @@ class CustomerUserError(UserError):
     code: CustomerErrorCode = strawberry.field(description="Machine-readable reason.")
 
 
+async def wallets_of(context: Context, customer_id: int) -> list[Wallet]:
+    """One wallet per enabled currency, through loaders (also for `home`)."""
+    currencies = await context.loaders.enabled_currencies.load(None)
+    wallets = {
+        w.currency: w for w in await context.loaders.wallets_by_customer_id.load(customer_id)
+    }
+    return [
+        Wallet.from_model(wallets[c.code])
+        if c.code in wallets
+        else Wallet.empty(c.code, customer_id)
+        for c in currencies
+    ]
+
+
+async def level_of(context: Context, customer_id: int) -> LevelStatus:
+    levels = await context.loaders.levels.load(None)
+    row = await context.loaders.standing_by_customer_id.load(customer_id)
+    policy = earning_policy(context.settings).levels
+    return LevelStatus.from_standing(describe(Ladder(levels), row, policy), context.locale)
+
+
 @strawberry.type(description="A member of the loyalty program.")
 class Customer(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
@@ -51,23 +72,11 @@ class Customer(Node):
         description="One wallet per currency the program runs, zero where nothing was posted."
     )
     async def wallets(self, info: strawberry.Info[Context, None]) -> list[Wallet]:
-        loaders = info.context.loaders
-        currencies = await loaders.enabled_currencies.load(None)
-        wallets = {w.currency: w for w in await loaders.wallets_by_customer_id.load(self.pk)}
-        return [
-            Wallet.from_model(wallets[c.code])
-            if c.code in wallets
-            else Wallet.empty(c.code, self.pk)
-            for c in currencies
-        ]
+        return await wallets_of(info.context, self.pk)
 
     @strawberry.field(description="The customer's level, the next one, progress and decay.")
     async def level(self, info: strawberry.Info[Context, None]) -> LevelStatus:
-        context = info.context
-        levels = await context.loaders.levels.load(None)
-        row = await context.loaders.standing_by_customer_id.load(self.pk)
-        policy = earning_policy(context.settings).levels
-        return LevelStatus.from_standing(describe(Ladder(levels), row, policy), context.locale)
+        return await level_of(info.context, self.pk)
 
     @strawberry.field(description="Offers the customer activated, oldest first.")
     async def active_offers(

@@ -17,6 +17,7 @@ from bff.flags.mutations import FlagMutations
 from bff.flags.queries import FlagQueries
 from bff.graphql.extensions import build_extensions, should_mask
 from bff.graphql.node import NodeQueries
+from bff.home.queries import HomeQueries
 from bff.ledger.mutations import LedgerMutations
 from bff.ledger.queries import LedgerQueries
 from bff.ledger.types import LedgerEntry
@@ -39,6 +40,7 @@ Query = merge_types(
         EarningQueries,
         PartnerQueries,
         MarketplaceQueries,
+        HomeQueries,
         NodeQueries,
     ),
 )

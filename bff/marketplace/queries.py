@@ -37,8 +37,11 @@ class MarketplaceQueries:
             ),
         ] = None,
     ) -> Marketplace:
-        async with info.context.db.read() as session:
-            categories = await MarketplaceRepository(session).active_categories()
-        return Marketplace(
-            city=await viewer_city(info.context, city), categories_in_order=list(categories)
-        )
+        return await marketplace_for(info.context, city)
+
+
+async def marketplace_for(context: Context, city: str | None) -> Marketplace:
+    """The shelf as the viewer sees it (also for `home`)."""
+    async with context.db.read() as session:
+        categories = await MarketplaceRepository(session).active_categories()
+    return Marketplace(city=await viewer_city(context, city), categories_in_order=list(categories))

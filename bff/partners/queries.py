@@ -50,14 +50,21 @@ class PartnerQueries:
             OfferFilter | None, strawberry.argument(description="Narrow the list.")
         ] = None,
     ) -> Connection[Offer]:
-        chosen = filter or OfferFilter()
-        size = page_size(first, info.context.settings.max_page_size)
-        async with info.context.db.read() as session:
-            rows = await PartnerRepository(session).offers_page(
-                after_id=decode_cursor(after),
-                limit=size + 1,
-                partner_code=chosen.partner_code,
-                category=chosen.category,
-                active_at=utcnow() if chosen.active_only else None,
-            )
-        return build_connection(rows, size, lambda o: o.id, Offer.from_model)
+        return await offers_connection(info.context, first, after, filter)
+
+
+async def offers_connection(
+    context: Context, first: int | None, after: str | None, filter: OfferFilter | None
+) -> Connection[Offer]:
+    """A page of offers in one statement (also for `home`)."""
+    chosen = filter or OfferFilter()
+    size = page_size(first, context.settings.max_page_size)
+    async with context.db.read() as session:
+        rows = await PartnerRepository(session).offers_page(
+            after_id=decode_cursor(after),
+            limit=size + 1,
+            partner_code=chosen.partner_code,
+            category=chosen.category,
+            active_at=utcnow() if chosen.active_only else None,
+        )
+    return build_connection(rows, size, lambda o: o.id, Offer.from_model)
