@@ -236,27 +236,28 @@ class MarketplaceMutations:
         return await _product(info.context, lift)
 
 
+async def _in_catalogue(
+    context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
+) -> tuple[Any, list[MarketplaceUserError]]:
+    """A staff change in its own transaction: the row changed, or the userErrors why not."""
+    try:
+        async with context.db.unit_of_work() as session:
+            return await action(CatalogueService(session)), []
+    except DomainError as error:
+        return None, _errors(error, context)
+
+
 async def _category(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
 ) -> MarketplaceCategoryPayload:
-    try:
-        async with context.db.unit_of_work() as session:
-            category = await action(CatalogueService(session))
-    except DomainError as error:
-        return MarketplaceCategoryPayload(category=None, user_errors=_errors(error, context))
-    return MarketplaceCategoryPayload(
-        category=MarketplaceCategory.from_model(category, None), user_errors=[]
-    )
+    row, errors = await _in_catalogue(context, action)
+    category = MarketplaceCategory.from_model(row, None) if row is not None else None
+    return MarketplaceCategoryPayload(category=category, user_errors=errors)
 
 
 async def _product(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
 ) -> MarketplaceProductPayload:
-    try:
-        async with context.db.unit_of_work() as session:
-            product = await action(CatalogueService(session))
-    except DomainError as error:
-        return MarketplaceProductPayload(product=None, user_errors=_errors(error, context))
-    return MarketplaceProductPayload(
-        product=MarketplaceProduct.from_model(product, None), user_errors=[]
-    )
+    row, errors = await _in_catalogue(context, action)
+    product = MarketplaceProduct.from_model(row, None) if row is not None else None
+    return MarketplaceProductPayload(product=product, user_errors=errors)
