@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from bff.auth import TokenVerifier
+from bff.catalogue import CatalogueCache, CatalogueListener, listener_dsn
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
 from bff.db import Database
@@ -22,6 +23,7 @@ from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.partners.directory import PartnerDirectory
 from bff.partners.openapi import openapi_document
 from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
+from bff.persisted.service import Mode, PersistedQueries
 from bff.secrets import SecretBox
 
 
@@ -35,9 +37,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = db
         app.state.directory = CustomerDirectory(db)
         app.state.partners = PartnerDirectory(db, app.state.secret_box)
+        app.state.persisted = PersistedQueries(db, Mode(settings.persisted_queries))
+        app.state.catalogue = catalogue = CatalogueCache(settings.catalogue_cache_seconds)
+        db.after_catalogue_commit.append(catalogue.invalidate)
+        listener = None
+        if db.is_postgres and catalogue.ttl > 0:
+            listener = CatalogueListener(listener_dsn(settings.database_url), catalogue)
+            await listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await db.dispose()
 
     graphql = GraphQLView(

@@ -315,6 +315,37 @@ def import_balances(file: Path, currency: str, batch_size: int, workers: int) ->
         sys.exit(1)
 
 
+@main.command("allow-operations")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def allow_operations(files: tuple[Path, ...]) -> None:
+    """Put operations on the allow-list (BFF_PERSISTED_QUERIES=allowlist runs only these).
+
+    FILES are .graphql documents (hashed exactly as written, as the app must send them)
+    or Apollo persisted-query manifests (.json).
+    """
+    from bff.db import Database
+    from bff.persisted.service import ManifestError, allow_operations, read_operations
+
+    try:
+        operations = [operation for path in files for operation in read_operations(path)]
+    except (ManifestError, UnicodeDecodeError) as error:
+        raise click.ClickException(str(error)) from error
+
+    async def run() -> int:
+        db = Database(_settings())
+        try:
+            return await allow_operations(db, operations)
+        finally:
+            await db.dispose()
+
+    added = asyncio.run(run())
+    for operation in operations:
+        click.echo(f"{operation.sha256}  {operation.name or '(unnamed)'}")
+    click.echo(f"{len(operations)} operations allowed ({added} new)")
+
+
 @main.command("export-schema")
 @click.option("--check", is_flag=True, help="Fail when the file differs from the code.")
 @click.option("--path", type=click.Path(path_type=Path), default=SCHEMA_PATH, show_default=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 PREFIX = "BFF_"
 PRODUCTION = "production"
+PERSISTED_QUERY_MODES = ("automatic", "allowlist", "off")
 
 
 class ConfigError(ValueError):
@@ -43,6 +44,8 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_page_size: int = 100
+    catalogue_cache_seconds: float = 5.0
+    persisted_queries: str = "automatic"
 
     hold_ttl_seconds: int = 900
     redemption_hold_seconds: int = 1800
@@ -64,6 +67,9 @@ class Settings:
         if not self.database_url:
             url = f"sqlite+aiosqlite:///{self.data_dir / 'loyalty.db'}"
             object.__setattr__(self, "database_url", url)
+        if self.persisted_queries not in PERSISTED_QUERY_MODES:
+            modes = ", ".join(PERSISTED_QUERY_MODES)
+            raise ConfigError(f"BFF_PERSISTED_QUERIES must be one of: {modes}")
         if self.is_production and self.dev_auth:
             raise ConfigError("BFF_DEV_AUTH is refused when BFF_ENV=production")
 

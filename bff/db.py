@@ -7,7 +7,7 @@ start with a plain ``BEGIN`` and run beside the writer thanks to WAL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,6 +35,7 @@ _NAMING = {
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "bff_write"
+CATALOGUE_CHANGED = "bff_catalogue_changed"
 
 
 class Base(DeclarativeBase):
@@ -97,6 +98,8 @@ class Database:
         write_bind = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(write_bind, expire_on_commit=False)
+        # Run after a transaction marked by ``bff.catalogue.catalogue_changed`` commits.
+        self.after_catalogue_commit: list[Callable[[], None]] = []
 
     @property
     def is_postgres(self) -> bool:
@@ -111,8 +114,12 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on error."""
-        async with self._write_sessions() as session, session.begin():
-            yield session
+        async with self._write_sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.pop(CATALOGUE_CHANGED, False):
+                for drop_cached_catalogue in self.after_catalogue_commit:
+                    drop_cached_catalogue()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -8,6 +8,7 @@ from bff.ledger import models as ledger
 from bff.levels import models as levels
 from bff.marketplace import models as marketplace
 from bff.partners import models as partners
+from bff.persisted import models as persisted
 
 metadata = Base.metadata
 
@@ -20,4 +21,5 @@ __all__ = [
     "marketplace",
     "metadata",
     "partners",
+    "persisted",
 ]

@@ -185,3 +185,34 @@ def test_import_balances_then_convert_them(env, tmp_path):
     assert (bad_rate.returncode, "not a rate" in bad_rate.stderr) == (2, True)
     disabled = run(["import-balances", str(balances), "--currency", "LEGACY"], env, check=False)
     assert (disabled.returncode, "LEGACY is disabled" in disabled.stderr) == (1, True)
+
+
+def test_allow_operations_from_documents_and_manifests(env, tmp_path):
+    import hashlib
+    import json
+
+    run(["migrate"], env)
+    document = tmp_path / "Balance.graphql"
+    document.write_text("query Balance { me { wallets { balance } } }\n")
+    body = "query Levels { levels { code } }"
+    manifest = tmp_path / "manifest.json"
+    sha = hashlib.sha256(body.encode()).hexdigest()
+    manifest.write_text(
+        json.dumps(
+            {
+                "format": "apollo-persisted-query-manifest",
+                "version": 1,
+                "operations": [{"id": sha, "name": "Levels", "type": "query", "body": body}],
+            }
+        )
+    )
+    first = run(["allow-operations", str(document), str(manifest)], env).stdout
+    assert f"{sha}  Levels" in first
+    assert hashlib.sha256(document.read_bytes()).hexdigest() in first
+    assert "2 operations allowed (2 new)" in first
+    assert "(0 new)" in run(["allow-operations", str(manifest)], env).stdout
+
+    manifest.write_text(json.dumps({"operations": [{"id": "0" * 64, "body": body}]}))
+    refused = run(["allow-operations", str(manifest)], env, check=False)
+    assert refused.returncode == 1
+    assert "is not the SHA-256 of its body" in refused.stderr

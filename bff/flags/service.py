@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.catalogue import catalogue_changed
 from bff.errors import DomainError
 from bff.flags.models import FeatureFlag
 from bff.flags.repository import FlagRepository
@@ -45,6 +46,7 @@ def is_on(flag: FeatureFlag | None, subject: str | None, city: str | None) -> bo
 
 class FlagService:
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.repository = FlagRepository(session)
 
     async def all(self) -> Sequence[FeatureFlag]:
@@ -76,4 +78,5 @@ class FlagService:
         flag.updated_by = actor
         flag.updated_at = utcnow()
         await self.repository.save(flag)
+        await catalogue_changed(self.session)
         return flag

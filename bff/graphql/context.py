@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bff.auth import InvalidToken, Principal, Role, TokenVerifier, bearer_token
+from bff.catalogue import CatalogueCache
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
 from bff.db import Database
@@ -24,6 +25,7 @@ class Context:
     settings: Settings
     db: Database
     directory: CustomerDirectory
+    catalogue: CatalogueCache
     loaders: Loaders
     locale: str
     secret_box: SecretBox
@@ -72,7 +74,8 @@ async def build_context(request: Request, response: Response) -> Context:
         settings=state.settings,
         db=state.db,
         directory=state.directory,
-        loaders=Loaders.build(state.db),
+        catalogue=state.catalogue,
+        loaders=Loaders.build(state.db, state.catalogue),
         locale=negotiate_locale(request.headers.get("accept-language")),
         secret_box=state.secret_box,
         principal=principal,

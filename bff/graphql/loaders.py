@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from bff.catalogue import CatalogueCache
 from bff.customers.loaders import CustomerLoaders
 from bff.customers.models import Customer
 from bff.db import Database
@@ -44,7 +45,9 @@ class Loaders:
     hold_by_id: DataLoader[int, Hold | None]
 
     @classmethod
-    def build(cls, db: Database) -> Loaders:
+    def build(cls, db: Database, catalogue: CatalogueCache) -> Loaders:
+        """Loaders for one request; catalogue rows come through the shared cache."""
+        shared = catalogue.batch
         customers = CustomerLoaders(db)
         ledger = LedgerLoaders(db)
         levels = LevelLoaders(db)
@@ -55,16 +58,16 @@ class Loaders:
             wallets_by_customer_id=DataLoader(ledger.wallets_by_customer_id),
             expiring_by_wallet_id=DataLoader(ledger.expiring_by_wallet_id),
             ledger_entry_by_id=DataLoader(ledger.entry_by_id),
-            enabled_currencies=DataLoader(ledger.enabled_currencies),
+            enabled_currencies=DataLoader(shared("currencies", ledger.enabled_currencies)),
             standing_by_customer_id=DataLoader(levels.standing_by_customer_id),
-            levels=DataLoader(levels.levels),
+            levels=DataLoader(shared("levels", levels.levels)),
             pending_by_customer_id=DataLoader(levels.pending_by_customer_id),
-            flags=DataLoader(levels.flags),
-            partner_by_id=DataLoader(partners.partner_by_id),
+            flags=DataLoader(shared("flags", levels.flags)),
+            partner_by_id=DataLoader(shared("partner", partners.partner_by_id)),
             activation_by_customer_offer=DataLoader(partners.activation_by_customer_offer),
-            category_by_id=DataLoader(marketplace.category_by_id),
-            product_by_id=DataLoader(marketplace.product_by_id),
-            products_by_category=DataLoader(marketplace.products_by_category),
-            stops_by_product_id=DataLoader(marketplace.stops_by_product_id),
+            category_by_id=DataLoader(shared("category", marketplace.category_by_id)),
+            product_by_id=DataLoader(shared("product", marketplace.product_by_id)),
+            products_by_category=DataLoader(shared("shelf", marketplace.products_by_category)),
+            stops_by_product_id=DataLoader(shared("stops", marketplace.stops_by_product_id)),
             hold_by_id=DataLoader(marketplace.hold_by_id),
         )

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult
 
+from bff.graphql.caching import with_etag
 from bff.graphql.context import Context, build_context
 from bff.graphql.extensions import error_code
+from bff.persisted.service import PersistedQueries, PersistedQueryError
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -38,7 +44,49 @@ def _ensure_error_codes(result: ExecutionResult, data: GraphQLHTTPResponse) -> N
         formatted.setdefault("extensions", {}).setdefault("code", error_code(error))
 
 
+def refused(error: PersistedQueryError) -> ExecutionResult:
+    """A request that is not run: it has no data, like a validation failure."""
+    return ExecutionResult(
+        data=None, errors=[GraphQLError(str(error), extensions={"code": error.code})]
+    )
+
+
 class GraphQLView(GraphQL[Context, None]):
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run the document the request names (persisted queries) and mark GETs by hash
+        for HTTP caching."""
+        persisted: PersistedQueries = request.app.state.persisted
+        try:
+            resolved = await persisted.resolve(request_data.query, request_data.extensions)
+        except PersistedQueryError as error:
+            return refused(error)
+        result = await super().execute_single(
+            request,
+            request_adapter,
+            sub_response,
+            context,
+            root_value,
+            replace(request_data, query=resolved.document),
+        )
+        if resolved.register and not is_request_error(result):
+            await persisted.remember(resolved, request_data.operation_name)
+        if resolved.by_hash and request_adapter.method == "GET" and not result.errors:
+            request.state.etag_for = request.headers.get("if-none-match")
+        return result
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET by hash has no `query` either, and apps send it with `Accept: */*`.
+        has_extensions = request.query_params.get("extensions") is not None
+        return not has_extensions and super().should_render_graphql_ide(request)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request), "subscriptions are not served"
         return await build_context(request, response)
@@ -63,12 +111,17 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Response:
         response = super().create_response(response_data, sub_response)
         state = getattr(sub_response, "request_state", None)
-        if state is not None and getattr(state, "graphql_response", False):
+        if state is None:
+            return response
+        if getattr(state, "graphql_response", False):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             response.status_code = getattr(state, "graphql_status", response.status_code)
+        if hasattr(state, "etag_for") and response.status_code == 200:
+            return with_etag(response, state.etag_for, private=state.authorized)
         return response
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)
         sub_response.request_state = request.state  # type: ignore[attr-defined]
+        request.state.authorized = "authorization" in request.headers
         return sub_response

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.catalogue import catalogue_changed
 from bff.ledger.bulk import Accrual, post_accruals
 from bff.ledger.errors import (
     CaptureExceedsHold,
@@ -326,7 +327,10 @@ class LedgerService:
 
     async def set_currency_enabled(self, code: str, enabled: bool) -> Currency | None:
         """None for an unknown currency."""
-        return await self.repository.set_currency_enabled(code, enabled)
+        currency = await self.repository.set_currency_enabled(code, enabled)
+        if currency is not None:
+            await catalogue_changed(self.repository.session)
+        return currency
 
     async def convert(
         self, wallet_id: int, target: str, rate: Rate, *, reason: str

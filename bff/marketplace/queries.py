@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.types import Marketplace
 
@@ -42,6 +44,10 @@ class MarketplaceQueries:
 
 async def marketplace_for(context: Context, city: str | None) -> Marketplace:
     """The shelf as the viewer sees it (also for `home`)."""
-    async with context.db.read() as session:
-        categories = await MarketplaceRepository(session).active_categories()
+
+    async def load() -> Sequence[Category]:
+        async with context.db.read() as session:
+            return await MarketplaceRepository(session).active_categories()
+
+    categories = await context.catalogue.get("categories", load)
     return Marketplace(city=await viewer_city(context, city), categories_in_order=list(categories))

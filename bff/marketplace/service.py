@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.catalogue import catalogue_changed
 from bff.errors import DomainError, NotFound
 from bff.ledger.models import Hold, HoldStatus, Wallet
 from bff.ledger.repository import LedgerRepository
@@ -107,6 +108,7 @@ class CatalogueService:
     """Staff: categories and products (`admin`), the stop-list (`support`)."""
 
     def __init__(self, session: AsyncSession, clock: Callable[[], datetime] = utcnow) -> None:
+        self.session = session
         self.repository = MarketplaceRepository(session)
         self.ledger = LedgerRepository(session)
         self.clock = clock
@@ -116,6 +118,7 @@ class CatalogueService:
         now = self.clock()
         category = Category(**asdict(draft), active=True, created_at=now, updated_at=now)
         await self.repository.save(category)
+        await catalogue_changed(self.session)
         return category
 
     async def update_category(self, category_id: int, changes: dict[str, Any]) -> Category:
@@ -137,6 +140,7 @@ class CatalogueService:
             **asdict(draft), category_id=category_id, active=True, created_at=now, updated_at=now
         )
         await self.repository.save(product)
+        await catalogue_changed(self.session)
         return product
 
     async def update_product(self, product_id: int, changes: dict[str, Any]) -> Product:
@@ -162,6 +166,7 @@ class CatalogueService:
             entry = StopListEntry(product_id=product_id, scope=scope, created_at=self.clock())
         entry.reason, entry.until, entry.created_by = reason.strip(), until, actor
         await self.repository.save(entry)
+        await catalogue_changed(self.session)
         return product
 
     async def lift(self, product_id: int, city: str | None) -> Product:
@@ -169,6 +174,7 @@ class CatalogueService:
         entry = await self.repository.stop(product_id, _scope(city))
         if entry is not None:
             await self.repository.delete(entry)
+            await catalogue_changed(self.session)
         return product
 
     async def _product(self, product_id: int) -> Product:
@@ -189,6 +195,7 @@ class CatalogueService:
             setattr(row, name, value)
         row.updated_at = self.clock()
         await self.repository.save(row)
+        await catalogue_changed(self.session)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.partners.models import Offer as OfferModel
 from bff.partners.repository import PartnerRepository
 from bff.partners.types import Offer, Partner
 from bff.types import utcnow
@@ -59,12 +61,18 @@ async def offers_connection(
     """A page of offers in one statement (also for `home`)."""
     chosen = filter or OfferFilter()
     size = page_size(first, context.settings.max_page_size)
-    async with context.db.read() as session:
-        rows = await PartnerRepository(session).offers_page(
-            after_id=decode_cursor(after),
-            limit=size + 1,
-            partner_code=chosen.partner_code,
-            category=chosen.category,
-            active_at=utcnow() if chosen.active_only else None,
-        )
+    after_id = decode_cursor(after)
+
+    async def load() -> Sequence[OfferModel]:
+        async with context.db.read() as session:
+            return await PartnerRepository(session).offers_page(
+                after_id=after_id,
+                limit=size + 1,
+                partner_code=chosen.partner_code,
+                category=chosen.category,
+                active_at=utcnow() if chosen.active_only else None,
+            )
+
+    key = ("offers", after_id, size, chosen.partner_code, chosen.category, chosen.active_only)
+    rows = await context.catalogue.get(key, load)
     return build_connection(rows, size, lambda o: o.id, Offer.from_model)

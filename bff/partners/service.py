@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.catalogue import catalogue_changed
 from bff.customers.repository import CustomerRepository
 from bff.errors import DomainError, NotFound
 from bff.ledger.repository import LedgerRepository
@@ -119,6 +120,7 @@ class PartnerService:
     """Staff manage partners and offers."""
 
     def __init__(self, session: AsyncSession, box: SecretBox) -> None:
+        self.session = session
         self.repository = PartnerRepository(session)
         self.ledger = LedgerRepository(session)
         self.box = box
@@ -136,6 +138,7 @@ class PartnerService:
             **asdict(draft), secret_encrypted=self.box.seal(secret), created_at=now, updated_at=now
         )
         await self.repository.save(partner)
+        await catalogue_changed(self.session)
         return partner, secret
 
     async def update_partner(self, code: str, changes: dict[str, Any]) -> Partner:
@@ -148,6 +151,7 @@ class PartnerService:
             setattr(partner, name, getattr(draft, name))
         partner.updated_at = utcnow()
         await self.repository.save(partner)
+        await catalogue_changed(self.session)
         return partner
 
     async def rotate_secret(self, code: str) -> tuple[Partner, str]:
@@ -156,6 +160,7 @@ class PartnerService:
         partner.secret_encrypted = self.box.seal(secret)
         partner.updated_at = utcnow()
         await self.repository.save(partner)
+        await catalogue_changed(self.session)
         return partner, secret
 
     async def create_offer(self, partner_code: str, draft: OfferDraft) -> Offer:
@@ -166,6 +171,7 @@ class PartnerService:
             **asdict(draft), partner_id=partner.id, budget_spent=0, created_at=now, updated_at=now
         )
         await self.repository.save(offer)
+        await catalogue_changed(self.session)
         return offer
 
     async def update_offer(self, offer_id: int, changes: dict[str, Any]) -> Offer:
@@ -180,6 +186,7 @@ class PartnerService:
             setattr(offer, name, getattr(draft, name))
         offer.updated_at = utcnow()
         await self.repository.save(offer)
+        await catalogue_changed(self.session)
         return offer
 
     async def _partner(self, code: str) -> Partner:

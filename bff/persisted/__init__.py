@@ -1,0 +1,1 @@
+"""Persisted queries: Apollo's automatic protocol and the production allow-list."""

@@ -1,0 +1,207 @@
+"""Which document a request runs: its text, or the one its hash names.
+
+Automatic persisted queries (Apollo's protocol): an app sends
+``extensions.persistedQuery = {version: 1, sha256Hash}`` alone; on
+``PERSISTED_QUERY_NOT_FOUND`` it sends the document with the hash once, and the document
+is kept (in the database, so every process knows it) after it parsed and validated.
+
+Allow-list mode, for production: only documents the operator registered with
+``loyalty-bff allow-operations`` run, whether sent by hash or as text; anything else gets
+``PERSISTED_QUERY_NOT_IN_LIST`` and apps cannot register new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from bff.db import Database
+from bff.persisted.repository import PersistedQueryRepository
+
+PROCESS_CACHE_SIZE = 5_000
+HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Mode(StrEnum):
+    AUTOMATIC = "automatic"
+    ALLOWLIST = "allowlist"
+    OFF = "off"
+
+
+class PersistedQueryError(Exception):
+    """A request refused before it runs; ``code`` goes to ``extensions.code``."""
+
+    code = "PERSISTED_QUERY_INVALID"
+    message = "extensions.persistedQuery is malformed"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+
+
+class QueryNotFound(PersistedQueryError):
+    code = "PERSISTED_QUERY_NOT_FOUND"
+    message = "PersistedQueryNotFound"  # the text Apollo clients look for
+
+
+class NotSupported(PersistedQueryError):
+    code = "PERSISTED_QUERY_NOT_SUPPORTED"
+    message = "PersistedQueryNotSupported"
+
+
+class NotInList(PersistedQueryError):
+    code = "PERSISTED_QUERY_NOT_IN_LIST"
+    message = "only operations on the server's allow-list run here"
+
+
+class HashMismatch(PersistedQueryError):
+    code = "PERSISTED_QUERY_HASH_MISMATCH"
+    message = "sha256Hash is not the SHA-256 of the query sent with it"
+
+
+def sha256_of(document: str) -> str:
+    return hashlib.sha256(document.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The document to run; ``register`` when it should be kept once it validates."""
+
+    document: str | None
+    sha256: str | None = None
+    register: bool = False
+
+    @property
+    def by_hash(self) -> bool:
+        return self.sha256 is not None
+
+
+class PersistedQueries:
+    """Lookups by hash, with a per-process copy of the documents already seen."""
+
+    def __init__(self, db: Database, mode: Mode) -> None:
+        self.db = db
+        self.mode = mode
+        self._documents: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+
+    async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> Resolved:
+        sent = (extensions or {}).get("persistedQuery")
+        if sent is None:
+            if self.mode is Mode.ALLOWLIST and query is not None:
+                await self._require_allowed(sha256_of(query))
+            return Resolved(query)
+        if self.mode is Mode.OFF:
+            raise NotSupported()
+        sha256 = _hash_of(sent)
+        if query is not None:
+            if sha256_of(query) != sha256:
+                raise HashMismatch()
+            if self.mode is Mode.ALLOWLIST:
+                await self._require_allowed(sha256)
+                return Resolved(query, sha256)
+            return Resolved(query, sha256, register=await self._known(sha256) is None)
+        known = await self._known(sha256)
+        if known is None:
+            raise NotInList() if self.mode is Mode.ALLOWLIST else QueryNotFound()
+        document, allowed = known
+        if self.mode is Mode.ALLOWLIST and not allowed:
+            raise NotInList()
+        return Resolved(document, sha256)
+
+    async def remember(self, resolved: Resolved, operation_name: str | None) -> None:
+        assert resolved.document is not None
+        assert resolved.sha256 is not None
+        async with self.db.unit_of_work() as session:
+            await PersistedQueryRepository(session).remember(
+                resolved.sha256, resolved.document, operation_name
+            )
+        self._keep(resolved.sha256, resolved.document, allowed=False)
+
+    async def _require_allowed(self, sha256: str) -> None:
+        known = await self._known(sha256)
+        if known is None or not known[1]:
+            raise NotInList()
+
+    async def _known(self, sha256: str) -> tuple[str, bool] | None:
+        cached = self._documents.get(sha256)
+        if cached is not None and (cached[1] or self.mode is not Mode.ALLOWLIST):
+            self._documents.move_to_end(sha256)
+            return cached
+        # Misses are not cached: another process may register the document any time.
+        async with self.db.read() as session:
+            row = await PersistedQueryRepository(session).find(sha256)
+        if row is None:
+            return None
+        self._keep(sha256, row.document, row.allowed)
+        return row.document, row.allowed
+
+    def _keep(self, sha256: str, document: str, allowed: bool) -> None:
+        self._documents[sha256] = (document, allowed)
+        self._documents.move_to_end(sha256)
+        while len(self._documents) > PROCESS_CACHE_SIZE:
+            self._documents.popitem(last=False)
+
+
+def _hash_of(sent: object) -> str:
+    if not isinstance(sent, dict):
+        raise PersistedQueryError("extensions.persistedQuery: expected an object")
+    if sent.get("version") != 1:
+        raise PersistedQueryError("extensions.persistedQuery: only version 1 is supported")
+    sha256 = sent.get("sha256Hash")
+    if not isinstance(sha256, str) or not HASH.match(sha256.lower()):
+        raise PersistedQueryError(
+            "extensions.persistedQuery: sha256Hash must be 64 hexadecimal digits"
+        )
+    return sha256.lower()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An operation the operator allows: its document and the name to show."""
+
+    document: str
+    name: str | None
+
+    @property
+    def sha256(self) -> str:
+        return sha256_of(self.document)
+
+
+class ManifestError(ValueError):
+    pass
+
+
+def read_operations(path: Path) -> list[Operation]:
+    """A ``.graphql`` file (one document, hashed exactly as written) or an Apollo
+    persisted-query manifest (``.json``: ``{"operations": [{"id", "name", "body"}]}``)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".json":
+        if not text.strip():
+            raise ManifestError(f"{path}: empty document")
+        return [Operation(text, path.stem)]
+    try:
+        operations = json.loads(text)["operations"]
+        found = [Operation(item["body"], item.get("name")) for item in operations]
+        ids = [item.get("id") for item in operations]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ManifestError(f"{path}: not a persisted-query manifest ({error})") from error
+    for operation, given_id in zip(found, ids, strict=True):
+        if given_id is not None and given_id != operation.sha256:
+            raise ManifestError(f"{path}: id {given_id} is not the SHA-256 of its body")
+    return found
+
+
+async def allow_operations(db: Database, operations: list[Operation]) -> int:
+    """Put operations on the allow-list in one transaction; returns how many were new."""
+    hashes = [operation.sha256 for operation in operations]
+    async with db.unit_of_work() as session:
+        repository = PersistedQueryRepository(session)
+        already = await repository.allowed_among(hashes)
+        for operation in operations:
+            await repository.allow(operation.sha256, operation.document, operation.name)
+    return len(set(hashes) - already)
