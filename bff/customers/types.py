@@ -19,7 +19,7 @@ from bff.levels.types import LevelStatus
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.types import Redemption
 from bff.partners.repository import PartnerRepository
-from bff.partners.types import Offer
+from bff.partners.types import Offer, offer_connection
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -90,7 +90,7 @@ class Customer(Node):
             rows = await PartnerRepository(session).activated_offers_page(
                 self.pk, after_id=decode_cursor(after), limit=size + 1
             )
-        return build_connection(rows, size, lambda o: o.id, Offer.from_model)
+        return await offer_connection(info, rows, size)
 
     @strawberry.field(description="Gifts the customer took in the marketplace, newest first.")
     async def redemptions(

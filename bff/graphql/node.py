@@ -14,9 +14,9 @@ from bff.ledger.types import LedgerEntry
 from bff.marketplace import models
 from bff.marketplace.queries import viewer_city
 from bff.marketplace.repository import MarketplaceRepository
-from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redemption
+from bff.marketplace.types import MarketplaceCategory, Redemption, product_view
 from bff.partners.repository import PartnerRepository
-from bff.partners.types import Offer, Partner
+from bff.partners.types import Partner, offer_view
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -60,7 +60,7 @@ async def _catalogue_node(context: Context, type_name: str, pk: int) -> Node | N
         repository = PartnerRepository(session)
         if type_name == "Offer":
             offer = await repository.offer(pk)
-            return Offer.from_model(offer) if offer else None
+            return await offer_view(context, offer) if offer else None
         partners = await repository.partners_by_ids([pk])
         return Partner.from_model(partners[0]) if partners else None
 
@@ -74,7 +74,7 @@ async def _shelf_node(context: Context, type_name: str, pk: int) -> Node | None:
             return MarketplaceCategory.from_model(category, city)
         return None
     product = await context.loaders.product_by_id.load(pk)
-    return MarketplaceProduct.from_model(product, city) if product else None
+    return await product_view(context, product, city) if product else None
 
 
 async def _redemption(context: Context, pk: int) -> models.Redemption | None:

@@ -52,7 +52,7 @@ class Home:
             OfferFilter | None, strawberry.argument(description="Narrow the list.")
         ] = None,
     ) -> Connection[Offer]:
-        return await offers_connection(info.context, first, after, filter)
+        return await offers_connection(info, first, after, filter)
 
     @strawberry.field(description="The coin marketplace, judged for the viewer's city.")
     async def marketplace(

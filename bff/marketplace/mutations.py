@@ -27,6 +27,7 @@ from bff.marketplace.types import (
     MarketplaceProduct,
     MarketplaceUserError,
     Redemption,
+    product_view,
 )
 
 if TYPE_CHECKING:
@@ -259,5 +260,5 @@ async def _product(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
 ) -> MarketplaceProductPayload:
     row, errors = await _in_catalogue(context, action)
-    product = MarketplaceProduct.from_model(row, None) if row is not None else None
+    product = await product_view(context, row, None) if row is not None else None
     return MarketplaceProductPayload(product=product, user_errors=errors)

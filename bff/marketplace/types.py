@@ -64,29 +64,25 @@ class MarketplaceProduct(Node):
     image_url: str | None = strawberry.field(description="HTTPS URL of the picture.")
     pk: strawberry.Private[int]
     category_pk: strawberry.Private[int]
-    active: strawberry.Private[bool]
     city: strawberry.Private[str | None]
-
-    async def _unavailability(self, info: strawberry.Info[Context, None]) -> Unavailability | None:
-        stops = await info.context.loaders.stops_by_product_id.load(self.pk)
-        return unavailability(self.active, stops, self.city)
+    # Judged when the product is built, with its stops loaded for the whole page: plain
+    # fields resolve without a coroutine each, which is most of a shelf's cost.
+    unavailable: strawberry.Private[Unavailability | None]
 
     @strawberry.field(
         description="Whether it can be taken now, in the viewer's city; stop-listed products "
         "are shown with `available: false`, not hidden."
     )
-    async def available(self, info: strawberry.Info[Context, None]) -> bool:
-        return await self._unavailability(info) is None
+    def available(self) -> bool:
+        return self.unavailable is None
 
     @strawberry.field(description="Why not, in staff's words; null when available.")
-    async def unavailable_reason(self, info: strawberry.Info[Context, None]) -> str | None:
-        found = await self._unavailability(info)
-        return found.reason if found else None
+    def unavailable_reason(self) -> str | None:
+        return self.unavailable.reason if self.unavailable else None
 
     @strawberry.field(description="When it comes back; null when available or not known.")
-    async def available_again_at(self, info: strawberry.Info[Context, None]) -> datetime | None:
-        found = await self._unavailability(info)
-        return found.until if found else None
+    def available_again_at(self) -> datetime | None:
+        return self.unavailable.until if self.unavailable else None
 
     @strawberry.field(description="Its category, which sets the price.")
     async def category(self, info: strawberry.Info[Context, None]) -> MarketplaceCategory:
@@ -95,7 +91,9 @@ class MarketplaceProduct(Node):
         return MarketplaceCategory.from_model(category, self.city)
 
     @classmethod
-    def from_model(cls, product: models.Product, city: str | None) -> MarketplaceProduct:
+    def from_model(
+        cls, product: models.Product, city: str | None, stops: list[models.StopListEntry]
+    ) -> MarketplaceProduct:
         return cls(
             id=encode_id("MarketplaceProduct", product.id),
             title=product.title,
@@ -103,9 +101,17 @@ class MarketplaceProduct(Node):
             image_url=product.image_url,
             pk=product.id,
             category_pk=product.category_id,
-            active=product.active,
             city=city,
+            unavailable=unavailability(product.active, stops, city),
         )
+
+
+async def product_view(
+    context: Context, product: models.Product, city: str | None
+) -> MarketplaceProduct:
+    """One product as ``city`` sees it (a shelf page builds many at once instead)."""
+    stops = await context.loaders.stops_by_product_id.load(product.id)
+    return MarketplaceProduct.from_model(product, city, stops)
 
 
 @strawberry.type(description="A shelf of gifts with one price.")
@@ -131,8 +137,13 @@ class MarketplaceCategory(Node):
         size = page_size(first, MAX_PRODUCTS_PER_CATEGORY)
         key = (self.pk, size + 1, decode_cursor(after))
         rows = await info.context.loaders.products_by_category.load(key)
+        stops = await info.context.loaders.stops_by_product_id.load_many([p.id for p in rows])
+        stops_of = dict(zip((p.id for p in rows), stops, strict=True))
         return build_connection(
-            rows, size, lambda p: p.id, lambda p: MarketplaceProduct.from_model(p, self.city)
+            rows,
+            size,
+            lambda p: p.id,
+            lambda p: MarketplaceProduct.from_model(p, self.city, stops_of[p.id]),
         )
 
     @classmethod
@@ -209,7 +220,7 @@ class Redemption(Node):
     async def product(self, info: strawberry.Info[Context, None]) -> MarketplaceProduct:
         product = await info.context.loaders.product_by_id.load(self.product_pk)
         assert product is not None
-        return MarketplaceProduct.from_model(product, None)
+        return await product_view(info.context, product, None)
 
     @classmethod
     def from_model(cls, row: models.Redemption) -> Redemption:

@@ -26,6 +26,7 @@ from bff.partners.types import (
     Partner,
     PartnerErrorCode,
     PartnerUserError,
+    offer_view,
 )
 
 if TYPE_CHECKING:
@@ -231,7 +232,9 @@ async def _activation(
         )
     assert offer is not None
     return OfferActivationPayload(
-        offer=Offer.from_model(offer), activation=OfferActivation.from_model(row), user_errors=[]
+        offer=await offer_view(context, offer),
+        activation=OfferActivation.from_model(row),
+        user_errors=[],
     )
 
 
@@ -250,4 +253,4 @@ async def _offer(context: Context, action: Any) -> OfferPayload:
             offer = await action(PartnerService(session, context.secret_box))
     except DomainError as error:
         return OfferPayload(offer=None, user_errors=_errors(error, context))
-    return OfferPayload(offer=Offer.from_model(offer), user_errors=[])
+    return OfferPayload(offer=await offer_view(context, offer), user_errors=[])

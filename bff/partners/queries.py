@@ -10,7 +10,7 @@ import strawberry
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.partners.models import Offer as OfferModel
 from bff.partners.repository import PartnerRepository
-from bff.partners.types import Offer, Partner
+from bff.partners.types import Offer, Partner, offer_connection
 from bff.types import utcnow
 
 if TYPE_CHECKING:
@@ -52,13 +52,17 @@ class PartnerQueries:
             OfferFilter | None, strawberry.argument(description="Narrow the list.")
         ] = None,
     ) -> Connection[Offer]:
-        return await offers_connection(info.context, first, after, filter)
+        return await offers_connection(info, first, after, filter)
 
 
 async def offers_connection(
-    context: Context, first: int | None, after: str | None, filter: OfferFilter | None
+    info: strawberry.Info[Context, None],
+    first: int | None,
+    after: str | None,
+    filter: OfferFilter | None,
 ) -> Connection[Offer]:
-    """A page of offers in one statement (also for `home`)."""
+    """A page of offers (also for `home`): one statement, shared by every customer."""
+    context = info.context
     chosen = filter or OfferFilter()
     size = page_size(first, context.settings.max_page_size)
     after_id = decode_cursor(after)
@@ -75,4 +79,4 @@ async def offers_connection(
 
     key = ("offers", after_id, size, chosen.partner_code, chosen.category, chosen.active_only)
     rows = await context.catalogue.get(key, load)
-    return build_connection(rows, size, lambda o: o.id, Offer.from_model)
+    return await offer_connection(info, rows, size)

@@ -1,0 +1,257 @@
+"""The native home screen under load: `home` over HTTP, against a hand-written baseline.
+
+For PostgreSQL and then SQLite: load the dataset (bench/home_data.py: 100,000 customers,
+20 partners, 200 offers, 5 x 10 gifts, history), start `loyalty-bff serve --workers 2`,
+register the `home` query as a persisted query, and drive it with wrk (Debian's package)
+as random signed-in customers, by hash over GET like the apps do. Then the same with the
+baseline (bench/home_baseline.py, 2 workers). Both answers are compared for a sample of
+customers before anything is timed: the baseline must return the same JSON.
+
+    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
+        python bench/home.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from home_data import load
+from ledger_write import DEFAULT_URL
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bff.auth import issue_dev_token
+from bff.config import Settings
+from bff.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+HOME = (
+    "query Home { home { "
+    "wallets { currency balance available pending expiringSoon { amount } } "
+    "level { current { code name } next { code name } progress { completedOrders toNext } } "
+    "offers(first: 10) { edges { node { id title partner { name } "
+    "activation { active completions } } } } "
+    "marketplace { city categories(first: 5) { edges { node { id title "
+    "price { amount currency } products(first: 6) { edges { node { id title available "
+    "unavailableReason } } } } } } } "
+    "featureFlags { key enabled } } }"
+)
+HASH = hashlib.sha256(HOME.encode()).hexdigest()
+EXTENSIONS = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": HASH}})
+
+WRK_SCRIPT = """
+math.randomseed(%d)
+function request()
+  local t = tokens[math.random(#tokens)]
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. t})
+end
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+
+
+async def prepare(url: str, customers: int) -> None:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)
+    await load(engine, customers)
+    await engine.dispose()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "BFF_DATABASE_URL": url,
+        "BFF_DATA_DIR": data_dir,
+        "BFF_DEV_AUTH": "1",
+        "BENCH_DB": driver_url(url),
+        "BENCH_DATA_DIR": data_dir,
+        "PYTHONPATH": str(ROOT / "bench"),
+    }
+    command = [sys.executable, "-m", "bff", "serve", "--workers", "2", "--port", str(port)]
+    if kind == "baseline":
+        command = [
+            *(sys.executable, "-m", "uvicorn", "home_baseline:app", "--workers", "2"),
+            *("--port", str(port), "--log-level", "warning", "--no-access-log"),
+        ]
+    server = subprocess.Popen(
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    health = "/healthz" if kind == "service" else "/home"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}{health}", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+def driver_url(url: str) -> str:
+    if url.startswith("sqlite"):
+        return url.split("///", 1)[1]
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def path_of(kind: str) -> str:
+    if kind == "baseline":
+        return "/home"
+    return "/graphql?" + str(httpx.QueryParams({"extensions": EXTENSIONS}))
+
+
+def answers(port: int, kind: str, tokens: list[str]) -> list[object]:
+    found = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        if kind == "service":  # the app registers the document once (APQ)
+            client.post(
+                "/graphql",
+                json={"query": HOME, "extensions": json.loads(EXTENSIONS)},
+                headers={"authorization": f"Bearer {tokens[0]}"},
+            ).raise_for_status()
+        for token in tokens:
+            response = client.get(path_of(kind), headers={"authorization": f"Bearer {token}"})
+            response.raise_for_status()
+            found.append(response.json())
+    return found
+
+
+def seconds_of(value: str) -> float:
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0)):
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * scale
+    raise ValueError(value)
+
+
+def drive(port: int, kind: str, tokens: list[str], seconds: int, workdir: str) -> Run:
+    script = Path(workdir) / f"{kind}.lua"
+    listed = ",\n".join(json.dumps(token) for token in tokens)
+    script.write_text(
+        f"tokens = {{\n{listed}\n}}\npath = {json.dumps(path_of(kind))}\n" + WRK_SCRIPT % 7
+    )
+    output = subprocess.run(
+        [
+            *(shutil.which("wrk") or "wrk", "-t1", "-c32", f"-d{seconds}s", "--latency"),
+            *("-s", str(script), f"http://127.0.0.1:{port}"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"wrk saw errors:\n{output}")
+    lines = {line.split()[0]: line.split() for line in output.splitlines() if line.strip()}
+    return Run(
+        rate=float(lines["Requests/sec:"][1]),
+        p50_ms=seconds_of(lines["50%"][1]) * 1000,
+        p99_ms=seconds_of(lines["99%"][1]) * 1000,
+    )
+
+
+def bench_backend(name: str, url: str, arguments: argparse.Namespace) -> dict[str, Run]:
+    started = time.perf_counter()
+    asyncio.run(prepare(url, arguments.customers))
+    print(f"{name}: dataset loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    runs: dict[str, Run] = {}
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(data_dir=Path(data_dir), dev_auth=True, database_url=url)
+        rng = random.Random(5)
+        subjects = [f"bench-{rng.randint(1, arguments.customers)}" for _ in range(arguments.tokens)]
+        tokens = [issue_dev_token(settings, subject, []) for subject in subjects]
+        seen: dict[str, list[object]] = {}
+        for kind in ("service", "baseline"):
+            port = free_port()
+            server = start(kind, url, port, data_dir)
+            try:
+                seen[kind] = answers(port, kind, tokens[:25])
+                if kind == "baseline" and seen["baseline"] != seen["service"]:
+                    mismatch = next(
+                        (a, b)
+                        for a, b in zip(seen["service"], seen["baseline"], strict=True)
+                        if a != b
+                    )
+                    raise RuntimeError(f"the baseline answers differently:\n{mismatch}")
+                drive(port, kind, tokens, 2, data_dir)  # warm-up: caches, pools, JIT-free
+                runs[kind] = drive(port, kind, tokens, arguments.seconds, data_dir)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            run = runs[kind]
+            print(
+                f"{name:10} {kind:9} {run.rate:>9.0f} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f}",
+                flush=True,
+            )
+    return runs
+
+
+def main(arguments: argparse.Namespace) -> int:
+    if not shutil.which("wrk"):
+        print("wrk is not installed (apt-get install -y wrk)")
+        return 1
+    print(
+        f"\nhome benchmark: {platform.node()}, {os.cpu_count()} cores, 2 server workers, "
+        f"{arguments.customers:,} customers, wrk 1 thread x 32 connections, "
+        f"{arguments.seconds} s per run"
+    )
+    print(f"{'database':10} {'server':9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}", flush=True)
+    results: dict[str, dict[str, Run]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        sqlite_url = f"sqlite+aiosqlite:///{scratch}/home.db"
+        for name, url in (("postgresql", arguments.url), ("sqlite", sqlite_url)):
+            results[name] = bench_backend(name, url, arguments)
+    for name, runs in results.items():
+        ratio = runs["service"].rate / runs["baseline"].rate
+        print(f"{name}: GraphQL / hand-written baseline = {ratio:.2f}")
+    postgres = results["postgresql"]
+    ratio = postgres["service"].rate / postgres["baseline"].rate
+    met = ratio >= 0.7 and postgres["service"].rate >= 1000 and postgres["service"].p99_ms < 100
+    print(
+        "targets on PostgreSQL (ratio >= 0.7, >= 1,000 req/s, p99 < 100 ms): "
+        f"{'met' if met else 'MISSED'}"
+    )
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--tokens", type=int, default=2_000, help="distinct signed-in customers")
+    parser.add_argument("--seconds", type=int, default=15, help="how long wrk sends per run")
+    raise SystemExit(main(parser.parse_args()))
