@@ -43,7 +43,8 @@ bench: $(STAMP)
 		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
 	fi; \
 	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py && \
-		$(BIN)/python bench/partner_events.py && $(BIN)/python bench/import_balances.py
+		$(BIN)/python bench/partner_events.py && $(BIN)/python bench/import_balances.py && \
+		$(BIN)/python bench/home.py
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema
