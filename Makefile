@@ -19,7 +19,7 @@ install: $(STAMP)
 ## Migrate the embedded SQLite database, load demo data, print tokens, serve on :8000.
 run: $(STAMP)
 	BFF_DEV_AUTH=1 BFF_ORDERS_HMAC_SECRET=$${BFF_ORDERS_HMAC_SECRET:-dev-orders-secret} \
-		$(BIN)/loyalty-bff demo
+		BFF_WEBVIEW_COOKIE_SECURE=$${BFF_WEBVIEW_COOKIE_SECURE:-0} $(BIN)/loyalty-bff demo
 
 ## The whole suite. PostgreSQL tests run when BFF_TEST_POSTGRES_URL is set (always in CI).
 test: $(STAMP)

@@ -25,6 +25,8 @@ from bff.partners.openapi import openapi_document
 from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
 from bff.persisted.service import Mode, PersistedQueries
 from bff.secrets import SecretBox
+from bff.webviews.assets import Assets
+from bff.webviews.routes import routes as webview_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *webview_routes,
         ],
         middleware=[Middleware(HttpMetricsMiddleware)],
         lifespan=lifespan,
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.verifier = verifier
     app.state.secret_box = SecretBox.from_settings(settings)
+    app.state.webview_assets = Assets()
     return app
 
 

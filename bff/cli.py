@@ -30,6 +30,29 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
+async def _demo_webview_code(settings: Settings) -> str:
+    """A one-time WebView URL for the demo customer, valid long enough to paste."""
+    from datetime import timedelta
+
+    from bff.customers.service import CustomerService
+    from bff.db import Database
+    from bff.demo import DEMO_CUSTOMER
+    from bff.webviews.service import WebviewSessions
+
+    db = Database(settings)
+    try:
+        async with db.unit_of_work() as session:
+            customer = await CustomerService(session).ensure(DEMO_CUSTOMER)
+            sessions = WebviewSessions(
+                session,
+                code_ttl=timedelta(minutes=15),
+                session_ttl=timedelta(seconds=settings.webview_session_seconds),
+            )
+            return (await sessions.issue_code(customer.id, "/webviews/offers")).code
+    finally:
+        await db.dispose()
+
+
 @main.command()
 @click.option("--host", default=None, help="Interface to bind (BFF_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (BFF_PORT, 8000).")
@@ -93,6 +116,7 @@ def demo(then_serve: bool) -> None:
             await db.dispose()
 
     created, expired = asyncio.run(load())
+    webview_code = asyncio.run(_demo_webview_code(settings)) if settings.dev_auth else None
     click.echo(f"demo data: {sum(created.values())} new postings ({created})")
     click.echo(f"expired since: {expired.points_expired} points in {expired.lots_expired} wallets")
     base = f"http://{settings.host}:{settings.port}"
@@ -108,6 +132,12 @@ def demo(then_serve: bool) -> None:
         click.echo(
             f"Orders:   POST {base}/api/orders/events, signed with the secret "
             f"{settings.orders_hmac_secret!r} (README: Orders in)"
+        )
+    click.echo(f"WebViews: {base}/webviews/offers  {base}/webviews/rules  (public)")
+    if webview_code:
+        click.echo(
+            f"          {base}/webviews/session/{webview_code}  "
+            f"(signed in as {DEMO_CUSTOMER}, single use, 15 minutes)"
         )
     click.echo(f"Health:   {base}/healthz  {base}/readyz  {base}/metrics")
     if then_serve:

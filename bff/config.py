@@ -60,6 +60,11 @@ class Settings:
     level_postpone_days: int = 30
     timezone: str = "Europe/Moscow"
 
+    public_url: str = ""
+    webview_code_seconds: int = 60
+    webview_session_seconds: int = 12 * 3600
+    webview_cookie_secure: bool = True
+
     host: str = "127.0.0.1"
     port: int = 8000
 

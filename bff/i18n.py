@@ -61,6 +61,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The name must be 1 to 200 characters.",
         "ru": "Имя должно содержать от 1 до 200 символов.",
     },
+    "INVALID_PATH": {
+        "en": "The path must be a page under /webviews/.",
+        "ru": "Путь должен вести на страницу внутри /webviews/.",
+    },
     "NOTHING_TO_POSTPONE": {
         "en": "Your level cannot decay, so there is nothing to postpone.",
         "ru": "Ваш уровень не может понизиться, откладывать нечего.",

@@ -29,6 +29,7 @@ from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redem
 from bff.partners.mutations import PartnerMutations
 from bff.partners.queries import PartnerQueries
 from bff.partners.types import Offer, Partner
+from bff.webviews.mutations import WebviewMutations
 
 Query = merge_types(
     "Query",
@@ -54,6 +55,7 @@ Mutation = merge_types(
         EarningMutations,
         PartnerMutations,
         MarketplaceMutations,
+        WebviewMutations,
     ),
 )
 

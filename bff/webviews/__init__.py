@@ -1,0 +1,1 @@
+"""Server-rendered pages shown inside the app's WebViews."""

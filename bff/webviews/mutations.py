@@ -1,0 +1,79 @@
+"""`webviewSessionCreate`: the native shell's hand-off to a WebView."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from bff.errors import DomainError
+from bff.graphql.errors import UserError, user_error_fields
+from bff.webviews.service import WebviewSessions
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+
+@strawberry.enum(description="Why no WebView session was created.")
+class WebviewErrorCode(enum.Enum):
+    INVALID_PATH = "INVALID_PATH"
+
+
+@strawberry.type(description="A problem with `webviewSessionCreate`.")
+class WebviewUserError(UserError):
+    code: WebviewErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.input(description="Where the WebView should land.")
+class WebviewSessionCreateInput:
+    path: str = strawberry.field(
+        description="A page under `/webviews/`, e.g. `/webviews/offers` or `/webviews/level`."
+    )
+
+
+@strawberry.type(description="Result of `webviewSessionCreate`.")
+class WebviewSessionCreatePayload:
+    url: str | None = strawberry.field(
+        description="Open this once in the WebView: it signs the page in (an HttpOnly cookie) "
+        "and redirects to the path. Single use, short-lived."
+    )
+    expires_at: datetime | None = strawberry.field(description="The URL is void after this.")
+    user_errors: list[WebviewUserError] = strawberry.field(
+        description="Why nothing was created; empty on success."
+    )
+
+
+def webview_sessions(context: Context, session: object) -> WebviewSessions:
+    settings = context.settings
+    return WebviewSessions(
+        session,  # type: ignore[arg-type]
+        code_ttl=timedelta(seconds=settings.webview_code_seconds),
+        session_ttl=timedelta(seconds=settings.webview_session_seconds),
+    )
+
+
+@strawberry.type
+class WebviewMutations:
+    @strawberry.mutation(
+        description="The signed-in customer's one-time URL that opens a WebView page signed in."
+    )
+    async def webview_session_create(
+        self, info: strawberry.Info[Context, None], input: WebviewSessionCreateInput
+    ) -> WebviewSessionCreatePayload:
+        context = info.context
+        customer_id = await context.require_customer()
+        try:
+            async with context.db.unit_of_work() as session:
+                issued = await webview_sessions(context, session).issue_code(
+                    customer_id, input.path
+                )
+        except DomainError as error:
+            fields = user_error_fields(error, WebviewErrorCode, context.locale)
+            return WebviewSessionCreatePayload(
+                url=None, expires_at=None, user_errors=[WebviewUserError(**fields)]
+            )
+        base = context.settings.public_url or str(context.request.base_url)
+        url = f"{base.rstrip('/')}/webviews/session/{issued.code}"
+        return WebviewSessionCreatePayload(url=url, expires_at=issued.expires_at, user_errors=[])

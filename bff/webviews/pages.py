@@ -1,0 +1,277 @@
+"""What each page shows, read through the domains' repositories and services.
+
+Every function returns plain data for a template; templates never touch the database.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bff.config import Settings
+from bff.customers.repository import CustomerRepository
+from bff.db import Database
+from bff.earning.routes import earning_policy
+from bff.graphql.ids import encode_id
+from bff.ledger.models import LedgerEntry
+from bff.ledger.repository import LedgerRepository
+from bff.levels.repository import LevelRepository
+from bff.levels.service import Ladder, LevelService, describe
+from bff.marketplace.models import Category
+from bff.marketplace.repository import MarketplaceRepository
+from bff.marketplace.service import RedemptionService, unavailability
+from bff.partners import models as partner_models
+from bff.partners.repository import PartnerRepository
+from bff.partners.service import ActivationService, availability
+from bff.types import utcnow
+
+FEED_SIZE = 50
+HISTORY_PAGE = 20
+SHELF_PRODUCTS = 20
+
+
+@dataclass(frozen=True)
+class OfferCard:
+    pk: int
+    id: str
+    title: str
+    description: str
+    terms: str
+    reward_points: int | None
+    reward_percent: float | None
+    reward_cap: int | None
+    currency: str
+    partner_name: str
+    partner_code: str
+    active: bool  # activated by the viewer
+    unavailable: str | None
+
+
+@dataclass
+class Feed:
+    offers: list[OfferCard]
+    categories: list[str]
+    category: str | None
+
+
+@dataclass(frozen=True)
+class Gift:
+    pk: int
+    title: str
+    description: str
+    available: bool
+    reason: str | None
+    until: datetime | None
+
+
+@dataclass
+class Shelf:
+    title: str
+    price: int
+    currency: str
+    gifts: list[Gift] = field(default_factory=list)
+
+
+async def offer_feed(
+    db: Database,
+    customer_id: int | None,
+    *,
+    category: str | None = None,
+    partner_code: str | None = None,
+) -> Feed:
+    async with db.read() as session:
+        repository = PartnerRepository(session)
+        offers = await repository.offers_page(
+            after_id=None,
+            limit=FEED_SIZE,
+            partner_code=partner_code,
+            category=category,
+            active_at=utcnow(),
+        )
+        partners = await repository.partners_page(after_id=None, limit=200)
+        cards = await _cards(repository, offers, customer_id)
+    categories = sorted({partner.category for partner in partners if partner.active})
+    return Feed(cards, categories, category)
+
+
+async def _cards(
+    repository: PartnerRepository,
+    offers: Sequence[partner_models.Offer],
+    customer_id: int | None,
+) -> list[OfferCard]:
+    if not offers:
+        return []
+    partner_rows = await repository.partners_by_ids(sorted({o.partner_id for o in offers}))
+    partners = {p.id: p for p in partner_rows}
+    active: set[int] = set()
+    if customer_id is not None:
+        rows = await repository.activations_of(customer_id, [o.id for o in offers])
+        active = {row.offer_id for row in rows if row.active}
+    now = utcnow()
+    return [_card(o, partners[o.partner_id], o.id in active, now) for o in offers]
+
+
+def _card(
+    offer: partner_models.Offer, partner: partner_models.Partner, active: bool, now: datetime
+) -> OfferCard:
+    percent = offer.reward_percent_bp / 100 if offer.reward_percent_bp else None
+    return OfferCard(
+        pk=offer.id,
+        id=encode_id("Offer", offer.id),
+        title=offer.title,
+        description=offer.description,
+        terms=offer.terms,
+        reward_points=offer.reward_points,
+        reward_percent=percent,
+        reward_cap=offer.reward_cap,
+        currency=offer.currency,
+        partner_name=partner.name,
+        partner_code=partner.code,
+        active=active,
+        unavailable=availability(offer, now),
+    )
+
+
+async def offer_detail(db: Database, offer_pk: int, customer_id: int | None) -> OfferCard | None:
+    async with db.read() as session:
+        repository = PartnerRepository(session)
+        offer = await repository.offer(offer_pk)
+        if offer is None:
+            return None
+        cards = await _cards(repository, [offer], customer_id)
+    return cards[0]
+
+
+async def partner_page(
+    db: Database, code: str, customer_id: int | None
+) -> tuple[partner_models.Partner, list[OfferCard]] | None:
+    async with db.read() as session:
+        repository = PartnerRepository(session)
+        partner = await repository.partner_by_code(code)
+        if partner is None or not partner.active:
+            return None
+        offers = await repository.offers_page(
+            after_id=None,
+            limit=FEED_SIZE,
+            partner_code=code,
+            category=None,
+            active_at=utcnow(),
+        )
+        cards = await _cards(repository, offers, customer_id)
+    return partner, cards
+
+
+async def set_activation(db: Database, customer_id: int, offer_pk: int, on: bool) -> None:
+    async with db.unit_of_work() as session:
+        service = ActivationService(session)
+        await (service.activate if on else service.deactivate)(customer_id, offer_pk)
+
+
+async def marketplace(db: Database, city: str | None) -> list[Shelf]:
+    async with db.read() as session:
+        repository = MarketplaceRepository(session)
+        categories: list[Category] = list(await repository.active_categories())
+        ids = [c.id for c in categories]
+        products = await repository.products_of_categories(ids, after_id=None, limit=SHELF_PRODUCTS)
+        stops = await repository.stops_of([p.id for p in products], utcnow())
+    stops_of = defaultdict(list)
+    for stop in stops:
+        stops_of[stop.product_id].append(stop)
+    shelves = {c.id: Shelf(c.title, c.price, c.currency) for c in categories}
+    for product in products:
+        why = unavailability(product.active, stops_of[product.id], city)
+        shelves[product.category_id].gifts.append(
+            Gift(
+                pk=product.id,
+                title=product.title,
+                description=product.description,
+                available=why is None,
+                reason=why.reason if why else None,
+                until=why.until if why else None,
+            )
+        )
+    return list(shelves.values())
+
+
+async def redeem(
+    db: Database, settings: Settings, customer_id: int, product_pk: int, key: str, city: str | None
+) -> None:
+    ttl = timedelta(seconds=settings.redemption_hold_seconds)
+    async with db.unit_of_work() as session:
+        await RedemptionService(session, ttl).redeem(
+            customer_id, product_pk, key=key, expected_version=None, city=city
+        )
+
+
+@dataclass(frozen=True)
+class LevelView:
+    code: str
+    name: str
+    next_name: str | None
+    completed: int
+    next_threshold: int | None
+    to_go: int | None
+    percent: int
+    perks: list[str]
+    decay_at: datetime | None
+    can_postpone: bool
+
+
+async def level_view(db: Database, settings: Settings, customer_id: int, locale: str) -> LevelView:
+    async with db.read() as session:
+        repository = LevelRepository(session)
+        ladder = Ladder(await repository.levels())
+        row = await repository.standing(customer_id)
+    standing = describe(ladder, row, earning_policy(settings).levels)
+    level, after = standing.level, standing.next_level
+    done = standing.completed_orders
+
+    def name(lvl: object) -> str:
+        return str(getattr(lvl, "name_ru" if locale == "ru" else "name_en"))
+
+    percent = 100
+    if after is not None:
+        span = max(1, after.threshold - level.threshold)
+        percent = max(0, min(100, round((done - level.threshold) * 100 / span)))
+    return LevelView(
+        code=level.code,
+        name=name(level),
+        next_name=name(after) if after else None,
+        completed=done,
+        next_threshold=after.threshold if after else None,
+        to_go=max(0, after.threshold - done) if after else None,
+        percent=percent,
+        perks=list(level.perks or []),
+        decay_at=standing.decay_at,
+        can_postpone=standing.can_postpone,
+    )
+
+
+async def postpone(db: Database, settings: Settings, customer_id: int) -> None:
+    async with db.unit_of_work() as session:
+        await LevelService(session, earning_policy(settings).levels).postpone(customer_id)
+
+
+async def history(
+    db: Database, customer_id: int, before_id: int | None
+) -> tuple[list[LedgerEntry], int | None]:
+    """A page of entries, newest first, and the id to continue before (None: no more)."""
+    async with db.read() as session:
+        rows = list(
+            await LedgerRepository(session).history_page(
+                customer_id, limit=HISTORY_PAGE + 1, before_id=before_id
+            )
+        )
+    more = len(rows) > HISTORY_PAGE
+    page = rows[:HISTORY_PAGE]
+    return page, (page[-1].id if more and page else None)
+
+
+async def customer_city(db: Database, customer_id: int | None) -> str | None:
+    if customer_id is None:
+        return None
+    async with db.read() as session:
+        rows = await CustomerRepository(session).by_ids([customer_id])
+    return rows[0].city if rows else None

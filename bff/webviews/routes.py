@@ -1,0 +1,348 @@
+"""WebView endpoints: the session hand-off, the pages and their form actions.
+
+Pages answer with ``Content-Security-Policy`` (no inline scripts, nothing from other
+hosts), an ``ETag`` and ``Cache-Control: private, no-cache``. Forms post with the
+session's CSRF token and redirect back (post/redirect/get) with a notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bff.errors import DomainError
+from bff.graphql.ids import decode_typed_id
+from bff.i18n import SUPPORTED, message, negotiate_locale
+from bff.webviews import pages
+from bff.webviews.assets import Assets
+from bff.webviews.models import WebviewSession
+from bff.webviews.service import PREFIX, WebviewSessions
+from bff.webviews.strings import translator
+
+COOKIE = "bff_webview"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+NOTICES = {"activated", "deactivated", "redeemed", "postponed"}
+MAX_FORM_BYTES = 4096
+
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.PackageLoader("bff.webviews", "templates"),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+    )
+)
+
+
+def locale_of(request: Request) -> str:
+    """The app's locale (``?lang=``) wins over ``Accept-Language``."""
+    asked = request.query_params.get("lang", "")
+    return asked if asked in SUPPORTED else negotiate_locale(request.headers.get("accept-language"))
+
+
+def sessions(request: Request, session: Any = None) -> WebviewSessions:
+    settings = request.app.state.settings
+    return WebviewSessions(
+        session,
+        code_ttl=timedelta(seconds=settings.webview_code_seconds),
+        session_ttl=timedelta(seconds=settings.webview_session_seconds),
+    )
+
+
+async def current_session(request: Request) -> WebviewSession | None:
+    async with request.app.state.db.read() as session:
+        return await sessions(request, session).current(request.cookies.get(COOKIE))
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    signed_in: WebviewSession | None = None,
+    status_code: int = 200,
+) -> Response:
+    locale = locale_of(request)
+    assets: Assets = request.app.state.webview_assets
+    notice = request.query_params.get("notice")
+    full = {
+        "lang": locale,
+        "t": translator(locale),
+        "asset": assets.url,
+        "signed_in": signed_in is not None,
+        "csrf": signed_in.csrf_token if signed_in else "",
+        "notice": notice if notice in NOTICES else None,
+        "date": _date,
+        "url": link_maker(request),
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    return finish(request, response)
+
+
+def link_maker(request: Request) -> Callable[..., str]:
+    """Links that keep the app's ``?lang=`` choice."""
+    lang = request.query_params.get("lang")
+    kept = {"lang": lang} if lang in SUPPORTED else {}
+
+    def url(path: str, **query: object) -> str:
+        params = {**{k: str(v) for k, v in query.items()}, **kept}
+        return f"{path}?{urlencode(params)}" if params else path
+
+    return url
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Security headers on every page, and 304 when the client has this exact page."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "private, no-cache",
+        "Vary": "Cookie, Accept-Language",
+    }
+    if response.status_code == 200:
+        etag = '"' + hashlib.blake2b(bytes(response.body), digest_size=16).hexdigest() + '"'
+        headers["ETag"] = etag
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def _date(value: datetime | None, locale: str) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y") if locale == "ru" else value.strftime("%Y-%m-%d")
+
+
+def expired(request: Request) -> Response:
+    return render(request, "expired.html", {}, status_code=401)
+
+
+def not_found(request: Request, signed_in: WebviewSession | None) -> Response:
+    return render(request, "not_found.html", {}, signed_in=signed_in, status_code=404)
+
+
+# --- hand-off -------------------------------------------------------------------------
+
+
+async def open_session(request: Request) -> Response:
+    """The one-time URL: set the session cookie and land on the page asked for."""
+    async with request.app.state.db.unit_of_work() as session:
+        opened = await sessions(request, session).open(request.path_params["code"])
+    if opened is None:
+        return expired(request)
+    response = RedirectResponse(opened.path, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        opened.token,
+        max_age=request.app.state.settings.webview_session_seconds,
+        path=PREFIX.rstrip("/"),
+        secure=request.app.state.settings.webview_cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+async def offers_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    feed = await pages.offer_feed(
+        request.app.state.db,
+        signed_in.customer_id if signed_in else None,
+        category=request.query_params.get("category") or None,
+    )
+    return render(request, "offers.html", {"feed": feed}, signed_in=signed_in)
+
+
+async def offer_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    offer_pk = decode_typed_id(request.path_params["offer_id"], "Offer")
+    card = None
+    if offer_pk is not None:
+        customer = signed_in.customer_id if signed_in else None
+        card = await pages.offer_detail(request.app.state.db, offer_pk, customer)
+    if card is None:
+        return not_found(request, signed_in)
+    return render(request, "offer.html", {"offer": card}, signed_in=signed_in)
+
+
+async def partner_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    customer = signed_in.customer_id if signed_in else None
+    found = await pages.partner_page(request.app.state.db, request.path_params["code"], customer)
+    if found is None:
+        return not_found(request, signed_in)
+    partner, offers = found
+    return render(
+        request, "partner.html", {"partner": partner, "offers": offers}, signed_in=signed_in
+    )
+
+
+async def marketplace_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    db = request.app.state.db
+    city = await pages.customer_city(db, signed_in.customer_id if signed_in else None)
+    shelves = await pages.marketplace(db, city)
+    context = {"shelves": shelves, "key": uuid.uuid4().hex, "error": None}
+    return render(request, "marketplace.html", context, signed_in=signed_in)
+
+
+async def level_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    if signed_in is None:
+        return expired(request)
+    state = request.app.state
+    view = await pages.level_view(
+        state.db, state.settings, signed_in.customer_id, locale_of(request)
+    )
+    return render(request, "level.html", {"level": view}, signed_in=signed_in)
+
+
+async def history_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    if signed_in is None:
+        return expired(request)
+    before = request.query_params.get("before", "")
+    before_id = int(before) if before.isdigit() else None
+    entries, more = await pages.history(request.app.state.db, signed_in.customer_id, before_id)
+    context = {"entries": entries, "more": more}
+    return render(request, "history.html", context, signed_in=signed_in)
+
+
+async def rules_page(request: Request) -> Response:
+    return render(request, "rules.html", {}, signed_in=await current_session(request))
+
+
+# --- actions --------------------------------------------------------------------------
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {key: values[0] for key, values in parsed.items()}
+
+
+async def _checked(request: Request) -> tuple[WebviewSession | None, dict[str, str]]:
+    """The session and form of a POST whose CSRF token matches; else (None, form)."""
+    signed_in = await current_session(request)
+    form = await _form(request)
+    token = form.get("csrf", "")
+    if signed_in is None or not hmac.compare_digest(token, signed_in.csrf_token):
+        return None, form
+    return signed_in, form
+
+
+def back(request: Request, path: str, **query: str) -> Response:
+    lang = request.query_params.get("lang")
+    params = {**query, **({"lang": lang} if lang in SUPPORTED else {})}
+    target = f"{path}?{urlencode(params)}" if params else path
+    return RedirectResponse(target, status_code=303)
+
+
+def refused(request: Request, error: DomainError, signed_in: WebviewSession) -> Response:
+    text = message(error.code, locale_of(request), error.params)
+    context = {"code": error.code, "text": text}
+    return render(request, "refused.html", context, signed_in=signed_in, status_code=409)
+
+
+async def offer_activation(request: Request) -> Response:
+    signed_in, form = await _checked(request)
+    if signed_in is None:
+        return forbidden(request)
+    offer_pk = decode_typed_id(request.path_params["offer_id"], "Offer")
+    if offer_pk is None:
+        return not_found(request, signed_in)
+    on = form.get("action") != "deactivate"
+    try:
+        await pages.set_activation(request.app.state.db, signed_in.customer_id, offer_pk, on)
+    except DomainError as error:
+        return refused(request, error, signed_in)
+    notice = "activated" if on else "deactivated"
+    return back(request, f"/webviews/offers/{request.path_params['offer_id']}", notice=notice)
+
+
+async def redeem(request: Request) -> Response:
+    signed_in, form = await _checked(request)
+    if signed_in is None:
+        return forbidden(request)
+    product_pk = form.get("product", "")
+    key = form.get("key", "")
+    if not product_pk.isdigit() or not key:
+        return not_found(request, signed_in)
+    state = request.app.state
+    city = await pages.customer_city(state.db, signed_in.customer_id)
+    try:
+        await pages.redeem(
+            state.db, state.settings, signed_in.customer_id, int(product_pk), key, city
+        )
+    except DomainError as error:
+        return refused(request, error, signed_in)
+    return back(request, "/webviews/marketplace", notice="redeemed")
+
+
+async def postpone(request: Request) -> Response:
+    signed_in, _ = await _checked(request)
+    if signed_in is None:
+        return forbidden(request)
+    state = request.app.state
+    try:
+        await pages.postpone(state.db, state.settings, signed_in.customer_id)
+    except DomainError as error:
+        return refused(request, error, signed_in)
+    return back(request, "/webviews/level", notice="postponed")
+
+
+def forbidden(request: Request) -> Response:
+    """No session or a wrong CSRF token: nothing changes; the shell signs in again."""
+    return render(request, "expired.html", {}, status_code=403)
+
+
+async def static_file(request: Request) -> Response:
+    asset = request.app.state.webview_assets.get(request.path_params["name"])
+    if asset is None:
+        return Response("not found", status_code=404)
+    return Response(
+        asset.body,
+        media_type=asset.media_type,
+        headers={
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+routes = [
+    Route("/webviews/session/{code}", open_session, methods=["GET"]),
+    Route("/webviews/offers", offers_page, methods=["GET"]),
+    Route("/webviews/offers/{offer_id}", offer_page, methods=["GET"]),
+    Route("/webviews/offers/{offer_id}/activation", offer_activation, methods=["POST"]),
+    Route("/webviews/partners/{code}", partner_page, methods=["GET"]),
+    Route("/webviews/marketplace", marketplace_page, methods=["GET"]),
+    Route("/webviews/marketplace/redeem", redeem, methods=["POST"]),
+    Route("/webviews/level", level_page, methods=["GET"]),
+    Route("/webviews/level/postpone", postpone, methods=["POST"]),
+    Route("/webviews/history", history_page, methods=["GET"]),
+    Route("/webviews/rules", rules_page, methods=["GET"]),
+    Route("/webviews/static/{name}", static_file, methods=["GET"]),
+]
