@@ -1,0 +1,113 @@
+"""Server render time of the WebView offer feed, on SQLite and PostgreSQL.
+
+The app runs in process (no network, no browser): a signed-in customer asks for
+`/webviews/offers` with 200 offers of 20 partners in the catalogue (the feed shows 50) and
+10 of them activated. In the same run the baseline is the rules page: the same layout,
+session lookup, headers and ETag, without the feed's data, so the difference is what the
+feed costs. Prints median and p90 in milliseconds.
+
+    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
+        python bench/webview_render.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from home_data import load
+from ledger_write import DEFAULT_URL
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bff.app import create_app
+from bff.auth import issue_dev_token
+from bff.config import Settings
+from bff.migrate import upgrade
+
+CREATE = "mutation ($p: String!) { webviewSessionCreate(input: {path: $p}) { url } }"
+
+
+async def prepare(url: str) -> None:
+    engine = create_async_engine(url)
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    await upgrade(engine)
+    await load(engine, 1_000)
+    await engine.dispose()
+
+
+async def timings(client: httpx.AsyncClient, path: str, runs: int) -> list[float]:
+    for _ in range(20):
+        (await client.get(path)).raise_for_status()
+    found = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = await client.get(path)
+        found.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    return found
+
+
+async def measure(url: str, data_dir: str, runs: int) -> dict[str, list[float]]:
+    await prepare(url)
+    settings = replace(
+        Settings(database_url=url, data_dir=Path(data_dir), dev_auth=True),
+        webview_cookie_secure=False,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            bearer = {"authorization": f"Bearer {issue_dev_token(settings, 'bench-10')}"}
+            body = {"query": CREATE, "variables": {"p": "/webviews/offers"}}
+            answer = (await client.post("/graphql", json=body, headers=bearer)).json()
+            one_time = urlsplit(answer["data"]["webviewSessionCreate"]["url"]).path
+            opened = await client.get(one_time, follow_redirects=True)
+            assert "Offer 1" in opened.text, opened.status_code
+            return {
+                "offer feed": await timings(client, "/webviews/offers", runs),
+                "rules (baseline)": await timings(client, "/webviews/rules", runs),
+            }
+
+
+def main(arguments: argparse.Namespace) -> int:
+    machine = f"{platform.node()}, {os.cpu_count()} cores"
+    print(f"\nWebView render: {machine}, in process, {arguments.runs} runs")
+    print(f"{'database':10} {'page':17} {'median ms':>9} {'p90 ms':>7}")
+    medians = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        backends = (
+            ("postgresql", arguments.url),
+            ("sqlite", f"sqlite+aiosqlite:///{scratch}/w.db"),
+        )
+        for name, url in backends:
+            for page, found in asyncio.run(measure(url, scratch, arguments.runs)).items():
+                median = statistics.median(found)
+                p90 = statistics.quantiles(found, n=10)[-1]
+                medians[(name, page)] = median
+                print(f"{name:10} {page:17} {median:>9.2f} {p90:>7.2f}")
+    worst = max(medians[(name, "offer feed")] for name, _ in backends)
+    print(
+        f"offer feed median, worst backend: {worst:.2f} ms (target under 15 ms: "
+        f"{'met' if worst < 15 else 'MISSED'})"
+    )
+    return 0 if worst < 15 else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--runs", type=int, default=500)
+    raise SystemExit(main(parser.parse_args()))
