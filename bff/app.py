@@ -24,6 +24,8 @@ from bff.partners.directory import PartnerDirectory
 from bff.partners.openapi import openapi_document
 from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
 from bff.persisted.service import Mode, PersistedQueries
+from bff.push.sender import Sender
+from bff.push.sender import configured as push_configured
 from bff.secrets import SecretBox
 from bff.webviews.assets import Assets
 from bff.webviews.routes import routes as webview_routes
@@ -46,9 +48,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if db.is_postgres and catalogue.ttl > 0:
             listener = CatalogueListener(listener_dsn(settings.database_url), catalogue)
             await listener.start()
+        app.state.push_sender = Sender(settings) if push_configured(settings) else None
         try:
             yield
         finally:
+            if app.state.push_sender is not None:
+                await app.state.push_sender.close()
             if listener is not None:
                 await listener.stop()
             await db.dispose()

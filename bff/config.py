@@ -65,6 +65,16 @@ class Settings:
     webview_session_seconds: int = 12 * 3600
     webview_cookie_secure: bool = True
 
+    fcm_project_id: str = ""
+    fcm_credentials: str = ""
+    fcm_url: str = ""
+    fcm_sdk_retries: int = 4
+    push_batch_size: int = 500
+    push_max_attempts: int = 5
+    push_device_stale_days: int = 270
+    push_quiet_start_minute: int = 22 * 60
+    push_quiet_end_minute: int = 9 * 60
+
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -75,6 +85,8 @@ class Settings:
         if self.persisted_queries not in PERSISTED_QUERY_MODES:
             modes = ", ".join(PERSISTED_QUERY_MODES)
             raise ConfigError(f"BFF_PERSISTED_QUERIES must be one of: {modes}")
+        if self.is_production and self.fcm_url and not self.fcm_credentials:
+            raise ConfigError("BFF_FCM_URL without BFF_FCM_CREDENTIALS is for local tests only")
         if self.is_production and self.dev_auth:
             raise ConfigError("BFF_DEV_AUTH is refused when BFF_ENV=production")
 

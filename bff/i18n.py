@@ -65,6 +65,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The path must be a page under /webviews/.",
         "ru": "Путь должен вести на страницу внутри /webviews/.",
     },
+    "INVALID_TOKEN": {
+        "en": "This is not an FCM registration token.",
+        "ru": "Это не токен регистрации FCM.",
+    },
+    "INVALID_TIMEZONE": {
+        "en": "Unknown time zone; use an IANA name such as Europe/Moscow.",
+        "ru": "Неизвестный часовой пояс; укажите имя IANA, например Europe/Moscow.",
+    },
+    "INVALID_RULE": {
+        "en": "The segment rule is not valid: {reason}.",
+        "ru": "Правило сегмента некорректно: {reason}.",
+    },
+    "INVALID_TEMPLATE": {
+        "en": "A title or body template is not valid.",
+        "ru": "Шаблон заголовка или текста некорректен.",
+    },
+    "INVALID_CAMPAIGN": {
+        "en": "The campaign is not valid: {reason}.",
+        "ru": "Кампания некорректна: {reason}.",
+    },
+    "NAME_TAKEN": {
+        "en": "This name is already used.",
+        "ru": "Это имя уже занято.",
+    },
     "NOTHING_TO_POSTPONE": {
         "en": "Your level cannot decay, so there is nothing to postpone.",
         "ru": "Ваш уровень не может понизиться, откладывать нечего.",

@@ -29,6 +29,8 @@ from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redem
 from bff.partners.mutations import PartnerMutations
 from bff.partners.queries import PartnerQueries
 from bff.partners.types import Offer, Partner
+from bff.push.mutations import PushMutations
+from bff.push.queries import PushQueries
 from bff.webviews.mutations import WebviewMutations
 
 Query = merge_types(
@@ -42,6 +44,7 @@ Query = merge_types(
         PartnerQueries,
         MarketplaceQueries,
         HomeQueries,
+        PushQueries,
         NodeQueries,
     ),
 )
@@ -56,6 +59,7 @@ Mutation = merge_types(
         PartnerMutations,
         MarketplaceMutations,
         WebviewMutations,
+        PushMutations,
     ),
 )
 

@@ -318,3 +318,37 @@ async def test_expired_rows_can_be_forgotten(web, web_settings, db):
     async with db.unit_of_work() as session:
         removed = await WebviewRepository(session).forget_expired(utcnow() + timedelta(days=1))
     assert removed == 2  # the used code and the session
+
+
+async def test_postponing_decay_from_the_level_page(web, web_settings, db):
+    from bff.levels.models import CustomerLevel
+    from bff.types import utcnow
+
+    customer = await make_customer(db, "anna")
+    now = utcnow()
+    async with db.unit_of_work() as session:
+        session.add(
+            CustomerLevel(
+                customer_id=customer.id,
+                level_code="SILVER",
+                completed_orders=6,
+                last_order_at=now - timedelta(days=3),
+                level_since=now - timedelta(days=10),
+                version=0,
+                updated_at=now,
+            )
+        )
+    sign_in(web, web_settings, "anna", "/webviews/level")
+    page = web.get("/webviews/level")
+    level = page.context["level"]
+    assert (level.code, level.can_postpone, level.percent) == ("SILVER", True, 10)
+    before = level.decay_at
+    form = {"csrf": page.context["csrf"]}
+    done = web.post("/webviews/level/postpone", data=form, follow_redirects=False)
+    assert done.headers["location"].endswith("notice=postponed")
+    after = web.get(done.headers["location"]).context["level"]
+    assert after.decay_at == before + timedelta(days=30)
+    assert after.can_postpone is False
+    again = web.post("/webviews/level/postpone", data=form, follow_redirects=False)
+    assert again.status_code == 409
+    assert again.context["code"] == "ALREADY_POSTPONED"

@@ -1,0 +1,1 @@
+"""Push notifications: devices, preferences, segments, campaigns and the FCM sender."""

@@ -1,0 +1,319 @@
+"""Push mutations: customers' devices and preferences; marketing's segments and campaigns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from bff.auth import Role
+from bff.errors import DomainError
+from bff.graphql.errors import BadUserInput, user_error_fields
+from bff.graphql.ids import decode_typed_id
+from bff.push import delivery
+from bff.push.models import Category, Platform
+from bff.push.queries import campaign_view, preferences_view
+from bff.push.repository import PushRepository
+from bff.push.segments import compile_rule
+from bff.push.service import (
+    CampaignDraft,
+    CampaignService,
+    DeviceDraft,
+    DeviceService,
+    PreferenceService,
+    SegmentService,
+    TemplateErrors,
+)
+from bff.push.types import (
+    Campaign,
+    Device,
+    DevicePlatform,
+    NotificationCategory,
+    NotificationPreference,
+    PushErrorCode,
+    PushUserError,
+    Segment,
+    SendResult,
+)
+from bff.types import utcnow
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+MAX_TEST_DEVICES = 20
+MAX_DRY_RUN = 500
+
+
+@strawberry.input(description="The app's FCM registration token and where it runs.")
+class DeviceRegisterInput:
+    token: str = strawberry.field(description="FCM registration token.")
+    platform: DevicePlatform = strawberry.field(description="iOS, Android or web.")
+    app_version: str = strawberry.field(description="e.g. 5.12.0.")
+    locale: str = strawberry.field(description="Language of pushes: en or ru.")
+    timezone: str = strawberry.field(description="IANA zone, e.g. Asia/Yekaterinburg.")
+
+
+@strawberry.input(description="The token to stop sending to.")
+class DeviceUnregisterInput:
+    token: str = strawberry.field(description="FCM registration token.")
+
+
+@strawberry.input(description="Turn one category of pushes on or off.")
+class NotificationPreferenceSetInput:
+    category: NotificationCategory = strawberry.field(description="The kind of push.")
+    enabled: bool = strawberry.field(description="Whether to send it.")
+
+
+@strawberry.input(description="A named rule over customer data (see the README's rules).")
+class SegmentCreateInput:
+    name: str = strawberry.field(description="Unique name.")
+    rule: strawberry.scalars.JSON = strawberry.field(
+        description='e.g. {"and": [{"city": ["Kazan"]}, {"marketingOptIn": true}]}.'
+    )
+
+
+@strawberry.input(description="A push campaign to a segment.")
+class CampaignCreateInput:
+    name: str = strawberry.field(description="For staff.")
+    segment_id: strawberry.ID = strawberry.field(description="The audience.")
+    category: NotificationCategory = strawberry.field(
+        default=NotificationCategory.MARKETING, description="Preferences are checked for it."
+    )
+    templates: strawberry.scalars.JSON = strawberry.field(
+        description='{"en": {"title": "Hi {{ name }}", "body": "..."}, "ru": {...}}; Jinja2 '
+        "with name, balances, level and expiring."
+    )
+    link: str | None = strawberry.field(
+        default=None, description="loyalty://... deep link or a /webviews/... path."
+    )
+    send_at: datetime | None = strawberry.field(default=None, description="Null: now.")
+    quiet_hours_start: str = strawberry.field(
+        default="22:00", description="Local time (device's zone) when quiet hours begin."
+    )
+    quiet_hours_end: str = strawberry.field(default="09:00", description="...and end.")
+    cap_per_day: int | None = strawberry.field(
+        default=None, description="At most this many marketing pushes per customer a day."
+    )
+    cap_per_week: int | None = strawberry.field(default=None, description="...and a week.")
+
+
+@strawberry.type(description="Result of `deviceRegister`.")
+class DeviceRegisterPayload:
+    device: Device | None = strawberry.field(description="The registered device.")
+    user_errors: list[PushUserError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.type(description="Result of `deviceUnregister`.")
+class DeviceUnregisterPayload:
+    unregistered: bool = strawberry.field(description="False when the token was not yours.")
+
+
+@strawberry.type(description="Result of `notificationPreferenceSet`.")
+class NotificationPreferencesPayload:
+    preferences: list[NotificationPreference] = strawberry.field(description="All categories.")
+
+
+@strawberry.type(description="Result of `segmentCreate`.")
+class SegmentPayload:
+    segment: Segment | None = strawberry.field(description="The new segment.")
+    user_errors: list[PushUserError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.type(description="Result of `campaignCreate` and `campaignCancel`.")
+class CampaignPayload:
+    campaign: Campaign | None = strawberry.field(description="The campaign.")
+    user_errors: list[PushUserError] = strawberry.field(
+        description="Empty on success; template problems come one per locale and field."
+    )
+
+
+@strawberry.type(description="Result of `campaignTestSend` and `campaignDryRun`.")
+class CampaignTryPayload:
+    results: list[SendResult] = strawberry.field(description="One per device.")
+    user_errors: list[PushUserError] = strawberry.field(description="Empty on success.")
+
+
+def _errors(error: DomainError, context: Context) -> list[PushUserError]:
+    if isinstance(error, TemplateErrors):
+        return [
+            PushUserError(
+                code=PushErrorCode.INVALID_TEMPLATE,
+                field=["input", "templates", p.locale, p.field],
+                message=p.message,
+                locale=p.locale,
+            )
+            for p in error.problems
+        ]
+    return [PushUserError(**user_error_fields(error, PushErrorCode, context.locale))]
+
+
+def _minute(value: str, name: str) -> int:
+    hours, _, minutes = value.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise BadUserInput(f"`{name}` must be HH:MM")
+    return int(hours) * 60 + int(minutes)
+
+
+def _pk(global_id: str, type_name: str, field: str) -> int:
+    pk = decode_typed_id(global_id, type_name)
+    if pk is None:
+        raise BadUserInput(f"`{field}` is not a {type_name} id")
+    return pk
+
+
+@strawberry.type
+class PushMutations:
+    @strawberry.mutation(description="The signed-in customer's app registers for pushes.")
+    async def device_register(
+        self, info: strawberry.Info[Context, None], input: DeviceRegisterInput
+    ) -> DeviceRegisterPayload:
+        context = info.context
+        customer_id = await context.require_customer()
+        draft = DeviceDraft(
+            input.token,
+            Platform(input.platform.value),
+            input.app_version,
+            input.locale,
+            input.timezone,
+        )
+        try:
+            async with context.db.unit_of_work() as session:
+                device = await DeviceService(session).register(customer_id, draft)
+        except DomainError as error:
+            return DeviceRegisterPayload(device=None, user_errors=_errors(error, context))
+        return DeviceRegisterPayload(device=Device.from_model(device), user_errors=[])
+
+    @strawberry.mutation(description="The signed-in customer's app stops pushes to a token.")
+    async def device_unregister(
+        self, info: strawberry.Info[Context, None], input: DeviceUnregisterInput
+    ) -> DeviceUnregisterPayload:
+        context = info.context
+        customer_id = await context.require_customer()
+        async with context.db.unit_of_work() as session:
+            done = await DeviceService(session).unregister(customer_id, input.token)
+        return DeviceUnregisterPayload(unregistered=done)
+
+    @strawberry.mutation(description="The signed-in customer turns a category on or off.")
+    async def notification_preference_set(
+        self, info: strawberry.Info[Context, None], input: NotificationPreferenceSetInput
+    ) -> NotificationPreferencesPayload:
+        context = info.context
+        customer_id = await context.require_customer()
+        async with context.db.unit_of_work() as session:
+            chosen = await PreferenceService(session).set(
+                customer_id, Category(input.category.value), input.enabled
+            )
+        return NotificationPreferencesPayload(preferences=preferences_view(chosen))
+
+    @strawberry.mutation(description="Staff (role `marketing`): save a segment.")
+    async def segment_create(
+        self, info: strawberry.Info[Context, None], input: SegmentCreateInput
+    ) -> SegmentPayload:
+        context = info.context
+        staff = context.require_role(Role.MARKETING)
+        try:
+            async with context.db.unit_of_work() as session:
+                segment = await SegmentService(session).create(
+                    input.name, input.rule, staff.subject
+                )
+        except DomainError as error:
+            return SegmentPayload(segment=None, user_errors=_errors(error, context))
+        return SegmentPayload(segment=Segment.from_model(segment), user_errors=[])
+
+    @strawberry.mutation(
+        description="Staff (role `marketing`): schedule a campaign; templates are checked "
+        "for every locale first."
+    )
+    async def campaign_create(
+        self, info: strawberry.Info[Context, None], input: CampaignCreateInput
+    ) -> CampaignPayload:
+        context = info.context
+        staff = context.require_role(Role.MARKETING)
+        draft = CampaignDraft(
+            name=input.name,
+            segment_id=_pk(input.segment_id, "Segment", "segmentId"),
+            category=Category(input.category.value),
+            templates=input.templates if isinstance(input.templates, dict) else {},
+            link=input.link,
+            send_at=input.send_at,
+            quiet_start_minute=_minute(input.quiet_hours_start, "quietHoursStart"),
+            quiet_end_minute=_minute(input.quiet_hours_end, "quietHoursEnd"),
+            cap_per_day=input.cap_per_day,
+            cap_per_week=input.cap_per_week,
+        )
+        try:
+            async with context.db.unit_of_work() as session:
+                campaign = await CampaignService(session).create(draft, staff.subject)
+        except DomainError as error:
+            return CampaignPayload(campaign=None, user_errors=_errors(error, context))
+        return CampaignPayload(campaign=await campaign_view(context, campaign), user_errors=[])
+
+    @strawberry.mutation(description="Staff (role `marketing`): cancel a scheduled campaign.")
+    async def campaign_cancel(
+        self, info: strawberry.Info[Context, None], id: strawberry.ID
+    ) -> CampaignPayload:
+        context = info.context
+        context.require_role(Role.MARKETING)
+        try:
+            async with context.db.unit_of_work() as session:
+                campaign = await CampaignService(session).cancel(_pk(id, "Campaign", "id"))
+        except DomainError as error:
+            return CampaignPayload(campaign=None, user_errors=_errors(error, context))
+        return CampaignPayload(campaign=await campaign_view(context, campaign), user_errors=[])
+
+    @strawberry.mutation(
+        description="Staff (role `marketing`): send the campaign now to chosen devices."
+    )
+    async def campaign_test_send(
+        self, info: strawberry.Info[Context, None], campaign_id: strawberry.ID, tokens: list[str]
+    ) -> CampaignTryPayload:
+        context = info.context
+        context.require_role(Role.MARKETING)
+        if not 0 < len(tokens) <= MAX_TEST_DEVICES:
+            raise BadUserInput(f"`tokens`: 1 to {MAX_TEST_DEVICES}")
+        async with context.db.read() as session:
+            repository = PushRepository(session)
+            campaign = await repository.campaign(_pk(campaign_id, "Campaign", "campaignId"))
+            devices = list(await repository.devices_by_tokens(tokens))
+        return await _try(context, campaign, devices, dry_run=False)
+
+    @strawberry.mutation(
+        description="Staff (role `marketing`): render the campaign for up to 500 devices of "
+        "its segment and have FCM validate the messages (validate_only); nothing is sent."
+    )
+    async def campaign_dry_run(
+        self, info: strawberry.Info[Context, None], campaign_id: strawberry.ID
+    ) -> CampaignTryPayload:
+        context = info.context
+        context.require_role(Role.MARKETING)
+        async with context.db.read() as session:
+            repository = PushRepository(session)
+            campaign = await repository.campaign(_pk(campaign_id, "Campaign", "campaignId"))
+            devices: list[Any] = []
+            if campaign is not None:
+                segment = await repository.segment(campaign.segment_id)
+                assert segment is not None
+                condition = compile_rule(segment.rule, utcnow())
+                devices = list(
+                    await repository.sample_devices(condition, campaign.category, MAX_DRY_RUN)
+                )
+        return await _try(context, campaign, devices, dry_run=True)
+
+
+async def _try(
+    context: Context, campaign: Any, devices: list[Any], *, dry_run: bool
+) -> CampaignTryPayload:
+    if campaign is None:
+        error = PushUserError(
+            code=PushErrorCode.NOT_FOUND, field=["campaignId"], message="no such campaign"
+        )
+        return CampaignTryPayload(results=[], user_errors=[error])
+    sender = context.request.app.state.push_sender
+    if sender is None:
+        raise BadUserInput("pushes are not configured (BFF_FCM_PROJECT_ID and credentials)")
+    tried = await delivery.try_out(context.db, sender, campaign, devices, dry_run=dry_run)
+    results = [
+        SendResult(token=d.token, sent=o.sent, code=o.code, title=t, body=b) for d, t, b, o in tried
+    ]
+    return CampaignTryPayload(results=results, user_errors=[])
