@@ -19,6 +19,11 @@ from bff.earning.routes import earning_policy
 from bff.earning.service import AccrualQueue
 from bff.ledger.service import LedgerService
 from bff.levels.service import LevelService
+from bff.push.delivery import deliver, start_due_campaigns
+from bff.push.sender import Sender
+from bff.push.sender import configured as push_configured
+from bff.push.transactional import queue_transactional
+from bff.types import utcnow
 
 log = logging.getLogger("bff.worker")
 
@@ -30,11 +35,22 @@ class JobReport:
     lots_expired: int = 0
     points_expired: int = 0
     levels_decayed: int = 0
+    pushes_queued: int = 0
+    campaigns_started: int = 0
+    pushes_handled: int = 0
     failures: int = 0
 
     @property
     def did_work(self) -> bool:
-        return bool(self.accrued or self.holds_expired or self.lots_expired or self.levels_decayed)
+        return bool(
+            self.accrued
+            or self.holds_expired
+            or self.lots_expired
+            or self.levels_decayed
+            or self.pushes_queued
+            or self.campaigns_started
+            or self.pushes_handled
+        )
 
     def add(self, other: JobReport) -> None:
         for name in self.__dataclass_fields__:
@@ -108,12 +124,32 @@ async def expire_lots(db: Database, batch_size: int, report: JobReport) -> None:
             report.points_expired -= entry.delta
 
 
-async def run_once(db: Database, settings: Settings) -> JobReport:
+async def send_pushes(
+    db: Database, settings: Settings, sender: Sender, report: JobReport, *, max_batches: int = 20
+) -> None:
+    """Queue transactional pushes, start due campaigns, then send up to ``max_batches``."""
+    now = utcnow()
+    try:
+        report.pushes_queued += await queue_transactional(db, settings, now)
+        report.campaigns_started += await start_due_campaigns(db, now)
+        for _ in range(max_batches):
+            done = await deliver(db, sender, settings, utcnow())
+            report.pushes_handled += done.claimed
+            if not done.claimed:
+                return
+    except Exception:
+        report.failures += 1
+        log.exception("could not send pushes")
+
+
+async def run_once(db: Database, settings: Settings, sender: Sender | None = None) -> JobReport:
     report = JobReport()
     await drain_accruals(db, settings, report)
     await expire_holds(db, settings.worker_batch_size, report)
     await expire_lots(db, settings.worker_batch_size, report)
     await decay_levels(db, settings, report)
+    if sender is not None:
+        await send_pushes(db, settings, sender, report)
     return report
 
 
@@ -121,9 +157,10 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
     db = Database(settings)
     stop = stop or asyncio.Event()
     total = JobReport()
+    sender = Sender(settings) if push_configured(settings) else None
     try:
         while True:
-            report = await run_once(db, settings)
+            report = await run_once(db, settings, sender)
             total.add(report)
             if report.did_work:
                 log.info("worker round: %s", report)
@@ -133,4 +170,6 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
     finally:
+        if sender is not None:
+            await sender.close()
         await db.dispose()

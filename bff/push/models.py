@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -141,8 +142,21 @@ class Message(Base):
     title: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # transactional details
+    # transactional: "<source>:<device>", so a source event is queued once per device
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fcm_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Cursor(Base):
+    """How far the transactional notifier has read a stream (or that a daily run happened)."""
+
+    __tablename__ = "push_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    floor: Mapped[int] = mapped_column(BigInteger, default=0)  # where the stream began
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -107,7 +107,8 @@ class Compiler:
         )
 
     def _city(self, value: Any, path: str, _depth: int) -> ColumnElement[bool]:
-        return Customer.city.in_(_strings(value, path))
+        # never NULL, so "not" also selects customers whose city is unknown
+        return and_(Customer.city.is_not(None), Customer.city.in_(_strings(value, path)))
 
     def _brand(self, value: Any, path: str, _depth: int) -> ColumnElement[bool]:
         return exists().where(

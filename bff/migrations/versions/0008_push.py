@@ -1,4 +1,4 @@
-"""Push notifications: devices, preferences, segments, campaigns, messages.
+"""Push notifications: devices, preferences, segments, campaigns, messages, cursors.
 
 Revision ID: 0008
 Revises: 0007
@@ -19,6 +19,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "push_cursors",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("floor", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_push_cursors")),
+    )
     op.create_table(
         "push_segments",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -120,6 +128,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=True),
         sa.Column("body", sa.Text(), nullable=True),
         sa.Column("params", sa.JSON(), nullable=True),
+        sa.Column("dedupe_key", sa.String(length=128), nullable=True),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
@@ -140,6 +149,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "campaign_id", "device_id", name=op.f("uq_push_messages_campaign_id_device_id")
         ),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_push_messages_dedupe_key")),
     )
     with op.batch_alter_table("push_messages", schema=None) as batch_op:
         batch_op.create_index(
@@ -161,3 +171,4 @@ def downgrade() -> None:
     op.drop_table("push_devices")
     op.drop_table("push_campaigns")
     op.drop_table("push_segments")
+    op.drop_table("push_cursors")
