@@ -172,7 +172,7 @@ def token(customer_external_id: str, roles: tuple[str, ...], ttl: int) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="Run one round and exit.")
 def worker(once: bool) -> None:
-    """Background jobs: pending accruals, hold and points expiry, level decay."""
+    """Background jobs: pending accruals, hold and points expiry, level decay, pushes."""
     from bff import worker as jobs
 
     settings = _settings()
@@ -184,11 +184,15 @@ def worker(once: bool) -> None:
             loop.add_signal_handler(signum, stop.set)
         return await jobs.run(settings, once=once, stop=stop)
 
-    report = asyncio.run(run())
+    import uvloop  # installed with uvicorn[standard]; the push sender gains a lot from it
+
+    report = uvloop.run(run())
     click.echo(
         f"accrued: {report.accrued}, holds expired: {report.holds_expired}, wallets with "
         f"expired points: {report.lots_expired} ({report.points_expired} points), levels "
-        f"decayed: {report.levels_decayed}, failures: {report.failures}"
+        f"decayed: {report.levels_decayed}, pushes queued: {report.pushes_queued}, "
+        f"campaigns started: {report.campaigns_started}, pushes handled: "
+        f"{report.pushes_handled}, failures: {report.failures}"
     )
     if report.failures:
         sys.exit(1)

@@ -69,6 +69,7 @@ class Settings:
     fcm_credentials: str = ""
     fcm_url: str = ""
     fcm_sdk_retries: int = 4
+    fcm_lanes: int = 8
     push_batch_size: int = 500
     push_max_attempts: int = 5
     push_device_stale_days: int = 270

@@ -22,6 +22,7 @@ from bff.config import Settings
 
 MAX_BATCH = 500  # send_each's own limit
 DEFAULT_SDK_RETRIES = 4
+LANE_CHUNK = 2
 LOCAL_TOKEN = "local-fcm"  # noqa: S105 (not a secret: what a local FCM server accepts)
 _names = itertools.count()
 
@@ -92,36 +93,57 @@ def _set_sdk_retries(app: Any, retries: int) -> None:
 
 
 class Sender:
-    """``send(messages, dry_run)`` through firebase-admin; one app per sender."""
+    """``send(messages, dry_run)`` through firebase-admin.
+
+    httpx's connection pool slows down sharply with many requests in flight on one client
+    (500 at once: about 350 messages/s here), so a batch is spread over ``lanes`` apps,
+    each with its own client, sending ``LANE_CHUNK`` messages at a time (about 900/s).
+    """
 
     def __init__(self, settings: Settings) -> None:
         if settings.fcm_url:
             messaging._MessagingService.FCM_URL = settings.fcm_url
+        self.apps = [self._app(settings) for _ in range(max(1, settings.fcm_lanes))]
+
+    @staticmethod
+    def _app(settings: Settings) -> Any:
         credential: credentials.Base = (
             credentials.Certificate(settings.fcm_credentials)
             if settings.fcm_credentials
             else _LocalCredential()
         )
         options = {"projectId": settings.fcm_project_id, "httpTimeout": 30}
-        self.app = firebase_admin.initialize_app(
-            credential, options, name=f"bff-push-{next(_names)}"
-        )
+        app = firebase_admin.initialize_app(credential, options, name=f"bff-push-{next(_names)}")
         if settings.fcm_sdk_retries != DEFAULT_SDK_RETRIES:
-            _set_sdk_retries(self.app, settings.fcm_sdk_retries)
+            _set_sdk_retries(app, settings.fcm_sdk_retries)
+        return app
 
     async def send(self, batch: list[messaging.Message], dry_run: bool) -> list[Outcome]:
         if not batch:
             return []
         assert len(batch) <= MAX_BATCH
-        answer = await messaging.send_each_async(batch, dry_run=dry_run, app=self.app)
-        return [outcome_of(r.exception, r.message_id) for r in answer.responses]
+        lanes = len(self.apps)
+        found: list[Outcome | None] = [None] * len(batch)
+
+        async def lane(number: int) -> None:
+            positions = list(range(number, len(batch), lanes))
+            for start in range(0, len(positions), LANE_CHUNK):
+                chunk = positions[start : start + LANE_CHUNK]
+                answer = await messaging.send_each_async(
+                    [batch[i] for i in chunk], dry_run=dry_run, app=self.apps[number]
+                )
+                for i, response in zip(chunk, answer.responses, strict=True):
+                    found[i] = outcome_of(response.exception, response.message_id)
+
+        await asyncio.gather(*(lane(n) for n in range(min(lanes, len(batch)))))
+        return [outcome for outcome in found if outcome is not None]
 
     async def close(self) -> None:
-        """Close the HTTP client in this loop, then the app (whose own cleanup runs
+        """Close each HTTP client in this loop, then the apps (whose own cleanup runs
         ``asyncio.run`` and so must not run in this loop)."""
-        service = messaging._get_messaging_service(self.app)
-        await service._async_client.aclose()
-        await asyncio.to_thread(firebase_admin.delete_app, self.app)
+        for app in self.apps:
+            await messaging._get_messaging_service(app)._async_client.aclose()
+            await asyncio.to_thread(firebase_admin.delete_app, app)
 
 
 def registration_message(
