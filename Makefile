@@ -44,7 +44,8 @@ bench: $(STAMP)
 	fi; \
 	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py && \
 		$(BIN)/python bench/partner_events.py && $(BIN)/python bench/import_balances.py && \
-		$(BIN)/python bench/home.py && $(BIN)/python bench/webview_render.py
+		$(BIN)/python bench/home.py && $(BIN)/python bench/webview_render.py && \
+		$(BIN)/python bench/push_campaign.py
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema

@@ -107,11 +107,17 @@ class DeviceRegisterPayload:
 @strawberry.type(description="Result of `deviceUnregister`.")
 class DeviceUnregisterPayload:
     unregistered: bool = strawberry.field(description="False when the token was not yours.")
+    user_errors: list[PushUserError] = strawberry.field(
+        description="Always empty: an unknown token is simply not unregistered."
+    )
 
 
 @strawberry.type(description="Result of `notificationPreferenceSet`.")
 class NotificationPreferencesPayload:
     preferences: list[NotificationPreference] = strawberry.field(description="All categories.")
+    user_errors: list[PushUserError] = strawberry.field(
+        description="Always empty: every category can be switched."
+    )
 
 
 @strawberry.type(description="Result of `segmentCreate`.")
@@ -192,7 +198,7 @@ class PushMutations:
         customer_id = await context.require_customer()
         async with context.db.unit_of_work() as session:
             done = await DeviceService(session).unregister(customer_id, input.token)
-        return DeviceUnregisterPayload(unregistered=done)
+        return DeviceUnregisterPayload(unregistered=done, user_errors=[])
 
     @strawberry.mutation(description="The signed-in customer turns a category on or off.")
     async def notification_preference_set(
@@ -204,7 +210,7 @@ class PushMutations:
             chosen = await PreferenceService(session).set(
                 customer_id, Category(input.category.value), input.enabled
             )
-        return NotificationPreferencesPayload(preferences=preferences_view(chosen))
+        return NotificationPreferencesPayload(preferences=preferences_view(chosen), user_errors=[])
 
     @strawberry.mutation(description="Staff (role `marketing`): save a segment.")
     async def segment_create(

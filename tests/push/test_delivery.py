@@ -21,6 +21,7 @@ from bff.push.service import (
     PreferenceService,
     SegmentService,
 )
+from bff.types import utcnow
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.fcm import PROJECT
 
@@ -270,3 +271,15 @@ async def test_a_token_moves_to_its_new_customer_and_stale_ones_are_pruned(db):
             session, clock=lambda: EVENING + timedelta(days=400)
         ).prune_stale(270)
     assert pruned == 1
+
+
+async def test_the_worker_round_queues_starts_and_sends(db, sender, push_settings, fcm):
+    from bff.worker import run_once
+
+    await customer_with_device(db, "anna", token(1))
+    await campaign(
+        db, now=utcnow() - timedelta(minutes=1), quiet_start_minute=0, quiet_end_minute=0
+    )
+    report = await run_once(db, push_settings, sender)
+    assert (report.campaigns_started, report.pushes_handled, report.failures) == (1, 1, 0)
+    assert fcm.tokens() == [token(1)]

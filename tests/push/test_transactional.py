@@ -97,3 +97,22 @@ async def test_the_daily_run_warns_of_expiring_points_and_decay_once_a_day(db, p
     assert await queue_transactional(db, push_settings, now + timedelta(hours=1)) == 0
     titles = sorted(title for title, _ in await queued(db))
     assert titles == ["40 points expire soon", "Keep your Gold level"]
+
+
+async def test_a_confirmed_gift_is_announced_but_a_plain_capture_is_not(db, push_settings):
+    from bff.marketplace.service import RedemptionService
+    from tests.fixtures.marketplace import give_coins, make_category, make_product
+
+    now = utcnow()
+    category = await make_category(db, "Pizza", price=30)
+    product = await make_product(db, category)
+    anna = await customer_with_device(db, "anna", token(1), points=0)
+    await give_coins(db, "anna", 100)
+    await queue_transactional(db, push_settings, now)
+    async with db.unit_of_work() as session:
+        service = RedemptionService(session, timedelta(minutes=30))
+        redeemed = await service.redeem(anna, product.id, key="k", expected_version=None, city=None)
+    async with db.unit_of_work() as session:
+        await RedemptionService(session, timedelta(minutes=30)).confirm(redeemed.redemption.id)
+    assert await queue_transactional(db, push_settings, now) == 1
+    assert await queued(db) == [("Your gift is confirmed", "30 COINS paid for it. Enjoy!")]
