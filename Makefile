@@ -26,14 +26,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bff tests bench
-	$(BIN)/ruff format --check bff tests bench
-	$(BIN)/mypy bff
+	$(BIN)/ruff check bff webviews push tests bench
+	$(BIN)/ruff format --check bff webviews push tests bench
+	$(BIN)/mypy bff webviews push
 	$(BIN)/loyalty-bff export-schema --check
 
 format: $(STAMP)
-	$(BIN)/ruff format bff tests bench
-	$(BIN)/ruff check --fix bff tests bench
+	$(BIN)/ruff format bff webviews push tests bench
+	$(BIN)/ruff check --fix bff webviews push tests bench
 
 ## Ledger writes, the worker's drain, partner events and the balance import on PostgreSQL (a local cluster is started when
 ## BFF_BENCH_POSTGRES_URL is not set).

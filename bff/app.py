@@ -24,11 +24,11 @@ from bff.partners.directory import PartnerDirectory
 from bff.partners.openapi import openapi_document
 from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
 from bff.persisted.service import Mode, PersistedQueries
-from bff.push.sender import Sender
-from bff.push.sender import configured as push_configured
 from bff.secrets import SecretBox
-from bff.webviews.assets import Assets
-from bff.webviews.routes import routes as webview_routes
+from push.sender import Sender
+from push.sender import configured as push_configured
+from webviews.assets import Assets
+from webviews.routes import routes as webview_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -37,7 +37,7 @@ async def _demo_webview_code(settings: Settings) -> str:
     from bff.customers.service import CustomerService
     from bff.db import Database
     from bff.demo import DEMO_CUSTOMER
-    from bff.webviews.service import WebviewSessions
+    from webviews.service import WebviewSessions
 
     db = Database(settings)
     try:

@@ -9,8 +9,8 @@ from bff.levels import models as levels
 from bff.marketplace import models as marketplace
 from bff.partners import models as partners
 from bff.persisted import models as persisted
-from bff.push import models as push
-from bff.webviews import models as webviews
+from push import models as push
+from webviews import models as webviews
 
 metadata = Base.metadata
 

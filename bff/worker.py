@@ -19,11 +19,11 @@ from bff.earning.routes import earning_policy
 from bff.earning.service import AccrualQueue
 from bff.ledger.service import LedgerService
 from bff.levels.service import LevelService
-from bff.push.delivery import deliver, start_due_campaigns
-from bff.push.sender import Sender
-from bff.push.sender import configured as push_configured
-from bff.push.transactional import queue_transactional
 from bff.types import utcnow
+from push.delivery import deliver, start_due_campaigns
+from push.sender import Sender
+from push.sender import configured as push_configured
+from push.transactional import queue_transactional
 
 log = logging.getLogger("bff.worker")
 

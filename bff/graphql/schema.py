@@ -29,9 +29,9 @@ from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redem
 from bff.partners.mutations import PartnerMutations
 from bff.partners.queries import PartnerQueries
 from bff.partners.types import Offer, Partner
-from bff.push.mutations import PushMutations
-from bff.push.queries import PushQueries
-from bff.webviews.mutations import WebviewMutations
+from push.mutations import PushMutations
+from push.queries import PushQueries
+from webviews.mutations import WebviewMutations
 
 Query = merge_types(
     "Query",

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bff.push.delivery import deliver, quiet_until, start_due_campaigns
-from bff.push.models import Campaign, Category, Device, Message, MessageStatus, Platform
-from bff.push.sender import Sender
-from bff.push.service import (
+from bff.types import utcnow
+from push.delivery import deliver, quiet_until, start_due_campaigns
+from push.models import Campaign, Category, Device, Message, MessageStatus, Platform
+from push.sender import Sender
+from push.service import (
     CampaignDraft,
     CampaignService,
     DeviceDraft,
@@ -21,7 +22,6 @@ from bff.push.service import (
     PreferenceService,
     SegmentService,
 )
-from bff.types import utcnow
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.fcm import PROJECT
 

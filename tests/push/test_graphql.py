@@ -11,8 +11,8 @@ import pytest
 
 from bff.app import create_app
 from bff.auth import Role
-from bff.push.delivery import deliver, start_due_campaigns
 from bff.types import utcnow
+from push.delivery import deliver, start_due_campaigns
 from tests.fixtures.fcm import PROJECT
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.push.test_delivery import customer_with_device

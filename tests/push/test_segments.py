@@ -8,10 +8,10 @@ import pytest
 
 from bff.earning.models import Order
 from bff.levels.models import CustomerLevel
-from bff.push.models import Platform
-from bff.push.segments import RuleError, compile_rule
-from bff.push.service import InvalidRule, SegmentService
 from bff.types import utcnow
+from push.models import Platform
+from push.segments import RuleError, compile_rule
+from push.service import InvalidRule, SegmentService
 from tests.fixtures.factories import accrue
 from tests.fixtures.partners import activate, make_offer, make_partner
 from tests.push.test_delivery import customer_with_device, token
@@ -59,7 +59,7 @@ async def people(db, settings):
     async with db.unit_of_work() as session:  # olga has no device
         from sqlalchemy import delete
 
-        from bff.push.models import Device
+        from push.models import Device
 
         await session.execute(delete(Device).where(Device.customer_id == olga))
     return {"offer": offer.id}

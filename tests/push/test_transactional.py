@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from bff.levels.models import CustomerLevel, LevelEvent
-from bff.push.delivery import deliver
-from bff.push.models import Category, Message
-from bff.push.sender import Sender
-from bff.push.service import PreferenceService
-from bff.push.transactional import queue_transactional
 from bff.types import utcnow
+from push.delivery import deliver
+from push.models import Category, Message
+from push.sender import Sender
+from push.service import PreferenceService
+from push.transactional import queue_transactional
 from tests.fixtures.factories import accrue
 from tests.fixtures.fcm import PROJECT
 from tests.push.test_delivery import customer_with_device, token

@@ -16,12 +16,12 @@ from bff.app import create_app
 from bff.ledger.models import Wallet
 from bff.marketplace.models import Redemption
 from bff.partners.models import OfferActivation
-from bff.webviews.models import WebviewSession
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import token
 from tests.fixtures.marketplace import give_coins, make_category, make_product
 from tests.fixtures.partners import make_offer, make_partner, offer_gid
 from tests.fixtures.webviews import CREATE, one_time_url, sign_in
+from webviews.models import WebviewSession
 
 
 @pytest.fixture
@@ -312,7 +312,7 @@ async def test_sessions_end(web_settings, db, offer):
 
 async def test_expired_rows_can_be_forgotten(web, web_settings, db):
     from bff.types import utcnow
-    from bff.webviews.repository import WebviewRepository
+    from webviews.repository import WebviewRepository
 
     sign_in(web, web_settings, "anna", "/webviews/level")
     async with db.unit_of_work() as session:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.webviews.models import WebviewCode, WebviewSession
+from webviews.models import WebviewCode, WebviewSession
 
 
 class WebviewRepository:

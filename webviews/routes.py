@@ -24,11 +24,11 @@ from starlette.templating import Jinja2Templates
 from bff.errors import DomainError
 from bff.graphql.ids import decode_typed_id
 from bff.i18n import SUPPORTED, message, negotiate_locale
-from bff.webviews import pages
-from bff.webviews.assets import Assets
-from bff.webviews.models import WebviewSession
-from bff.webviews.service import PREFIX, WebviewSessions
-from bff.webviews.strings import translator
+from webviews import pages
+from webviews.assets import Assets
+from webviews.models import WebviewSession
+from webviews.service import PREFIX, WebviewSessions
+from webviews.strings import translator
 
 COOKIE = "bff_webview"
 CSP = (
@@ -40,7 +40,7 @@ MAX_FORM_BYTES = 4096
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
-        loader=jinja2.PackageLoader("bff.webviews", "templates"),
+        loader=jinja2.PackageLoader("webviews", "templates"),
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
     )

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
 from bff.errors import DomainError, NotFound
-from bff.push.models import (
+from bff.types import utcnow
+from push.models import (
     DEFAULT_PREFERENCES,
     Campaign,
     CampaignStatus,
@@ -23,10 +24,9 @@ from bff.push.models import (
     Preference,
     Segment,
 )
-from bff.push.repository import PushRepository
-from bff.push.segments import RuleError, compile_rule
-from bff.push.templates import TemplateProblem, check
-from bff.types import utcnow
+from push.repository import PushRepository
+from push.segments import RuleError, compile_rule
+from push.templates import TemplateProblem, check
 
 TOKEN = re.compile(r"^[A-Za-z0-9_:\-.]{16,512}$")
 LINK = re.compile(r"^(loyalty://[A-Za-z0-9_\-/?=&%.]*|/webviews/[A-Za-z0-9_\-/?=&%.]*)$")

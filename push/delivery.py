@@ -27,11 +27,11 @@ from jinja2 import TemplateError
 
 from bff.config import Settings
 from bff.db import Database
-from bff.push.models import Campaign, CampaignStatus, Device, Message, MessageStatus
-from bff.push.repository import PushRepository
-from bff.push.segments import compile_rule
-from bff.push.sender import Outcome, Sender, registration_message
-from bff.push.templates import render
+from push.models import Campaign, CampaignStatus, Device, Message, MessageStatus
+from push.repository import PushRepository
+from push.segments import compile_rule
+from push.sender import Outcome, Sender, registration_message
+from push.templates import render
 
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_BASE = timedelta(seconds=30)

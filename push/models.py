@@ -84,7 +84,7 @@ class Preference(Base):
 
 
 class Segment(Base):
-    """A rule over customer data, kept as data (see bff.push.segments)."""
+    """A rule over customer data, kept as data (see push.segments)."""
 
     __tablename__ = "push_segments"
 

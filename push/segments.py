@@ -27,7 +27,7 @@ from bff.earning.models import Order, OrderStatus
 from bff.ledger.models import Lot, Wallet
 from bff.levels.models import CustomerLevel
 from bff.partners.models import OfferActivation
-from bff.push.models import DEFAULT_PREFERENCES, Category, Device, Platform, Preference
+from push.models import DEFAULT_PREFERENCES, Category, Device, Platform, Preference
 
 MAX_DEPTH = 8
 MAX_NODES = 100

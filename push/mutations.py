@@ -11,12 +11,13 @@ from bff.auth import Role
 from bff.errors import DomainError
 from bff.graphql.errors import BadUserInput, user_error_fields
 from bff.graphql.ids import decode_typed_id
-from bff.push import delivery
-from bff.push.models import Category, Platform
-from bff.push.queries import campaign_view, preferences_view
-from bff.push.repository import PushRepository
-from bff.push.segments import compile_rule
-from bff.push.service import (
+from bff.types import utcnow
+from push import delivery
+from push.models import Category, Platform
+from push.queries import campaign_view, preferences_view
+from push.repository import PushRepository
+from push.segments import compile_rule
+from push.service import (
     CampaignDraft,
     CampaignService,
     DeviceDraft,
@@ -25,7 +26,7 @@ from bff.push.service import (
     SegmentService,
     TemplateErrors,
 )
-from bff.push.types import (
+from push.types import (
     Campaign,
     Device,
     DevicePlatform,
@@ -36,7 +37,6 @@ from bff.push.types import (
     Segment,
     SendResult,
 )
-from bff.types import utcnow
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

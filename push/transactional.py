@@ -26,8 +26,8 @@ from bff.db import Database, dialect_of, insert_or_ignore
 from bff.ledger.models import EntryKind, LedgerEntry, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.marketplace.models import Redemption
-from bff.push.models import Category, Cursor, Device, Message, MessageStatus
-from bff.push.repository import PushRepository
+from push.models import Category, Cursor, Device, Message, MessageStatus
+from push.repository import PushRepository
 
 OVERLAP = 1000
 SCAN = 2000

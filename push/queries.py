@@ -11,11 +11,11 @@ from bff.errors import DomainError
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import decode_typed_id
 from bff.i18n import message
-from bff.push import models
-from bff.push.models import Category, MessageStatus
-from bff.push.repository import PushRepository
-from bff.push.service import PreferenceService, SegmentService
-from bff.push.types import (
+from push import models
+from push.models import Category, MessageStatus
+from push.repository import PushRepository
+from push.service import PreferenceService, SegmentService
+from push.types import (
     Campaign,
     CampaignStats,
     NotificationCategory,

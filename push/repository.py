@@ -14,7 +14,8 @@ from bff.customers.models import Customer
 from bff.db import dialect_of, insert_or_ignore
 from bff.ledger.models import Currency, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level
-from bff.push.models import (
+from bff.types import UTCDateTime
+from push.models import (
     Campaign,
     CampaignStatus,
     Category,
@@ -24,8 +25,7 @@ from bff.push.models import (
     Preference,
     Segment,
 )
-from bff.push.segments import allows
-from bff.types import UTCDateTime
+from push.segments import allows
 
 
 class PushRepository:

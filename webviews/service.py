@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.errors import DomainError
 from bff.types import utcnow
-from bff.webviews.models import WebviewCode, WebviewSession
-from bff.webviews.repository import WebviewRepository
+from webviews.models import WebviewCode, WebviewSession
+from webviews.repository import WebviewRepository
 
 PREFIX = "/webviews/"
 # A path inside the WebViews: letters, digits and -_/ with an optional query string; no

@@ -10,7 +10,7 @@ import strawberry
 
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, encode_id
-from bff.push import models
+from push import models
 
 
 @strawberry.enum(description="Where the app runs.")

@@ -10,7 +10,7 @@ import strawberry
 
 from bff.errors import DomainError
 from bff.graphql.errors import UserError, user_error_fields
-from bff.webviews.service import WebviewSessions
+from webviews.service import WebviewSessions
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
