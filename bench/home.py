@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 from home_data import load
 from ledger_write import DEFAULT_URL
+from partner_events import free_port
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -78,14 +79,6 @@ async def prepare(url: str, customers: int) -> None:
     await upgrade(engine)
     await load(engine, customers)
     await engine.dispose()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:

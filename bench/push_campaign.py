@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 from ledger_write import DEFAULT_URL
+from partner_events import free_port
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -177,11 +178,7 @@ async def baseline(fcm_port: int, devices: int) -> float:
 
 
 def main(arguments: argparse.Namespace) -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     print(
         f"\npush campaign: {platform.node()}, {os.cpu_count()} cores, PostgreSQL, "
         f"{arguments.devices:,} devices, local FCM v1 server"

@@ -112,13 +112,7 @@ async def _prepare(db: Database, settings: Settings, ids: list[int], now: dateti
         devices = await repository.devices([r.device_id for r in rows])
         campaigns = await repository.campaigns([r.campaign_id for r in rows if r.campaign_id])
         customer_ids = sorted({r.customer_id for r in rows})
-        context = _Context(
-            customers=await repository.customers(customer_ids),
-            balances=await repository.balances(customer_ids),
-            levels=await repository.level_names(customer_ids),
-            expiring=await repository.soonest_expiring(customer_ids),
-            currencies=await repository.currency_codes(),
-        )
+        context = await _Context.load(repository, customer_ids)
         caps = await _caps(repository, customer_ids, now)
         refused = set()
         for kind in {r.kind for r in rows}:
@@ -155,6 +149,17 @@ class _Context:
     levels: dict[int, tuple[str, str]]
     expiring: dict[int, tuple[int, datetime]]
     currencies: list[str]
+
+    @classmethod
+    async def load(cls, repository: PushRepository, customer_ids: list[int]) -> _Context:
+        """What templates may use about these customers, in five statements."""
+        return cls(
+            customers=await repository.customers(customer_ids),
+            balances=await repository.balances(customer_ids),
+            levels=await repository.level_names(customer_ids),
+            expiring=await repository.soonest_expiring(customer_ids),
+            currencies=await repository.currency_codes(),
+        )
 
     def values(self, customer_id: int, locale: str) -> dict[str, Any]:
         customer = self.customers.get(customer_id)
@@ -306,14 +311,7 @@ async def rendered(
     """The campaign's texts as each device's customer would get them (test sends)."""
     customer_ids = sorted({device.customer_id for device in devices})
     async with db.read() as session:
-        repository = PushRepository(session)
-        context = _Context(
-            customers=await repository.customers(customer_ids),
-            balances=await repository.balances(customer_ids),
-            levels=await repository.level_names(customer_ids),
-            expiring=await repository.soonest_expiring(customer_ids),
-            currencies=await repository.currency_codes(),
-        )
+        context = await _Context.load(PushRepository(session), customer_ids)
     found = []
     for device in devices:
         locale = device.locale if device.locale in campaign.templates else "en"

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import event
+from starlette.applications import Starlette
 
 from bff.app import create_app
 from bff.config import Settings
@@ -61,15 +62,21 @@ async def db(settings: Settings, backend: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-@pytest.fixture
-async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with its lifespan, called in process over ASGI."""
-    app = create_app(settings)
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """A client for ``app`` with its lifespan running, called in process over ASGI."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
+
+
+@pytest.fixture
+async def app_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan, called in process over ASGI."""
+    async with serving(create_app(settings)) as client:
+        yield client
 
 
 class StatementCounter:

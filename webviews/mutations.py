@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -45,15 +45,6 @@ class WebviewSessionCreatePayload:
     )
 
 
-def webview_sessions(context: Context, session: object) -> WebviewSessions:
-    settings = context.settings
-    return WebviewSessions(
-        session,  # type: ignore[arg-type]
-        code_ttl=timedelta(seconds=settings.webview_code_seconds),
-        session_ttl=timedelta(seconds=settings.webview_session_seconds),
-    )
-
-
 @strawberry.type
 class WebviewMutations:
     @strawberry.mutation(
@@ -66,7 +57,7 @@ class WebviewMutations:
         customer_id = await context.require_customer()
         try:
             async with context.db.unit_of_work() as session:
-                issued = await webview_sessions(context, session).issue_code(
+                issued = await WebviewSessions.configured(session, context.settings).issue_code(
                     customer_id, input.path
                 )
         except DomainError as error:

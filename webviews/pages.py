@@ -9,7 +9,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
+from bff.catalogue import CatalogueCache
 from bff.config import Settings
 from bff.customers.repository import CustomerRepository
 from bff.db import Database
@@ -75,25 +77,28 @@ class Shelf:
 
 
 async def offer_feed(
-    db: Database,
-    customer_id: int | None,
-    *,
-    category: str | None = None,
-    partner_code: str | None = None,
+    db: Database, catalogue: CatalogueCache, customer_id: int | None, category: str | None
 ) -> Feed:
     async with db.read() as session:
         repository = PartnerRepository(session)
         offers = await repository.offers_page(
             after_id=None,
             limit=FEED_SIZE,
-            partner_code=partner_code,
+            partner_code=None,
             category=category,
             active_at=utcnow(),
         )
-        partners = await repository.partners_page(after_id=None, limit=200)
         cards = await _cards(repository, offers, customer_id)
-    categories = sorted({partner.category for partner in partners if partner.active})
-    return Feed(cards, categories, category)
+    return Feed(
+        cards, await catalogue.get("partner-categories", partial(_categories, db)), category
+    )
+
+
+async def _categories(db: Database) -> list[str]:
+    """The filter chips: categories of active partners, the same for every customer."""
+    async with db.read() as session:
+        partners = await PartnerRepository(session).partners_page(after_id=None, limit=200)
+    return sorted({partner.category for partner in partners if partner.active})
 
 
 async def _cards(

@@ -7,21 +7,22 @@ session's CSRF token and redirect back (post/redirect/get) with a notice.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 import jinja2
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bff.errors import DomainError
+from bff.etags import conditional
 from bff.graphql.ids import decode_typed_id
 from bff.i18n import SUPPORTED, message, negotiate_locale
 from webviews import pages
@@ -53,13 +54,8 @@ def locale_of(request: Request) -> str:
     return asked if asked in SUPPORTED else negotiate_locale(request.headers.get("accept-language"))
 
 
-def sessions(request: Request, session: Any = None) -> WebviewSessions:
-    settings = request.app.state.settings
-    return WebviewSessions(
-        session,
-        code_ttl=timedelta(seconds=settings.webview_code_seconds),
-        session_ttl=timedelta(seconds=settings.webview_session_seconds),
-    )
+def sessions(request: Request, session: AsyncSession) -> WebviewSessions:
+    return WebviewSessions.configured(session, request.app.state.settings)
 
 
 async def current_session(request: Request) -> WebviewSession | None:
@@ -115,10 +111,7 @@ def finish(request: Request, response: Response) -> Response:
         "Vary": "Cookie, Accept-Language",
     }
     if response.status_code == 200:
-        etag = '"' + hashlib.blake2b(bytes(response.body), digest_size=16).hexdigest() + '"'
-        headers["ETag"] = etag
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=headers)
+        return conditional(response, request.headers.get("if-none-match"), headers)
     response.headers.update(headers)
     return response
 
@@ -165,11 +158,10 @@ async def open_session(request: Request) -> Response:
 
 async def offers_page(request: Request) -> Response:
     signed_in = await current_session(request)
-    feed = await pages.offer_feed(
-        request.app.state.db,
-        signed_in.customer_id if signed_in else None,
-        category=request.query_params.get("category") or None,
-    )
+    state = request.app.state
+    customer_id = signed_in.customer_id if signed_in else None
+    category = request.query_params.get("category") or None
+    feed = await pages.offer_feed(state.db, state.catalogue, customer_id, category)
     return render(request, "offers.html", {"feed": feed}, signed_in=signed_in)
 
 

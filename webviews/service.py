@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.config import Settings
 from bff.errors import DomainError
 from bff.types import utcnow
 from webviews.models import WebviewCode, WebviewSession
@@ -62,6 +63,15 @@ class WebviewSessions:
         self.code_ttl = code_ttl
         self.session_ttl = session_ttl
         self.clock = clock
+
+    @classmethod
+    def configured(cls, session: AsyncSession, settings: Settings) -> WebviewSessions:
+        """With the lifetimes from ``BFF_WEBVIEW_CODE_SECONDS`` and ``..._SESSION_SECONDS``."""
+        return cls(
+            session,
+            code_ttl=timedelta(seconds=settings.webview_code_seconds),
+            session_ttl=timedelta(seconds=settings.webview_session_seconds),
+        )
 
     async def issue_code(self, customer_id: int, path: str) -> Issued:
         """A short-lived, single-use code for ``path``; only its hash is stored."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +15,7 @@ from bff.app import create_app
 from bff.config import ConfigError, Settings
 from bff.persisted.models import PersistedQuery
 from bff.persisted.service import Operation, allow_operations
+from tests.conftest import serving
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import token
 
@@ -88,7 +87,7 @@ async def test_miss_then_register_then_hit(app_client, db, anna, method):
 
 
 async def test_a_document_registered_in_one_process_is_found_by_another(settings, db, anna):
-    async with serve(settings) as first, serve(settings) as second:
+    async with serving(create_app(settings)) as first, serving(create_app(settings)) as second:
         await send(first, "POST", query=BALANCE, extensions=persisted(BALANCE), headers=anna)
         hit = await send(second, "GET", extensions=persisted(BALANCE), headers=anna)
     assert hit.json()["data"]["me"]["wallets"]
@@ -149,19 +148,10 @@ async def test_a_mutation_cannot_run_over_get_even_by_hash(app_client, db, setti
 # --- allow-list mode ---------------------------------------------------------------
 
 
-@asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
 async def test_allow_list_runs_only_registered_operations(settings, db, anna):
     await allow_operations(db, [Operation(BALANCE, "Balance")])
     other = "{ me { id } }"
-    async with serve(replace(settings, persisted_queries="allowlist")) as client:
+    async with serving(create_app(replace(settings, persisted_queries="allowlist"))) as client:
         by_hash = await send(client, "GET", extensions=persisted(BALANCE), headers=anna)
         assert by_hash.json()["data"]["me"]["wallets"]
         as_text = await send(client, "POST", query=BALANCE, headers=anna)
@@ -181,10 +171,10 @@ async def test_allow_list_runs_only_registered_operations(settings, db, anna):
 
 async def test_allow_list_ignores_documents_apps_registered_themselves(settings, db, anna):
     other = "{ me { id } }"
-    async with serve(settings) as automatic:
+    async with serving(create_app(settings)) as automatic:
         await send(automatic, "POST", query=other, extensions=persisted(other), headers=anna)
     assert await stored(db) == 1
-    async with serve(replace(settings, persisted_queries="allowlist")) as client:
+    async with serving(create_app(replace(settings, persisted_queries="allowlist"))) as client:
         response = await send(client, "GET", extensions=persisted(other), headers=anna)
     assert codes(response) == ["PERSISTED_QUERY_NOT_IN_LIST"]
 
@@ -196,7 +186,7 @@ async def test_allowing_twice_counts_new_operations_once(db):
 
 
 async def test_persisted_queries_can_be_turned_off(settings, db, anna):
-    async with serve(replace(settings, persisted_queries="off")) as client:
+    async with serving(create_app(replace(settings, persisted_queries="off"))) as client:
         response = await send(client, "GET", extensions=persisted(BALANCE), headers=anna)
         assert codes(response) == ["PERSISTED_QUERY_NOT_SUPPORTED"]
         plain = await send(client, "POST", query=BALANCE, headers=anna)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import httpx
@@ -18,7 +16,7 @@ from bff.config import Settings
 from bff.graphql.ids import encode_id
 from bff.partners.models import Offer
 from bff.secrets import SecretBox
-from tests.conftest import counting_statements
+from tests.conftest import counting_statements, serving
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import make_category, make_product
 from tests.fixtures.partners import make_offer, make_partner, offer_gid
@@ -191,7 +189,7 @@ async def test_a_refused_edit_keeps_the_cache(app_client, settings, stocked):
 
 async def test_a_zero_ttl_turns_the_cache_off(settings, db, stocked_db_only):
     app = create_app(replace(settings, catalogue_cache_seconds=0))
-    async with serve(app) as client:
+    async with serving(app) as client:
         await shop(client, settings)
         with counting_statements(app) as counter:
             await shop(client, settings)
@@ -228,20 +226,12 @@ async def test_a_load_that_overlaps_an_invalidation_is_not_kept():
     assert await cache.get("offers", new_read) == "new"  # ...but the cache did not keep it
 
 
-@asynccontextmanager
-async def serve(app) -> AsyncIterator[httpx.AsyncClient]:
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
-
-
 async def test_an_edit_in_one_process_reaches_the_others(settings, db, backend, stocked_db_only):
     """PostgreSQL announces it at commit (NOTIFY); SQLite has only the TTL."""
     ttl = 3600 if backend == "postgresql" else 0.5
     shared = replace(settings, catalogue_cache_seconds=ttl)
     editor_app, reader_app = create_app(shared), create_app(shared)
-    async with serve(editor_app) as editor, serve(reader_app) as reader:
+    async with serving(editor_app) as editor, serving(reader_app) as reader:
         assert offer_titles(await shop(reader, settings)) == ["Pay by card"]
         gid = offer_titles_and_ids(await gql(reader, "{ offers { edges { node { id } } } }"))
         await staff(

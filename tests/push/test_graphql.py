@@ -13,6 +13,7 @@ from bff.app import create_app
 from bff.auth import Role
 from bff.types import utcnow
 from push.delivery import deliver, start_due_campaigns
+from tests.conftest import serving
 from tests.fixtures.fcm import PROJECT
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.push.test_delivery import customer_with_device
@@ -33,12 +34,8 @@ def push_settings(settings, fcm):
 
 @pytest.fixture
 async def client(push_settings, db) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(push_settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as made:
-            made.app = app  # type: ignore[attr-defined]
-            yield made
+    async with serving(create_app(push_settings)) as made:
+        yield made
 
 
 def device_input(**overrides):
