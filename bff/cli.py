@@ -28,6 +28,8 @@ def _settings() -> Settings:
 def main() -> None:
     """loyalty-bff: the GraphQL backend-for-frontend of the loyalty app."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request at INFO: a line per push sent, and a few percent of the worker
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 async def _demo_webview_code(settings: Settings) -> str:

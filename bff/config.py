@@ -68,8 +68,7 @@ class Settings:
     fcm_project_id: str = ""
     fcm_credentials: str = ""
     fcm_url: str = ""
-    fcm_sdk_retries: int = 4
-    fcm_lanes: int = 8
+    fcm_http2: bool = False  # the SDK's own HTTP/2 client (httpx) instead of push.fcm_client
     push_batch_size: int = 500
     push_max_attempts: int = 5
     push_device_stale_days: int = 270

@@ -36,6 +36,7 @@ from push.templates import render
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_BASE = timedelta(seconds=30)
 QUOTA_BASE = timedelta(seconds=60)
+NO_CAPS: dict[str, dict[int, int]] = {"day": {}, "week": {}}
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,10 @@ async def _prepare(db: Database, settings: Settings, ids: list[int], now: dateti
         campaigns = await repository.campaigns([r.campaign_id for r in rows if r.campaign_id])
         customer_ids = sorted({r.customer_id for r in rows})
         context = await _Context.load(repository, customer_ids)
-        caps = await _caps(repository, customer_ids, now)
+        capped = any(
+            c.cap_per_day is not None or c.cap_per_week is not None for c in campaigns.values()
+        )
+        caps = await _caps(repository, customer_ids, now) if capped else NO_CAPS
         refused = set()
         for kind in {r.kind for r in rows}:
             refused |= {(kind, c) for c in await repository.refusing(customer_ids, kind)}

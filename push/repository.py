@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
@@ -26,6 +26,8 @@ from push.models import (
     Segment,
 )
 from push.segments import allows
+
+RESTATE_AFTER = 10_000  # messages a campaign adds before the table's statistics are redone
 
 
 class PushRepository:
@@ -142,7 +144,12 @@ class PushRepository:
         ]
         insert = insert_or_ignore(dialect_of(self.session), Message).from_select(columns, chosen)
         result = await self.session.execute(insert.on_conflict_do_nothing())
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        targeted = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if targeted >= RESTATE_AFTER and dialect_of(self.session) == "postgresql":
+            # autovacuum would analyze within minutes; until then the planner believes the
+            # table as small as before and scans every SENT row to count caps
+            await self.session.execute(text("ANALYZE push_messages"))
+        return targeted
 
     async def stats(self, campaign_id: int) -> dict[tuple[str, str | None, bool], int]:
         rows = await self.session.execute(

@@ -19,10 +19,10 @@ import google.auth.credentials
 from firebase_admin import credentials, exceptions, messaging
 
 from bff.config import Settings
+from push.fcm_client import FcmHttpClient
 
 MAX_BATCH = 500  # send_each's own limit
-DEFAULT_SDK_RETRIES = 4
-LANE_CHUNK = 2
+HTTP_TIMEOUT = 30
 LOCAL_TOKEN = "local-fcm"  # noqa: S105 (not a secret: what a local FCM server accepts)
 _names = itertools.count()
 
@@ -77,73 +77,37 @@ def outcome_of(error: Exception | None, name: str | None) -> Outcome:
     return Outcome(code=str(code).upper()[:64])
 
 
-def _set_sdk_retries(app: Any, retries: int) -> None:
-    """The SDK retries 500/503 itself (4 times, backoff from 0.5 s) before we see
-    UNAVAILABLE; there is no public option, so rebuild its async client."""
-    from firebase_admin import _http_client, _retry
-
-    service = messaging._get_messaging_service(app)
-    service._async_client = _http_client.HttpxAsyncClient(
-        credential=service._credential,
-        timeout=30,
-        retry_config=_retry.HttpxRetry(
-            max_retries=retries, status_forcelist=[500, 503], backoff_factor=0.5
-        ),
-    )
-
-
 class Sender:
-    """``send(messages, dry_run)`` through firebase-admin.
-
-    httpx's connection pool slows down sharply with many requests in flight on one client
-    (500 at once: about 350 messages/s here), so a batch is spread over ``lanes`` apps,
-    each with its own client, sending ``LANE_CHUNK`` messages at a time (about 900/s).
-    """
+    """``send(messages, dry_run)`` through firebase-admin's ``send_each_async``."""
 
     def __init__(self, settings: Settings) -> None:
         if settings.fcm_url:
             messaging._MessagingService.FCM_URL = settings.fcm_url
-        self.apps = [self._app(settings) for _ in range(max(1, settings.fcm_lanes))]
-
-    @staticmethod
-    def _app(settings: Settings) -> Any:
         credential: credentials.Base = (
             credentials.Certificate(settings.fcm_credentials)
             if settings.fcm_credentials
             else _LocalCredential()
         )
-        options = {"projectId": settings.fcm_project_id, "httpTimeout": 30}
-        app = firebase_admin.initialize_app(credential, options, name=f"bff-push-{next(_names)}")
-        if settings.fcm_sdk_retries != DEFAULT_SDK_RETRIES:
-            _set_sdk_retries(app, settings.fcm_sdk_retries)
-        return app
+        options = {"projectId": settings.fcm_project_id, "httpTimeout": HTTP_TIMEOUT}
+        self.app = firebase_admin.initialize_app(
+            credential, options, name=f"bff-push-{next(_names)}"
+        )
+        if not settings.fcm_http2:
+            service = messaging._get_messaging_service(self.app)
+            service._async_client = FcmHttpClient(service._credential, timeout=HTTP_TIMEOUT)
 
     async def send(self, batch: list[messaging.Message], dry_run: bool) -> list[Outcome]:
         if not batch:
             return []
         assert len(batch) <= MAX_BATCH
-        lanes = len(self.apps)
-        found: list[Outcome | None] = [None] * len(batch)
-
-        async def lane(number: int) -> None:
-            positions = list(range(number, len(batch), lanes))
-            for start in range(0, len(positions), LANE_CHUNK):
-                chunk = positions[start : start + LANE_CHUNK]
-                answer = await messaging.send_each_async(
-                    [batch[i] for i in chunk], dry_run=dry_run, app=self.apps[number]
-                )
-                for i, response in zip(chunk, answer.responses, strict=True):
-                    found[i] = outcome_of(response.exception, response.message_id)
-
-        await asyncio.gather(*(lane(n) for n in range(min(lanes, len(batch)))))
-        return [outcome for outcome in found if outcome is not None]
+        answer = await messaging.send_each_async(batch, dry_run=dry_run, app=self.app)
+        return [outcome_of(r.exception, r.message_id) for r in answer.responses]
 
     async def close(self) -> None:
-        """Close each HTTP client in this loop, then the apps (whose own cleanup runs
+        """Close the HTTP client in this loop, then the app (whose own cleanup runs
         ``asyncio.run`` and so must not run in this loop)."""
-        for app in self.apps:
-            await messaging._get_messaging_service(app)._async_client.aclose()
-            await asyncio.to_thread(firebase_admin.delete_app, app)
+        await messaging._get_messaging_service(self.app)._async_client.aclose()
+        await asyncio.to_thread(firebase_admin.delete_app, self.app)
 
 
 def registration_message(

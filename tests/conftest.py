@@ -24,6 +24,21 @@ from tests.fixtures.database import (
 )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A ``postgres_only`` test is collected for PostgreSQL alone (deselected, not skipped,
+    for SQLite): what it checks does not exist there."""
+    sqlite_only_copies = [
+        item
+        for item in items
+        if item.get_closest_marker("postgres_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("backend") == "sqlite"
+    ]
+    if sqlite_only_copies:
+        config.hook.pytest_deselected(items=sqlite_only_copies)
+        items[:] = [item for item in items if item not in sqlite_only_copies]
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sqlite_template(tmp_path_factory)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bff.types import utcnow
 from push.delivery import deliver, quiet_until, start_due_campaigns
@@ -34,7 +35,7 @@ TEMPLATES = {
 
 @pytest.fixture
 def push_settings(settings, fcm):
-    return replace(settings, fcm_project_id=PROJECT, fcm_url=fcm.url, fcm_sdk_retries=0)
+    return replace(settings, fcm_project_id=PROJECT, fcm_url=fcm.url)
 
 
 @pytest.fixture
@@ -283,3 +284,56 @@ async def test_the_worker_round_queues_starts_and_sends(db, sender, push_setting
     report = await run_once(db, push_settings, sender)
     assert (report.campaigns_started, report.pushes_handled, report.failures) == (1, 1, 0)
     assert fcm.tokens() == [token(1)]
+
+
+async def test_an_unreachable_fcm_is_tried_again_later(db, push_settings, fcm):
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    offline = replace(push_settings, fcm_url=f"http://127.0.0.1:{closed}/v1/projects/{{0}}/x")
+    await customer_with_device(db, "anna", token(1))
+    await campaign(db)
+    unreachable = Sender(offline)
+    try:
+        await run(db, unreachable, offline, EVENING)
+    finally:
+        await unreachable.close()
+    assert (await statuses(db)) == Counter({("PENDING", "UNAVAILABLE"): 1})
+    back = Sender(push_settings)
+    try:
+        await run(db, back, push_settings, EVENING + timedelta(seconds=30))
+    finally:
+        await back.close()
+    assert fcm.tokens() == [token(1)]
+    assert (await statuses(db)) == Counter({("SENT", "UNAVAILABLE"): 1})
+
+
+async def test_firebase_admins_own_http2_client_sends_too(db, push_settings, fcm):
+    settings = replace(push_settings, fcm_http2=True)
+    for n in range(3):
+        await customer_with_device(db, f"c{n}", token(n))
+    fcm.fail(token(2), "UNREGISTERED")
+    await campaign(db)
+    sender = Sender(settings)
+    try:
+        await run(db, sender, settings, EVENING)
+    finally:
+        await sender.close()
+    assert sorted(fcm.tokens()) == [token(0), token(1)]
+    assert (await statuses(db)) == Counter({("SENT", None): 2, ("FAILED", "UNREGISTERED"): 1})
+
+
+@pytest.mark.postgres_only
+async def test_a_large_campaign_has_the_planner_count_its_messages(db, monkeypatch):
+    """On PostgreSQL the statistics are redone once a campaign adds many messages, so cap
+    counts use the customer index instead of reading every SENT row."""
+    monkeypatch.setattr("push.repository.RESTATE_AFTER", 3)
+    for n in range(3):
+        await customer_with_device(db, f"c{n}", token(n), points=0)
+    await campaign(db)
+    await start_due_campaigns(db, EVENING)
+    async with db.read() as session:
+        estimate = await session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'push_messages'")
+        )
+    assert estimate == 3

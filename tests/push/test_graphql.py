@@ -29,7 +29,7 @@ STATS = """query ($id: ID!) { campaign(id: $id) { status stats { targeted pendin
 
 @pytest.fixture
 def push_settings(settings, fcm):
-    return replace(settings, fcm_project_id=PROJECT, fcm_url=fcm.url, fcm_sdk_retries=0)
+    return replace(settings, fcm_project_id=PROJECT, fcm_url=fcm.url)
 
 
 @pytest.fixture

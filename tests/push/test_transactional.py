@@ -22,7 +22,7 @@ from tests.push.test_delivery import customer_with_device, token
 
 @pytest.fixture
 def push_settings(settings, fcm):
-    return replace(settings, fcm_project_id=PROJECT, fcm_url=fcm.url, fcm_sdk_retries=0)
+    return replace(settings, fcm_project_id=PROJECT, fcm_url=fcm.url)
 
 
 async def queued(db) -> list[tuple[str, str]]:
