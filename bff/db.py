@@ -7,9 +7,10 @@ start with a plain ``BEGIN`` and run beside the writer thanks to WAL.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,6 +36,7 @@ _NAMING = {
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "bff_write"
+_NO_BEGIN_OPTION = "bff_no_begin"  # SQLite: autocommit reads, a snapshot per statement
 CATALOGUE_CHANGED = "bff_catalogue_changed"
 
 
@@ -75,8 +77,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        is_write = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(_NO_BEGIN_OPTION, False):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
 
 
 def insert_or_ignore(dialect: str, target: Any) -> Any:
@@ -97,6 +101,8 @@ class Database:
         self.dialect = self.engine.dialect.name
         write_bind = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        statement_bind = self.engine.execution_options(**{_NO_BEGIN_OPTION: True})
+        self._statement_read_sessions = async_sessionmaker(statement_bind, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(write_bind, expire_on_commit=False)
         # Run after a transaction marked by ``bff.catalogue.catalogue_changed`` commits.
         self.after_catalogue_commit: list[Callable[[], None]] = []
@@ -111,6 +117,11 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
+    def statement_reads(self) -> AsyncSession:
+        """A read session the caller closes, each statement seeing what is committed when
+        it runs (``RequestReads``)."""
+        return self._statement_read_sessions()
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back on error."""
@@ -123,3 +134,51 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class Reader(Protocol):
+    """Where DataLoaders read: ``Database`` itself, or a request's ``RequestReads``."""
+
+    def read(self) -> Any: ...
+
+
+class RequestReads:
+    """The reads of one GraphQL request: a session per read, or, once ``share`` is called,
+    one session for them all, opened on first use and closed by ``close``.
+
+    A query's DataLoaders dispatch concurrently; sharing, they take turns on one
+    connection, which saves a pool checkout, a BEGIN and a ROLLBACK per loader (about
+    0.4 ms of CPU each, six times on a signed-in home screen). Each statement still sees
+    what is committed when it runs: PostgreSQL reads at READ COMMITTED, and the shared
+    session on SQLite runs without BEGIN. The catalogue cache relies on that (a read that
+    starts after an edit sees the edit). Only queries share: a mutation's payload reads
+    what the mutation has just committed through a session of its own.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._shared = False
+        self._turns = asyncio.Lock()
+        self._session: AsyncSession | None = None
+
+    def share(self) -> None:
+        self._shared = True
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        if self._shared:
+            async with self._turns:
+                if self._shared:  # not closed while this read waited its turn
+                    if self._session is None:
+                        self._session = self._db.statement_reads()
+                    yield self._session
+                    return
+        async with self._db.read() as session:
+            yield session
+
+    async def close(self) -> None:
+        async with self._turns:
+            self._shared = False
+            if self._session is not None:
+                session, self._session = self._session, None
+                await session.close()

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from bff.customers.models import Customer
 from bff.customers.repository import CustomerRepository
-from bff.db import Database
+from bff.db import Reader
 
 
 class CustomerLoaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Reader) -> None:
         self.db = db
 
     async def customer_by_id(self, customer_ids: Sequence[int]) -> list[Customer | None]:

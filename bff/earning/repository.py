@@ -161,14 +161,16 @@ class EarningRepository:
         )
 
     async def pending_sums(self, customer_ids: Sequence[int]) -> dict[tuple[int, str], int]:
-        rows = await self.session.execute(
-            select(
-                PendingAccrual.customer_id, PendingAccrual.currency, func.sum(PendingAccrual.amount)
-            )
-            .where(
-                PendingAccrual.customer_id.in_(customer_ids),
-                PendingAccrual.status == PendingStatus.PENDING,
-            )
-            .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
-        )
+        rows = await self.session.execute(_PENDING_SUMS, {"ids": list(customer_ids)})
         return {(customer_id, currency): int(total) for customer_id, currency, total in rows}
+
+
+# Read on every signed-in home screen: built once (see the ledger's repository).
+_PENDING_SUMS = (
+    select(PendingAccrual.customer_id, PendingAccrual.currency, func.sum(PendingAccrual.amount))
+    .where(
+        PendingAccrual.customer_id.in_(bindparam("ids", expanding=True)),
+        PendingAccrual.status == PendingStatus.PENDING,
+    )
+    .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
+)

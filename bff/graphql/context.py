@@ -11,7 +11,7 @@ from bff.auth import InvalidToken, Principal, Role, TokenVerifier, bearer_token
 from bff.catalogue import CatalogueCache
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
-from bff.db import Database
+from bff.db import Database, RequestReads
 from bff.graphql.errors import Forbidden, Unauthenticated
 from bff.graphql.loaders import Loaders
 from bff.i18n import negotiate_locale
@@ -27,6 +27,7 @@ class Context:
     directory: CustomerDirectory
     catalogue: CatalogueCache
     loaders: Loaders
+    reads: RequestReads
     locale: str
     secret_box: SecretBox
     principal: Principal | None = None
@@ -68,6 +69,7 @@ async def build_context(request: Request, response: Response) -> Context:
             principal = await verifier.verify(token)
     except InvalidToken as error:
         problem = str(error)
+    reads = RequestReads(state.db)
     return Context(
         request=request,
         response=response,
@@ -75,7 +77,8 @@ async def build_context(request: Request, response: Response) -> Context:
         db=state.db,
         directory=state.directory,
         catalogue=state.catalogue,
-        loaders=Loaders.build(state.db, state.catalogue),
+        loaders=Loaders.build(reads, state.catalogue),
+        reads=reads,
         locale=negotiate_locale(request.headers.get("accept-language")),
         secret_box=state.secret_box,
         principal=principal,

@@ -7,7 +7,7 @@ classes every time and miss the validation cache (strawberry issue 4635).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
 
 from graphql import ASTValidationRule, GraphQLError
@@ -22,6 +22,7 @@ from strawberry.extensions import (
     max_aliases,
     query_depth_limiter,
 )
+from strawberry.types.graphql import OperationType
 
 from bff.config import Settings
 from bff.graphql.errors import ApiError
@@ -98,6 +99,20 @@ class OperationMetrics(SchemaExtension):
         )
 
 
+class SharedReadsForQueries(SchemaExtension):
+    """A query's DataLoaders read through one session (``RequestReads``), closed when the
+    operation ends."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if self.execution_context.operation_type is OperationType.QUERY:
+            context.reads.share()
+        try:
+            yield
+        finally:
+            await context.reads.close()
+
+
 def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     rules = list(
         validation_rules(
@@ -111,4 +126,5 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        SharedReadsForQueries,
     ]

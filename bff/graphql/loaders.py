@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 from bff.catalogue import CatalogueCache
 from bff.customers.loaders import CustomerLoaders
 from bff.customers.models import Customer
-from bff.db import Database
+from bff.db import Reader
 from bff.flags.models import FeatureFlag
 from bff.ledger.loaders import Expiring, LedgerLoaders
 from bff.ledger.models import Currency, Hold, LedgerEntry, Wallet
@@ -45,7 +45,7 @@ class Loaders:
     hold_by_id: DataLoader[int, Hold | None]
 
     @classmethod
-    def build(cls, db: Database, catalogue: CatalogueCache) -> Loaders:
+    def build(cls, db: Reader, catalogue: CatalogueCache) -> Loaders:
         """Loaders for one request; catalogue rows come through the shared cache."""
         shared = catalogue.batch
         customers = CustomerLoaders(db)

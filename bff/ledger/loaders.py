@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bff.db import Database
+from bff.db import Reader
 from bff.ledger.models import Currency, LedgerEntry, Wallet
 from bff.ledger.repository import LedgerRepository
 
@@ -19,7 +19,7 @@ class Expiring:
 
 
 class LedgerLoaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Reader) -> None:
         self.db = db
 
     async def wallets_by_customer_id(self, customer_ids: Sequence[int]) -> list[list[Wallet]]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Interval,
+    Select,
     Table,
     bindparam,
     func,
@@ -435,11 +436,7 @@ class LedgerRepository:
             raise StaleWalletError(f"wallet {wallet.id} moved past version {read_version}")
 
     async def wallets_by_customer_ids(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
-        result = await self.session.scalars(
-            select(Wallet)
-            .where(Wallet.customer_id.in_(customer_ids))
-            .order_by(Wallet.customer_id, Wallet.currency)
-        )
+        result = await self.session.scalars(_WALLETS_OF_CUSTOMERS, {"ids": list(customer_ids)})
         return result.all()
 
     # entries
@@ -590,34 +587,9 @@ class LedgerRepository:
     ) -> dict[int, tuple[int, datetime]]:
         """For each wallet: the soonest expiry and what is left in lots expiring within a
         day of it (customers read "120 points expire on the 25th", not per lot)."""
-        soonest = (
-            select(Lot.wallet_id, func.min(Lot.expires_at).label("at"))
-            .where(
-                Lot.wallet_id.in_(wallet_ids),
-                Lot.remaining > 0,
-                Lot.expires_at.is_not(None),
-            )
-            .group_by(Lot.wallet_id)
-            .subquery()
-        )
-        statement = (
-            select(Lot.wallet_id, func.min(soonest.c.at), func.sum(Lot.remaining))
-            .join(soonest, soonest.c.wallet_id == Lot.wallet_id)
-            .where(
-                Lot.remaining > 0,
-                Lot.expires_at >= soonest.c.at,
-                Lot.expires_at < self._one_day_after(soonest.c.at),
-            )
-            .group_by(Lot.wallet_id)
-        )
-        rows = (await self.session.execute(statement)).all()
+        statement = _soonest_expiry_statement(self._dialect)
+        rows = (await self.session.execute(statement, {"wallet_ids": list(wallet_ids)})).all()
         return {wallet_id: (int(amount), _as_utc(at)) for wallet_id, at, amount in rows}
-
-    def _one_day_after(self, column: Any) -> Any:
-        if self._dialect == "postgresql":
-            return column + literal(timedelta(days=1), Interval())
-        # SQLite keeps timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" text.
-        return func.strftime("%Y-%m-%d %H:%M:%f", column, "+1 day")
 
     # idempotency
 
@@ -682,3 +654,43 @@ def entry_values(wallet: Wallet, entry: dict[str, Any]) -> dict[str, Any]:
         "held_after": wallet.held,
         **{name: entry[name] for name in _ENTRY_OWN},
     }
+
+
+# Read on every signed-in home screen: built once, so a request pays only for binding the
+# ids (building a select with a sub-query costs more than running it).
+_WALLETS_OF_CUSTOMERS = (
+    select(Wallet)
+    .where(Wallet.customer_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Wallet.customer_id, Wallet.currency)
+)
+
+
+@cache
+def _soonest_expiry_statement(dialect: str) -> Select[int, Any, int]:
+    soonest = (
+        select(Lot.wallet_id, func.min(Lot.expires_at).label("at"))
+        .where(
+            Lot.wallet_id.in_(bindparam("wallet_ids", expanding=True)),
+            Lot.remaining > 0,
+            Lot.expires_at.is_not(None),
+        )
+        .group_by(Lot.wallet_id)
+        .subquery()
+    )
+    return (
+        select(Lot.wallet_id, func.min(soonest.c.at), func.sum(Lot.remaining))
+        .join(soonest, soonest.c.wallet_id == Lot.wallet_id)
+        .where(
+            Lot.remaining > 0,
+            Lot.expires_at >= soonest.c.at,
+            Lot.expires_at < _one_day_after(dialect, soonest.c.at),
+        )
+        .group_by(Lot.wallet_id)
+    )
+
+
+def _one_day_after(dialect: str, column: Any) -> Any:
+    if dialect == "postgresql":
+        return column + literal(timedelta(days=1), Interval())
+    # SQLite keeps timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" text.
+    return func.strftime("%Y-%m-%d %H:%M:%f", column, "+1 day")

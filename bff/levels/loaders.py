@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bff.db import Database
+from bff.db import Reader
 from bff.earning.repository import EarningRepository
 from bff.flags.models import FeatureFlag
 from bff.flags.repository import FlagRepository
@@ -14,7 +14,7 @@ from bff.levels.repository import LevelRepository
 
 
 class LevelLoaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Reader) -> None:
         self.db = db
 
     async def standing_by_customer_id(

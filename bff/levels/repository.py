@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.db import dialect_of, insert_or_ignore
@@ -29,9 +29,7 @@ class LevelRepository:
         return await self.session.get(CustomerLevel, customer_id)
 
     async def standings(self, customer_ids: Sequence[int]) -> Sequence[CustomerLevel]:
-        result = await self.session.scalars(
-            select(CustomerLevel).where(CustomerLevel.customer_id.in_(customer_ids))
-        )
+        result = await self.session.scalars(_STANDINGS, {"ids": list(customer_ids)})
         return result.all()
 
     async def lock_standing(
@@ -115,3 +113,9 @@ class LevelRepository:
 
     async def add_event(self, event: LevelEvent) -> None:
         self.session.add(event)
+
+
+# Read on every signed-in home screen: built once (see the ledger's repository).
+_STANDINGS = select(CustomerLevel).where(
+    CustomerLevel.customer_id.in_(bindparam("ids", expanding=True))
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bff.db import Database
+from bff.db import Reader
 from bff.ledger.models import Hold
 from bff.ledger.repository import LedgerRepository
 from bff.marketplace.models import Category, Product, StopListEntry
@@ -17,7 +17,7 @@ ProductPageKey = tuple[int, int, int | None]
 
 
 class MarketplaceLoaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Reader) -> None:
         self.db = db
 
     async def category_by_id(self, category_ids: Sequence[int]) -> list[Category | None]:

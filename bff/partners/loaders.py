@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bff.db import Database
+from bff.db import Reader
 from bff.partners.models import OfferActivation, Partner
 from bff.partners.repository import PartnerRepository
 
 
 class PartnerLoaders:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Reader) -> None:
         self.db = db
 
     async def partner_by_id(self, partner_ids: Sequence[int]) -> list[Partner | None]:

@@ -99,10 +99,7 @@ class PartnerRepository:
         self, customer_id: int, offer_ids: Sequence[int]
     ) -> Sequence[OfferActivation]:
         result = await self.session.scalars(
-            select(OfferActivation).where(
-                OfferActivation.customer_id == customer_id,
-                OfferActivation.offer_id.in_(offer_ids),
-            )
+            _ACTIVATIONS_OF, {"customer_id": customer_id, "offer_ids": list(offer_ids)}
         )
         return result.all()
 
@@ -247,3 +244,10 @@ class PartnerEventRepository:
         if rows:
             connection = await self.session.connection()
             await connection.execute(insert(cast(Table, PartnerEvent.__table__)), list(rows))
+
+
+# Read on every signed-in home screen: built once (see the ledger's repository).
+_ACTIVATIONS_OF = select(OfferActivation).where(
+    OfferActivation.customer_id == bindparam("customer_id"),
+    OfferActivation.offer_id.in_(bindparam("offer_ids", expanding=True)),
+)
