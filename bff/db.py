@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import MetaData, event
@@ -139,7 +139,7 @@ class Database:
 class Reader(Protocol):
     """Where DataLoaders read: ``Database`` itself, or a request's ``RequestReads``."""
 
-    def read(self) -> Any: ...
+    def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
 
 
 class RequestReads:

@@ -17,6 +17,7 @@ go back to the queue after ``CLAIM_LEASE``: that one batch may then be sent agai
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -36,7 +37,6 @@ from push.templates import render
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_BASE = timedelta(seconds=30)
 QUOTA_BASE = timedelta(seconds=60)
-NO_CAPS: dict[str, dict[int, int]] = {"day": {}, "week": {}}
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +114,7 @@ async def _prepare(db: Database, settings: Settings, ids: list[int], now: dateti
         campaigns = await repository.campaigns([r.campaign_id for r in rows if r.campaign_id])
         customer_ids = sorted({r.customer_id for r in rows})
         context = await _Context.load(repository, customer_ids)
-        capped = any(
-            c.cap_per_day is not None or c.cap_per_week is not None for c in campaigns.values()
-        )
-        caps = await _caps(repository, customer_ids, now) if capped else NO_CAPS
+        caps = await _caps(repository, customer_ids, campaigns.values(), now)
         refused = set()
         for kind in {r.kind for r in rows}:
             refused |= {(kind, c) for c in await repository.refusing(customer_ids, kind)}
@@ -221,8 +218,15 @@ def quiet_until(
 
 
 async def _caps(
-    repository: PushRepository, customer_ids: list[int], now: datetime
+    repository: PushRepository,
+    customer_ids: list[int],
+    campaigns: Iterable[Campaign],
+    now: datetime,
 ) -> dict[str, dict[int, int]]:
+    """Marketing pushes each customer got in the last day and week; counted only when a
+    campaign of the batch has a cap, since each count reads the customers' history."""
+    if all(c.cap_per_day is None and c.cap_per_week is None for c in campaigns):
+        return {"day": {}, "week": {}}
     return {
         "day": await repository.marketing_sent_since(customer_ids, now - timedelta(days=1)),
         "week": await repository.marketing_sent_since(customer_ids, now - timedelta(days=7)),
