@@ -11,6 +11,7 @@ import asyncio
 import enum
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ DEV_ISSUER = "loyalty-bff-dev"
 DEV_AUDIENCE = "loyalty-app"
 DEV_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 JWKS_CACHE_SECONDS = 300
+# A signature check costs more than the rest of a cached home screen; the apps send the
+# same token for its whole life. A verified token is trusted again until it expires, for
+# at most this long, so a key the identity provider withdraws stops working within it.
+VERIFIED_CACHE_SECONDS = 300
+VERIFIED_CACHE_SIZE = 20_000
 
 
 class Role(enum.StrEnum):
@@ -63,8 +69,10 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self._clock = clock
+        self._verified: dict[str, tuple[Principal, float]] = {}
         self._jwks = (
             jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS)
             if settings.jwks_url
@@ -76,20 +84,34 @@ class TokenVerifier:
         self._dev_key = load_or_create_dev_key(settings).public_key() if settings.dev_auth else None
 
     async def verify(self, token: str) -> Principal:
+        now = self._clock()
+        known = self._verified.get(token)
+        if known is not None and now < known[1]:
+            return known[0]
+        claims = await self._verified_claims(token)
+        principal = _principal(claims)
+        self._remember(token, principal, claims["exp"], now)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, expires: Any, now: float) -> None:
+        until = min(float(expires) + self.settings.jwt_leeway_seconds, now + VERIFIED_CACHE_SECONDS)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (principal, until)
+
+    async def _verified_claims(self, token: str) -> dict[str, Any]:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as error:
             raise InvalidToken("the token is not a well-formed JWT") from error
         if self._dev_key is not None and unverified.get("iss") == DEV_ISSUER:
-            claims = self._decode(token, self._dev_key, DEV_ISSUER, DEV_AUDIENCE)
-        else:
-            claims = self._decode(
-                token,
-                await self._provider_key(token),
-                self.settings.jwt_issuer,
-                self.settings.jwt_audience,
-            )
-        return _principal(claims)
+            return self._decode(token, self._dev_key, DEV_ISSUER, DEV_AUDIENCE)
+        return self._decode(
+            token,
+            await self._provider_key(token),
+            self.settings.jwt_issuer,
+            self.settings.jwt_audience,
+        )
 
     async def _provider_key(self, token: str) -> Any:
         if self._jwks is not None:

@@ -62,11 +62,16 @@ class CatalogueCache:
         self.generation += 1
         self._entries.clear()
 
-    def _fresh(self, key: Hashable) -> tuple[bool, Any]:
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` while ``key`` is kept and fresh, else ``(False, None)``."""
         entry = self._entries.get(key)
         if entry is None or entry[0] <= time.monotonic():
             return False, None
         return True, entry[1]
+
+    def keep(self, generation: int, key: Hashable, value: Any) -> None:
+        """Keep ``value``, made from rows read at ``generation``, unless they changed since."""
+        self._keep(generation, {key: value})
 
     def _keep(self, generation: int, items: dict[Hashable, Any]) -> None:
         if generation != self.generation or self.ttl <= 0:
@@ -77,12 +82,12 @@ class CatalogueCache:
         self._entries.update((key, (expires, value)) for key, value in items.items())
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
-        found, value = self._fresh(key)
+        found, value = self.peek(key)
         if found:
             return value  # type: ignore[no-any-return]
         generation = self.generation
         loaded = await load()
-        self._keep(generation, {key: loaded})
+        self.keep(generation, key, loaded)
         return loaded
 
     def batch(
@@ -94,7 +99,7 @@ class CatalogueCache:
             answers: dict[K, V] = {}
             missing: list[K] = []
             for key in keys:
-                found, value = self._fresh((namespace, key))
+                found, value = self.peek((namespace, key))
                 if found:
                     answers[key] = value
                 else:

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from bff.auth import (
     DEV_AUDIENCE,
     DEV_ISSUER,
+    VERIFIED_CACHE_SECONDS,
     InvalidToken,
     Principal,
     Role,
@@ -201,3 +202,55 @@ def test_bearer_header_parsing(header, expected):
 def test_bearer_header_must_be_bearer(header):
     with pytest.raises(InvalidToken):
         bearer_token(header)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting_checks(verifier: TokenVerifier, monkeypatch) -> list[str]:
+    """The tokens whose signature ``verifier`` checks from now on."""
+    checked: list[str] = []
+    original = verifier._verified_claims
+
+    async def counted(token: str):
+        checked.append(token)
+        return await original(token)
+
+    monkeypatch.setattr(verifier, "_verified_claims", counted)
+    return checked
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "leeway", "trusted_for"),
+    [(60, 0, 60), (60, 30, 90), (3600, 0, VERIFIED_CACHE_SECONDS)],
+)
+async def test_a_verified_token_is_trusted_again_until_it_expires_or_the_cache_period_ends(
+    idp_settings, rsa_key, monkeypatch, lifetime, leeway, trusted_for
+):
+    clock = Clock()
+    verifier = TokenVerifier(replace(idp_settings, jwt_leeway_seconds=leeway), clock=clock)
+    token = sign(rsa_key, exp=int(clock.now) + lifetime)
+    clock.now = int(clock.now)
+    assert await verifier.verify(token) == Principal("cust-42")
+    checked = counting_checks(verifier, monkeypatch)
+    clock.now += trusted_for - 1
+    assert await verifier.verify(token) == Principal("cust-42")
+    assert checked == []
+    clock.now += 2
+    await verifier.verify(token)  # still valid by the real clock PyJWT reads
+    assert checked == [token]
+
+
+async def test_a_refused_token_is_never_remembered(idp_settings, rsa_key):
+    verifier = TokenVerifier(idp_settings)
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = sign(stranger)
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await verifier.verify(forged)
+    assert verifier._verified == {}

@@ -7,9 +7,11 @@ every request; several processes each keep their own, which is safe.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
+from bff.customers.models import Customer
 from bff.customers.service import CustomerService
-from bff.db import Database
+from bff.db import Database, Reader
 
 CACHE_SIZE = 100_000
 
@@ -20,16 +22,24 @@ class CustomerDirectory:
         self.cache_size = cache_size
         self._ids: OrderedDict[str, int] = OrderedDict()
 
-    async def customer_id(self, external_id: str) -> int:
+    async def customer_id(
+        self,
+        external_id: str,
+        reader: Reader | None = None,
+        loaded: Callable[[Customer], object] = lambda _customer: None,
+    ) -> int:
+        """The id, read through ``reader`` (a request's reads) on a miss; a customer row read
+        or created on the way is handed to ``loaded`` so the request need not read it again."""
         cached = self._ids.get(external_id)
         if cached is not None:
             self._ids.move_to_end(external_id)
             return cached
-        async with self.db.read() as session:
+        async with (reader or self.db).read() as session:
             customer = await CustomerService(session).repository.by_external_id(external_id)
         if customer is None:
             async with self.db.unit_of_work() as session:
                 customer = await CustomerService(session).ensure(external_id)
+        loaded(customer)
         self._remember(external_id, customer.id)
         return customer.id
 

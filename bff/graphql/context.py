@@ -11,6 +11,7 @@ from bff.auth import InvalidToken, Principal, Role, TokenVerifier, bearer_token
 from bff.catalogue import CatalogueCache
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
+from bff.customers.models import Customer
 from bff.db import Database, RequestReads
 from bff.graphql.errors import Forbidden, Unauthenticated
 from bff.graphql.loaders import Loaders
@@ -39,8 +40,13 @@ class Context:
         if self.principal is None or self.principal.is_staff:
             return None
         if self._customer_id is None:
-            self._customer_id = await self.directory.customer_id(self.principal.subject)
+            self._customer_id = await self.directory.customer_id(
+                self.principal.subject, self.reads, self._prime_customer
+            )
         return self._customer_id
+
+    def _prime_customer(self, customer: Customer) -> None:
+        self.loaders.customer_by_id.prime(customer.id, customer)
 
     async def require_customer(self) -> int:
         customer_id = await self.viewer_customer_id()

@@ -15,6 +15,7 @@ from bff.earning.mutations import EarningMutations
 from bff.earning.queries import EarningQueries
 from bff.flags.mutations import FlagMutations
 from bff.flags.queries import FlagQueries
+from bff.graphql.execution import SharingExecutionContext
 from bff.graphql.extensions import build_extensions, should_mask
 from bff.graphql.node import NodeQueries
 from bff.home.queries import HomeQueries
@@ -89,6 +90,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
             Redemption,
         ],
         extensions=build_extensions(settings),
+        execution_context_class=SharingExecutionContext,
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Hashable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.graphql.errors import BadUserInput, UserError
+from bff.graphql.execution import SharedSubtree
 from bff.graphql.ids import Node, encode_id
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.ledger.types import CurrencyCode
@@ -160,12 +162,16 @@ class MarketplaceCategory(Node):
 
 
 @strawberry.type(description="The coin marketplace, as seen from one city.")
-class Marketplace:
+class Marketplace(SharedSubtree):
     city: str | None = strawberry.field(
         description="The city availability is judged for: the signed-in customer's, or the "
         "`city` argument; null: only stops that apply everywhere count."
     )
     categories_in_order: strawberry.Private[list[models.Category]]
+
+    def shared_key(self) -> Hashable:
+        # Everything below is catalogue rows judged for the city: one completion per city.
+        return ("marketplace", self.city)
 
     @strawberry.field(description="Active categories by `sortOrder`.")
     def categories(

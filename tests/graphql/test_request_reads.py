@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from bff.db import Database, RequestReads
 from bff.ledger.repository import LedgerRepository
+from tests.conftest import counting_statements
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import gql, token
 
@@ -50,6 +51,21 @@ async def test_a_query_takes_one_connection_for_all_its_loaders(app_client, sett
     assert "errors" not in body, body
     assert [w["balance"] for w in body["data"]["home"]["wallets"]] == [0, 50]
     assert len(taken) == 1
+
+
+async def test_a_customer_seen_first_is_read_once_on_the_same_connection(app_client, settings, db):
+    customer = await make_customer(db, "anna")
+    await accrue(db, customer.id, 50)
+    with (
+        counting_checkouts(app_client.app.state.db) as taken,
+        counting_statements(app_client.app) as counter,
+    ):
+        body = await gql(app_client, HOME, bearer=token(settings, "anna"))
+    assert "errors" not in body, body
+    assert [w["balance"] for w in body["data"]["home"]["wallets"]] == [0, 50]
+    assert len(taken) == 1  # the directory's lookup shares the query's session
+    # ...and the row it read answers the loader that wants the customer (flags, city).
+    assert len([s for s in counter.statements if "FROM customers" in s]) == 1
 
 
 async def test_shared_reads_see_what_is_committed_meanwhile(db):

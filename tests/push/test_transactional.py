@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -46,7 +46,10 @@ async def test_accruals_are_announced_once_after_commit(db, push_settings, fcm):
     ]
     sender = Sender(push_settings)
     try:
-        noon = datetime.now(UTC).replace(hour=9, minute=0)  # 12:00 in Moscow
+        # 12:00 in Moscow, and not before the messages were queued (a fixed hour of today
+        # was in the past for half of the day, and nothing was due yet).
+        noon = now.replace(hour=9, minute=0)
+        noon += timedelta(days=1) if noon < now else timedelta(0)
         assert (await deliver(db, sender, push_settings, noon)).sent == 2
     finally:
         await sender.close()
