@@ -4,8 +4,9 @@ For PostgreSQL and then SQLite: load the dataset (bench/home_data.py: 100,000 cu
 20 partners, 200 offers, 5 x 10 gifts, history), start `loyalty-bff serve --workers 2`,
 register the `home` query as a persisted query, and drive it with wrk (Debian's package)
 as random signed-in customers, by hash over GET like the apps do. Then the same with the
-baseline (bench/home_baseline.py, 2 workers). Both answers are compared for a sample of
-customers before anything is timed: the baseline must return the same JSON.
+baseline (bench/home_baseline.py, 2 workers served the same way). Both answers are
+compared for a sample of customers before anything is timed: the baseline must return the
+same JSON.
 
     BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
         python bench/home.py
@@ -93,10 +94,13 @@ def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[byt
     }
     command = [sys.executable, "-m", "bff", "serve", "--workers", "2", "--port", str(port)]
     if kind == "baseline":
-        command = [
-            *(sys.executable, "-m", "uvicorn", "home_baseline:app", "--workers", "2"),
-            *("--port", str(port), "--log-level", "warning", "--no-access-log"),
-        ]
+        # The same two workers as `serve`, each with its own socket (bff/serving.py).
+        serve_baseline = (
+            "from bff.serving import serve; "
+            f"serve('home_baseline:app', '127.0.0.1', {port}, 2, log_level='warning', "
+            "access_log=False)"
+        )
+        command = [sys.executable, "-c", serve_baseline]
     server = subprocess.Popen(
         command,
         env=env,

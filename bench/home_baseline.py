@@ -2,9 +2,10 @@
 
 `GET /home` verifies the same dev token, reads the same rows with plain SQL on the raw
 driver (asyncpg, or sqlite3 through aiosqlite), every request, no cache, and returns the
-same JSON as the GraphQL `home` query in bench/home.py. Run by uvicorn with 2 workers:
+same JSON as the GraphQL `home` query in bench/home.py. bench/home.py serves it with 2
+workers, as `loyalty-bff serve --workers 2` serves the service (bff/serving.py); alone:
 
-    BENCH_DB=postgresql://... BENCH_DATA_DIR=... uvicorn home_baseline:app --workers 2
+    BENCH_DB=postgresql://... BENCH_DATA_DIR=... uvicorn home_baseline:app
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import os
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -201,20 +203,30 @@ async def flags_part(rows: Rows, subject: str, city: str | None) -> list[dict[st
     return flags
 
 
+# As the service does (bff/auth.py): a checked token is trusted again until it expires.
+VERIFIED: dict[str, tuple[str, float]] = {}
+
+
+def subject_of(request: Request) -> str:
+    token = request.headers.get("authorization", "").removeprefix("Bearer ")
+    known = VERIFIED.get(token)
+    if known is not None and time.time() < known[1]:
+        return known[0]
+    claims = jwt.decode(
+        token, request.app.state.public_key, algorithms=["ES256"], issuer=ISSUER, audience=AUDIENCE
+    )
+    if len(VERIFIED) > 20_000:
+        VERIFIED.clear()
+    VERIFIED[token] = (claims["sub"], min(float(claims["exp"]), time.time() + 300))
+    return str(claims["sub"])
+
+
 async def home(request: Request) -> Response:
-    header = request.headers.get("authorization", "")
     try:
-        claims = jwt.decode(
-            header.removeprefix("Bearer "),
-            request.app.state.public_key,
-            algorithms=["ES256"],
-            issuer=ISSUER,
-            audience=AUDIENCE,
-        )
+        subject = subject_of(request)
     except jwt.InvalidTokenError:
         return JSONResponse({"error": "unauthenticated"}, status_code=401)
     rows: Rows = request.app.state.rows
-    subject = claims["sub"]
     found = await rows.fetch(CUSTOMER, subject)
     if not found:
         return JSONResponse({"error": "unknown customer"}, status_code=404)

@@ -67,9 +67,9 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
-    import uvicorn
+    from bff.serving import serve as serve_app
 
-    uvicorn.run(
+    serve_app(
         "bff.app:app_factory",
         factory=True,
         host=host or settings.host,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -114,10 +117,87 @@ def test_serve_with_two_workers(env):
             for _ in range(10)
         }
         assert answers == {"demo-anna"}
+        spread = connections_per_worker(server.pid, port, 32)
+        assert sum(spread.values()) == 32, spread
+        assert len(spread) == 2, spread  # both workers took a share
+        killed = min(spread)
+        os.kill(killed, signal.SIGKILL)  # the supervisor starts another
+        deadline = time.monotonic() + 30
+        while killed in workers_of(server.pid) or len(workers_of(server.pid)) < 2:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        assert sum(connections_per_worker(server.pid, port, 8).values()) == 8
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0].decode()
     assert output.count("Started server process") >= 2, output
+    assert server.returncode == 0, output
+
+
+def tcp_sockets(port: int, state: str) -> set[str]:
+    """Inodes of the sockets on local ``port`` in ``state`` (01 established, 0A listen)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                found.add(fields[9])
+    return found
+
+
+def sockets_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def workers_of(supervisor: int) -> list[int]:
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return [
+        int(pid)
+        for pid in children
+        if b"from multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def connections_per_worker(supervisor: int, port: int, count: int) -> dict[int, int]:
+    """Open ``count`` keep-alive connections at once, as a gateway does; which worker
+    accepted each."""
+    children = workers_of(supervisor)
+    assert len(children) == 2, children
+    deadline = time.monotonic() + 30
+    while not all(sockets_of(pid) & tcp_sockets(port, "0A") for pid in children):
+        assert time.monotonic() < deadline, "a worker never listened"
+        time.sleep(0.1)
+    # Each its own listening socket (SO_REUSEPORT): a shared one lets whichever worker is
+    # idle when a burst of connections arrives take them all, and keep them.
+    listening = [sockets_of(pid) & tcp_sockets(port, "0A") for pid in children]
+    assert all(len(inodes) == 1 for inodes in listening), listening
+    assert listening[0] != listening[1], listening
+    clients = [socket.socket() for _ in range(count)]
+    for client in clients:  # in one burst, before any worker wakes to accept
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))
+    try:
+        for client in clients:
+            select.select([], [client], [], 5)
+            client.setblocking(True)
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        for client in clients:
+            assert client.recv(1024).startswith(b"HTTP/1.1 200")
+        established = tcp_sockets(port, "01")
+        return {
+            pid: len(sockets_of(pid) & established)
+            for pid in children
+            if sockets_of(pid) & established
+        }
+    finally:
+        for client in clients:
+            client.close()
 
 
 def test_levels_backfill_dry_run_then_apply(env):

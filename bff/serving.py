@@ -1,0 +1,104 @@
+"""Several uvicorn workers, each with its own listening socket (``SO_REUSEPORT``).
+
+With uvicorn's own ``--workers`` every worker accepts from one shared socket, and the
+first to wake takes every connection waiting: a client that opens its keep-alive
+connections at once (an app gateway, a load balancer, wrk) can land them all on one
+worker while the others idle, and stay there: the home benchmark saw all 32 of wrk's
+connections served by one of the 2 workers. With a socket per worker the kernel spreads
+new connections over the workers by their addresses.
+
+The supervisor restarts a worker that dies and stops them all on SIGINT or SIGTERM.
+Where ``SO_REUSEPORT`` is missing, uvicorn's own workers serve instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+RESTART_PAUSE_SECONDS = 1.0
+STOP_GRACE_SECONDS = 30.0
+
+
+def serve(app: str, host: str, port: int, workers: int, **uvicorn_options: Any) -> None:
+    """Serve the ASGI ``app`` ("module:attribute") on ``host:port`` with ``workers``."""
+    import uvicorn
+
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(app, host=host, port=port, workers=workers, **uvicorn_options)
+        return
+    Supervisor(app, host, port, workers, uvicorn_options).run()
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_worker(app: str, host: str, port: int, uvicorn_options: dict[str, Any]) -> None:
+    import uvicorn
+
+    sock = listening_socket(host, port)
+    config = uvicorn.Config(app, host=host, port=port, **uvicorn_options)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class Supervisor:
+    def __init__(
+        self, app: str, host: str, port: int, workers: int, uvicorn_options: dict[str, Any]
+    ) -> None:
+        self.target = (app, host, port, uvicorn_options)
+        self.count = workers
+        self.workers: list[BaseProcess] = []
+        self.stopping = False
+        self._context = multiprocessing.get_context("spawn")
+
+    def run(self) -> None:
+        # Bind once here first: a port in use fails now, with one clear error.
+        listening_socket(*self.target[1:3]).close()
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGTERM, self._stop)
+        self.workers = [self._start() for _ in range(self.count)]
+        log.info("serving on %s:%s with %d workers", self.target[1], self.target[2], self.count)
+        while not self.stopping:
+            time.sleep(0.5)
+            self._restart_dead()
+        self._stop_all()
+
+    def _start(self) -> BaseProcess:
+        worker = self._context.Process(target=run_worker, args=self.target, daemon=False)
+        worker.start()
+        return worker
+
+    def _restart_dead(self) -> None:
+        for index, worker in enumerate(self.workers):
+            if worker.exitcode is not None and not self.stopping:
+                log.error("worker %s exited with %s; starting another", worker.pid, worker.exitcode)
+                time.sleep(RESTART_PAUSE_SECONDS)
+                self.workers[index] = self._start()
+
+    def _stop(self, *_args: object) -> None:
+        self.stopping = True
+
+    def _stop_all(self) -> None:
+        for worker in self.workers:
+            if worker.exitcode is None:
+                worker.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.exitcode is None:
+                worker.kill()
+                worker.join()
