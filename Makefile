@@ -42,10 +42,12 @@ bench: $(STAMP)
 		port=$$(scripts/local-postgres.sh bff_bench | tail -n 1); \
 		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
 	fi; \
-	$(BIN)/python bench/ledger_write.py && $(BIN)/python bench/worker_drain.py && \
-		$(BIN)/python bench/partner_events.py && $(BIN)/python bench/import_balances.py && \
-		$(BIN)/python bench/home.py && $(BIN)/python bench/webview_render.py && \
-		$(BIN)/python bench/push_campaign.py
+	missed=""; \
+	for bench in ledger_write worker_drain partner_events import_balances home \
+		webview_render push_campaign; do \
+		$(BIN)/python bench/$$bench.py || missed="$$missed $$bench"; \
+	done; \
+	if [ -n "$$missed" ]; then echo "targets missed or failed:$$missed"; exit 1; fi
 
 schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema
