@@ -7,7 +7,8 @@ worker while the others idle, and stay there: the home benchmark saw all 32 of w
 connections served by one of the 2 workers. With a socket per worker the kernel spreads
 new connections over the workers by their addresses.
 
-The supervisor restarts a worker that dies and stops them all on SIGINT or SIGTERM.
+The supervisor restarts a worker that dies, stops them all on SIGINT or SIGTERM, and
+exits with status 1 if a worker dies while starting.
 Where ``SO_REUSEPORT`` is missing, uvicorn's own workers serve instead.
 """
 
@@ -24,6 +25,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 RESTART_PAUSE_SECONDS = 1.0
+# A worker that exits with an error this soon after it started cannot start (bad key,
+# bad URL): stop with its error instead of restarting it forever.
+STARTUP_SECONDS = 10.0
 STOP_GRACE_SECONDS = 30.0
 
 
@@ -62,7 +66,9 @@ class Supervisor:
         self.target = (app, host, port, uvicorn_options)
         self.count = workers
         self.workers: list[BaseProcess] = []
+        self.started: dict[int, float] = {}
         self.stopping = False
+        self.failed = False
         self._context = multiprocessing.get_context("spawn")
 
     def run(self) -> None:
@@ -76,15 +82,26 @@ class Supervisor:
             time.sleep(0.5)
             self._restart_dead()
         self._stop_all()
+        if self.failed:
+            raise SystemExit(1)
 
     def _start(self) -> BaseProcess:
         worker = self._context.Process(target=run_worker, args=self.target, daemon=False)
         worker.start()
+        self.started[id(worker)] = time.monotonic()
         return worker
 
     def _restart_dead(self) -> None:
         for index, worker in enumerate(self.workers):
-            if worker.exitcode is not None and not self.stopping:
+            if worker.exitcode is None or self.stopping:
+                continue
+            exited_early = time.monotonic() - self.started[id(worker)] < STARTUP_SECONDS
+            if exited_early and worker.exitcode > 0:  # its own error, not a signal
+                log.error(
+                    "worker %s could not start (exit %s); stopping", worker.pid, worker.exitcode
+                )
+                self.stopping = self.failed = True
+            else:
                 log.error("worker %s exited with %s; starting another", worker.pid, worker.exitcode)
                 time.sleep(RESTART_PAUSE_SECONDS)
                 self.workers[index] = self._start()

@@ -134,6 +134,18 @@ def test_serve_with_two_workers(env):
     assert server.returncode == 0, output
 
 
+def test_serve_stops_when_its_workers_cannot_start(env, tmp_path):
+    broken = {
+        **env,
+        "BFF_JWT_PUBLIC_KEY": str(tmp_path / "missing.pem"),
+        "BFF_JWT_ISSUER": "https://id.test",
+        "BFF_JWT_AUDIENCE": "app",
+    }
+    result = run(["serve", "--workers", "2", "--port", str(_free_port())], broken, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could not start" in result.stderr  # not restarted forever
+
+
 def tcp_sockets(port: int, state: str) -> set[str]:
     """Inodes of the sockets on local ``port`` in ``state`` (01 established, 0A listen)."""
     found = set()
