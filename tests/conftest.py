@@ -105,7 +105,8 @@ class StatementCounter:
 
 @contextmanager
 def counting_statements(app_or_db: Any) -> Iterator[StatementCounter]:
-    """Counts SQL statements sent by the app's engine (BEGIN/COMMIT excluded)."""
+    """Counts SQL statements sent by the app's engine or on its driver (bff.db.DriverReads),
+    BEGIN/COMMIT excluded."""
     database: Database = getattr(getattr(app_or_db, "state", None), "db", app_or_db)
     counter = StatementCounter()
 
@@ -115,7 +116,9 @@ def counting_statements(app_or_db: Any) -> Iterator[StatementCounter]:
 
     engine = database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", _count)
+    database.driver_listeners.append(counter.statements.append)
     try:
         yield counter
     finally:
         event.remove(engine, "before_cursor_execute", _count)
+        database.driver_listeners.remove(counter.statements.append)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.db import dialect_of, insert_or_ignore
+from bff.db import dialect_of, driver_select, insert_or_ignore, postgres_driver
 from bff.types import utcnow
 
 
@@ -18,6 +18,9 @@ class CustomerRepository:
         self._dialect = dialect_of(session)
 
     async def by_external_id(self, external_id: str) -> Customer | None:
+        if (driver := await postgres_driver(self.session)) is not None:
+            row = await driver.fetchrow(_PG_BY_EXTERNAL_ID, external_id)
+            return Customer(**row) if row is not None else None
         result = await self.session.scalars(
             select(Customer).where(Customer.external_id == external_id)
         )
@@ -27,6 +30,9 @@ class CustomerRepository:
         return await self.session.get(Customer, customer_id)
 
     async def by_ids(self, customer_ids: Sequence[int]) -> Sequence[Customer]:
+        if (driver := await postgres_driver(self.session)) is not None:
+            rows = await driver.fetch(_PG_BY_IDS, list(customer_ids))
+            return [Customer(**row) for row in rows]
         result = await self.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
         return result.all()
 
@@ -65,3 +71,9 @@ class CustomerRepository:
 
     async def save(self, customer: Customer) -> None:
         await self.session.flush()
+
+
+# Read on every request that needs the viewer's row; twins of `by_external_id` and
+# `by_ids` on the driver (bff.db.postgres_driver; tests/test_driver_reads.py).
+_PG_BY_EXTERNAL_ID = driver_select(Customer, "external_id = $1")
+_PG_BY_IDS = driver_select(Customer, "id = ANY($1::bigint[])")

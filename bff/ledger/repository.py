@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import Base, dialect_of, insert_or_ignore
+from bff.db import Base, dialect_of, driver_select, insert_or_ignore, postgres_driver
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -436,6 +436,9 @@ class LedgerRepository:
             raise StaleWalletError(f"wallet {wallet.id} moved past version {read_version}")
 
     async def wallets_by_customer_ids(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
+        if (driver := await postgres_driver(self.session)) is not None:
+            rows = await driver.fetch(_PG_WALLETS_OF_CUSTOMERS, list(customer_ids))
+            return [Wallet(**row) for row in rows]
         result = await self.session.scalars(_WALLETS_OF_CUSTOMERS, {"ids": list(customer_ids)})
         return result.all()
 
@@ -587,8 +590,11 @@ class LedgerRepository:
     ) -> dict[int, tuple[int, datetime]]:
         """For each wallet: the soonest expiry and what is left in lots expiring within a
         day of it (customers read "120 points expire on the 25th", not per lot)."""
-        statement = _soonest_expiry_statement(self._dialect)
-        rows = (await self.session.execute(statement, {"wallet_ids": list(wallet_ids)})).all()
+        if (driver := await postgres_driver(self.session)) is not None:
+            rows = await driver.fetch(_PG_SOONEST_EXPIRY, list(wallet_ids))
+        else:
+            statement = _soonest_expiry_statement(self._dialect)
+            rows = (await self.session.execute(statement, {"wallet_ids": list(wallet_ids)})).all()
         return {wallet_id: (int(amount), _as_utc(at)) for wallet_id, at, amount in rows}
 
     # idempotency
@@ -663,6 +669,23 @@ _WALLETS_OF_CUSTOMERS = (
     .where(Wallet.customer_id.in_(bindparam("ids", expanding=True)))
     .order_by(Wallet.customer_id, Wallet.currency)
 )
+
+# The same two reads as SQL for the driver (PostgreSQL, see bff.db.postgres_driver);
+# tests/test_driver_reads.py holds each to its twin above.
+_PG_WALLETS_OF_CUSTOMERS = driver_select(
+    Wallet, "customer_id = ANY($1::bigint[]) ORDER BY customer_id, currency"
+)
+_PG_SOONEST_EXPIRY = """
+SELECT lots.wallet_id, min(soonest.at), sum(lots.remaining)
+FROM lots JOIN (
+    SELECT wallet_id, min(expires_at) AS at FROM lots
+    WHERE wallet_id = ANY($1::bigint[]) AND remaining > 0 AND expires_at IS NOT NULL
+    GROUP BY wallet_id
+) AS soonest ON soonest.wallet_id = lots.wallet_id
+WHERE lots.remaining > 0 AND lots.expires_at >= soonest.at
+    AND lots.expires_at < soonest.at + interval '1 day'
+GROUP BY lots.wallet_id
+"""
 
 
 @cache

@@ -74,7 +74,7 @@ async def test_two_workers_accrue_every_row_exactly_once(db, settings, backend):
 async def test_accruals_expire_by_their_rules_policy(db, settings):
     await make_rule(db, expiry_policy=ExpiryPolicy.DAYS, expiry_days=30)
     await place_orders(db, settings, 1)
-    at = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    at = utcnow() + hours(3)  # after the hold window of an order placed now
     async with db.unit_of_work() as session:
         await AccrualQueue(session, earning_policy(settings), clock=lambda: at).drain(10)
     async with db.read() as session:
