@@ -81,11 +81,16 @@ class CatalogueCache:
         expires = time.monotonic() + self.ttl
         self._entries.update((key, (expires, value)) for key, value in items.items())
 
-    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    async def get(
+        self, key: Hashable, load: Callable[[], Awaitable[T]], generation: int | None = None
+    ) -> T:
+        """The kept value, or what ``load`` makes of rows read at ``generation`` (by
+        default now; a request passes its own start when ``load`` uses what it read
+        before)."""
         found, value = self.peek(key)
         if found:
             return value  # type: ignore[no-any-return]
-        generation = self.generation
+        generation = self.generation if generation is None else generation
         loaded = await load()
         self.keep(generation, key, loaded)
         return loaded

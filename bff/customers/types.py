@@ -90,7 +90,7 @@ class Customer(Node):
             rows = await PartnerRepository(session).activated_offers_page(
                 self.pk, after_id=decode_cursor(after), limit=size + 1
             )
-        return await offer_connection(info, rows, size)
+        return await offer_connection(info.context, rows, size, shared=None)  # their own list
 
     @strawberry.field(description="Gifts the customer took in the marketplace, newest first.")
     async def redemptions(

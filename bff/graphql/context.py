@@ -31,6 +31,9 @@ class Context:
     reads: RequestReads
     locale: str
     secret_box: SecretBox
+    # The catalogue's generation when the request began: what the request builds from
+    # catalogue rows is kept only if nothing changed since (CatalogueCache.keep).
+    catalogue_generation: int
     principal: Principal | None = None
     auth_problem: str | None = None
     _customer_id: int | None = field(default=None, repr=False)
@@ -87,6 +90,7 @@ async def build_context(request: Request, response: Response) -> Context:
         reads=reads,
         locale=negotiate_locale(request.headers.get("accept-language")),
         secret_box=state.secret_box,
+        catalogue_generation=state.catalogue.generation,
         principal=principal,
         auth_problem=problem,
     )

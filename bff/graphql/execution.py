@@ -1,23 +1,31 @@
-"""Execution that completes catalogue-only sub-trees once and serves the copy after.
+"""Execution that completes catalogue sub-trees once and serves the copy after.
 
-A resolved object that is a :class:`SharedSubtree` promises that everything selectable
-below it depends only on catalogue rows and on its ``shared_key`` (the marketplace shelf
-depends on the city alone). Walking such a sub-tree is most of a home screen's cost:
-graphql-core completes every field of 30 products one by one, the same for every
-customer of a city. So the completed value is kept in the catalogue cache, with the same
-lifetime and invalidation as the rows it was made from, and the next request with the
-same document, variables and key takes it as it is.
+A resolved object that is a :class:`SharedSubtree` with a ``shared_key`` promises that
+everything selectable below it depends only on catalogue rows and that key (the
+marketplace shelf depends on the city alone, a page of offers on its arguments), except
+for *viewer fields*: fields marked with :data:`VIEWER` in their metadata, such as an
+offer's ``activation``. Walking such a sub-tree is most of a home screen's cost:
+graphql-core completes every field of 30 products or 10 offers one by one, the same for
+every customer.
+
+So the sub-tree is completed once, with each viewer field left as a :class:`Hole`, and
+that template is kept in the catalogue cache, with the same lifetime and invalidation as
+the rows it was made from. Every request with the same document, variables and key takes
+the template and resolves only its holes, for its own viewer, into a copy.
 
 A completion that raised a field error is not kept: its error would not be repeated.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Hashable
+from collections.abc import Awaitable, Hashable, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -26,16 +34,63 @@ if TYPE_CHECKING:
 
     from bff.graphql.context import Context
 
+VIEWER = "bff_viewer_field"
+"""``strawberry.field(metadata={VIEWER: True})``: this field depends on who is asking, so a
+shared sub-tree leaves it to each request. It must be nullable."""
+
+_ROOT_KEY = "subtree"
+
 
 class SharedSubtree:
-    """Mixed into a GraphQL type whose whole selection is a function of catalogue rows and
-    :meth:`shared_key` only; never put a viewer's own data below such a type."""
+    """Mixed into a GraphQL type whose selection, viewer fields aside, is a function of
+    catalogue rows and :meth:`shared_key` only."""
 
-    def shared_key(self) -> Hashable:
-        raise NotImplementedError
+    def shared_key(self) -> Hashable | None:
+        """What the sub-tree depends on besides the document; None: do not share it."""
+        return None
+
+
+@dataclass(frozen=True)
+class Hole:
+    """A viewer field of a kept template, with what it takes to resolve it again."""
+
+    place: tuple[str | int, ...]  # response keys from the shared object down to the field
+    parent_type: GraphQLObjectType
+    source: Any
+    field_details_list: FieldDetailsList
+    path: Path
+    position_context: Any
+
+
+@dataclass(frozen=True)
+class Template:
+    operation: Any  # the document's operation node: its id is in the cache key
+    value: dict[str, Any]
+    holes: Sequence[Hole]
+
+
+@cache
+def viewer_fields(schema: GraphQLSchema) -> frozenset[tuple[str, str]]:
+    """(type, field) of every field marked :data:`VIEWER`; each must be nullable, since a
+    hole cannot null its parent."""
+    found = set()
+    for type_ in schema.type_map.values():
+        for name, field in getattr(type_, "fields", {}).items():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            if definition is not None and (definition.metadata or {}).get(VIEWER):
+                if isinstance(field.type, GraphQLNonNull):
+                    raise TypeError(f"viewer field {type_.name}.{name} must be nullable")
+                found.add((type_.name, name))
+    return frozenset(found)
 
 
 class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._viewer_fields = viewer_fields(self.schema)
+        # Shared objects being completed now, by the id of their Path: the holes found.
+        self._completing: dict[int, tuple[Path, list[Hole]]] = {}
+
     def complete_object_value(
         self,
         return_type: GraphQLObjectType,
@@ -45,30 +100,72 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if not isinstance(result, SharedSubtree):
+        shared = isinstance(result, SharedSubtree) and result.shared_key() is not None
+        if not shared or self._completing_above(path) is not None:
+            # Below another shared object, this one is part of that one's template.
             return super().complete_object_value(
                 return_type, field_details_list, info, path, result, position_context
             )
         context: Context = self.context_value
         key = self._subtree_key(path, result)
         found, kept = context.catalogue.peek(key)
-        if found and kept[0] is self.operation:
-            return kept[1]
-        generation, errors = context.catalogue.generation, len(self.collected_errors.errors)
-        completed = super().complete_object_value(
-            return_type, field_details_list, info, path, result, position_context
-        )
+        if found and kept.operation is self.operation:
+            return self._fill(kept)
+        # The object was resolved before its completion began: keep what is made of it
+        # only if the catalogue did not change since the request began.
+        generation = context.catalogue_generation
+        errors = len(self.collected_errors.errors)
+        holes: list[Hole] = []
+        self._completing[id(path)] = (path, holes)
+        try:
+            completed = super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+        except BaseException:
+            del self._completing[id(path)]
+            raise
         if not self.is_awaitable(completed):
-            self._keep(context, generation, errors, key, completed)
-            return completed
-        return self._keep_when_done(context, generation, errors, key, completed)
+            del self._completing[id(path)]
+            return self._keep_and_fill(context, generation, errors, key, completed, holes)
+        return self._keep_when_done(context, generation, errors, key, completed, path, holes)
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        if self._completing and (
+            (parent_type.name, field_details_list[0].node.name.value) in self._viewer_fields
+        ):
+            above = self._completing_above(path)
+            if above is not None:
+                root, holes = above
+                place = tuple(path.as_list()[len(root.as_list()) :])
+                hole = Hole(place, parent_type, source, field_details_list, path, position_context)
+                holes.append(hole)
+                return hole
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+    def _completing_above(self, path: Path | None) -> tuple[Path, list[Hole]] | None:
+        """The shared object being completed that ``path`` lies in, if any."""
+        while path is not None and self._completing:
+            found = self._completing.get(id(path))
+            if found is not None:
+                return found
+            path = path.prev
+        return None
 
     def _subtree_key(self, path: Path, result: SharedSubtree) -> Hashable:
         # The cached entry holds the operation node itself, so its id cannot be reused
         # by another document while the entry lives (checked on every hit).
         variables = self.variable_values.coerced
         return (
-            "subtree",
+            _ROOT_KEY,
             id(self.operation),
             tuple(path.as_list()),
             result.shared_key(),
@@ -82,13 +179,70 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         errors: int,
         key: Hashable,
         completed: Awaitable[Any],
+        path: Path,
+        holes: list[Hole],
     ) -> Any:
-        value = await completed
-        self._keep(context, generation, errors, key, value)
-        return value
+        try:
+            value = await completed
+        finally:
+            del self._completing[id(path)]
+        filled = self._keep_and_fill(context, generation, errors, key, value, holes)
+        return await filled if self.is_awaitable(filled) else filled
 
-    def _keep(
-        self, context: Context, generation: int, errors: int, key: Hashable, value: Any
-    ) -> None:
-        if len(self.collected_errors.errors) == errors:
-            context.catalogue.keep(generation, key, (self.operation, value))
+    def _keep_and_fill(
+        self,
+        context: Context,
+        generation: int,
+        errors: int,
+        key: Hashable,
+        value: Any,
+        holes: list[Hole],
+    ) -> Any:
+        template = Template(self.operation, value, tuple(holes))
+        if value is not None and len(self.collected_errors.errors) == errors:
+            context.catalogue.keep(generation, key, template)
+        return self._fill(template)
+
+    def _fill(self, template: Template) -> Any:
+        """The template with each hole resolved for this request's viewer, in a copy."""
+        if not template.holes:
+            return template.value
+        answers = [
+            super(SharingExecutionContext, self).execute_field(
+                hole.parent_type,
+                hole.source,
+                hole.field_details_list,
+                hole.path,
+                hole.position_context,
+            )
+            for hole in template.holes
+        ]
+        if any(self.is_awaitable(answer) for answer in answers):
+            return self._fill_when_resolved(template, answers)
+        return _filled_in(template, answers)
+
+    async def _fill_when_resolved(self, template: Template, answers: list[Any]) -> Any:
+        # Together, so that the holes' DataLoader calls fall into one batch.
+        waiting = [answer for answer in answers if self.is_awaitable(answer)]
+        resolved = iter(await asyncio.gather(*waiting))
+        return _filled_in(
+            template, [next(resolved) if self.is_awaitable(a) else a for a in answers]
+        )
+
+
+def _filled_in(template: Template, answers: Sequence[Any]) -> dict[str, Any]:
+    """A copy of the template's value with each hole's place set to its answer; only the
+    containers on the way to a hole are copied."""
+    filled = dict(template.value)
+    copied = {id(filled)}
+    for hole, answer in zip(template.holes, answers, strict=True):
+        container: Any = filled
+        for step in hole.place[:-1]:
+            child = container[step]
+            if id(child) not in copied:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                copied.add(id(child))
+                container[step] = child
+            container = child
+        container[hole.place[-1]] = answer
+    return filled

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Generic, TypeVar
 
 import strawberry
 
 from bff.graphql.errors import BadUserInput
+from bff.graphql.execution import SharedSubtree
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -35,9 +36,15 @@ class Edge(Generic[T]):
 
 
 @strawberry.type(description="A page of a list (Relay connection).")
-class Connection(Generic[T]):
+class Connection(SharedSubtree, Generic[T]):
     edges: list[Edge[T]] = strawberry.field(description="The items of this page.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more follow.")
+    # Set by a page of catalogue rows to what it was read by: the completed page is then
+    # shared (bff.graphql.execution); None for anybody's own data.
+    shared: strawberry.Private[Hashable | None] = None
+
+    def shared_key(self) -> Hashable | None:
+        return self.shared
 
 
 def encode_cursor(key: int) -> str:

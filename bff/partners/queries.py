@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from bff.partners.models import Offer as OfferModel
 from bff.partners.repository import PartnerRepository
 from bff.partners.types import Offer, Partner, offer_connection
 from bff.types import utcnow
@@ -61,22 +59,26 @@ async def offers_connection(
     after: str | None,
     filter: OfferFilter | None,
 ) -> Connection[Offer]:
-    """A page of offers (also for `home`): one statement, shared by every customer."""
+    """A page of offers (also for `home`): one statement, shared by every customer, its
+    activations resolved for each (bff.graphql.execution)."""
     context = info.context
     chosen = filter or OfferFilter()
     size = page_size(first, context.settings.max_page_size)
     after_id = decode_cursor(after)
 
-    async def load() -> Sequence[OfferModel]:
+    async def page() -> Connection[Offer]:
         async with context.db.read() as session:
-            return await PartnerRepository(session).offers_page(
+            rows = await PartnerRepository(session).offers_page(
                 after_id=after_id,
                 limit=size + 1,
                 partner_code=chosen.partner_code,
                 category=chosen.category,
                 active_at=utcnow() if chosen.active_only else None,
             )
+        return await offer_connection(context, rows, size, key)
 
     key = ("offers", after_id, size, chosen.partner_code, chosen.category, chosen.active_only)
-    rows = await context.catalogue.get(key, load)
-    return await offer_connection(info, rows, size)
+    # The page itself is kept, not only its rows: building its views is a third of the
+    # cost of the offers on a home screen. Its partners may have been read earlier in
+    # this request, so it is kept only if nothing changed since the request began.
+    return await context.catalogue.get(key, page, context.catalogue_generation)

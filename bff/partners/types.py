@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.graphql.errors import UserError
+from bff.graphql.execution import VIEWER
 from bff.graphql.ids import Node, encode_id
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from bff.graphql.selection import selects
 from bff.ledger.types import CurrencyCode
 from bff.partners import models
 from bff.partners.repository import PartnerRepository
@@ -89,20 +88,28 @@ class Offer(Node):
         description="Null when it can be activated now; else OFFER_NOT_STARTED, "
         "OFFER_EXPIRED, OFFER_EXHAUSTED or OFFER_INACTIVE."
     )
-    # Loaded with the page (offer_views), so these are plain fields: a coroutine per
-    # field was most of the cost of an offer list.
+    # Loaded with the page (offer_views), so a plain field: a coroutine per field was
+    # most of the cost of an offer list.
     partner: Partner = strawberry.field(description="The partner running it.")
-    activation: OfferActivation | None = strawberry.field(
-        description="The viewer's activation; null when never activated."
-    )
     pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The viewer's activation; null when never activated.",
+        metadata={VIEWER: True},  # a shared page of offers leaves it to each request
+    )
+    async def activation(self, info: strawberry.Info[Context, None]) -> OfferActivation | None:
+        customer_id = await info.context.viewer_customer_id()
+        if customer_id is None:
+            return None
+        loader = info.context.loaders.activation_by_customer_offer
+        row = await loader.load((customer_id, self.pk))
+        return OfferActivation.from_model(row) if row else None
 
     @classmethod
     def from_model(
         cls,
         offer: models.Offer,
         partner: models.Partner,
-        activation: models.OfferActivation | None,
     ) -> Offer:
         return cls(
             id=encode_id("Offer", offer.id),
@@ -121,31 +128,17 @@ class Offer(Node):
             per_customer_limit=offer.per_customer_limit,
             unavailable_reason=availability(offer, utcnow()),
             partner=Partner.from_model(partner),
-            activation=OfferActivation.from_model(activation) if activation else None,
             pk=offer.id,
         )
 
 
-async def offer_views(
-    context: Context, rows: Sequence[models.Offer], *, with_activations: bool = True
-) -> list[Offer]:
-    """Offers with their partners and (when asked for) the viewer's activations, loaded
-    for all at once."""
-    customer_id = await context.viewer_customer_id() if with_activations else None
-    loaders = context.loaders
-    partners = loaders.partner_by_id.load_many([row.partner_id for row in rows])
-    if customer_id is None:
-        found = await partners
-        activations: list[models.OfferActivation | None] = [None] * len(rows)
-    else:
-        keys = [(customer_id, row.id) for row in rows]
-        found, activations = await asyncio.gather(
-            partners, loaders.activation_by_customer_offer.load_many(keys)
-        )
+async def offer_views(context: Context, rows: Sequence[models.Offer]) -> list[Offer]:
+    """Offers with their partners, loaded for all at once."""
+    partners = await context.loaders.partner_by_id.load_many([row.partner_id for row in rows])
     views = []
-    for row, partner, activation in zip(rows, found, activations, strict=True):
+    for row, partner in zip(rows, partners, strict=True):
         assert partner is not None
-        views.append(Offer.from_model(row, partner, activation))
+        views.append(Offer.from_model(row, partner))
     return views
 
 
@@ -154,13 +147,19 @@ async def offer_view(context: Context, row: models.Offer) -> Offer:
 
 
 async def offer_connection(
-    info: strawberry.Info[Context, None], rows: Sequence[models.Offer], size: int
+    context: Context, rows: Sequence[models.Offer], size: int, shared: Hashable | None
 ) -> Connection[Offer]:
-    """A page of offers from up to ``size + 1`` rows (the extra one says more follow)."""
-    asked = selects(info, "activation")
-    page = await offer_views(info.context, rows[:size], with_activations=asked)
+    """A page of offers from up to ``size + 1`` rows (the extra one says more follow).
+
+    ``shared`` names what catalogue rows were read by (arguments, partner): the completed
+    page is shared by every request with that key, each filling in its own activations
+    (bff.graphql.execution). None for a list that is the viewer's own.
+    """
+    page = await offer_views(context, rows[:size])
     views = {view.pk: view for view in page}
-    return build_connection(rows, size, lambda o: o.id, lambda o: views[o.id])
+    connection = build_connection(rows, size, lambda o: o.id, lambda o: views[o.id])
+    connection.shared = shared
+    return connection
 
 
 @strawberry.type(description="A company in the program: points are earned and spent there.")
@@ -192,7 +191,8 @@ class Partner(Node):
                 category=None,
                 active_at=utcnow(),
             )
-        return await offer_connection(info, rows, size)
+        key = ("partner offers", self.pk, after, size)
+        return await offer_connection(info.context, rows, size, key)
 
     @classmethod
     def from_model(cls, partner: models.Partner) -> Partner:

@@ -1,16 +1,20 @@
-"""The marketplace shelf is completed once per city, document and variables, then served
-from the catalogue cache; what differs never shares an entry, and errors are not kept."""
+"""The marketplace shelf and pages of offers are completed once per key, document and
+variables, then served from the catalogue cache, each request filling in its own viewer
+fields (activations); what differs never shares an entry, and errors are not kept."""
 
 from __future__ import annotations
 
 import pytest
+import strawberry
 
 from bff.catalogue import CatalogueCache
 from bff.db import Database
+from bff.graphql.execution import VIEWER, viewer_fields
 from bff.marketplace.models import EVERYWHERE, Product, StopListEntry
 from bff.types import utcnow
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import give_coins, make_category, make_product
+from tests.fixtures.partners import activate, make_offer, make_partner, offer_gid
 
 SHELF = """query Shelf($city: String) { home { marketplace(city: $city) { city
   categories { edges { node { title products { edges { node { title available
@@ -109,3 +113,130 @@ async def test_a_kept_shelf_follows_staff_edits(app_client, db, shelf_stopped_in
     assert availability(await gql(app_client, SHELF, {"city": "Moscow"})) == [True, True]
     app_client.app.state.catalogue.invalidate()  # ...until the TTL or a NOTIFY drops it
     assert availability(await gql(app_client, SHELF, {"city": "Moscow"})) == [False, True]
+
+
+OFFERS = """{ home { offers(first: 5) { edges { node { title partner { name }
+  activation { active completions } } } } } }"""
+NESTED = """{ offers { edges { node { title mine: activation { active }
+  partner { offers { edges { node { title activation { active } } } } } } } } }"""
+ACTIVATE = """mutation A($id: ID!) { offerActivate(input: {offerId: $id}) {
+  activation { active } userErrors { code } } }"""
+
+
+def activations(body: dict) -> dict[str, object]:
+    edges = body["data"]["home"]["offers"]["edges"]
+    return {edge["node"]["title"]: edge["node"]["activation"] for edge in edges}
+
+
+@pytest.fixture
+async def two_offers(app_client, db):
+    partner = await make_partner(db, app_client.app.state.secret_box)
+    return [await make_offer(db, partner, title=title) for title in ("Card", "Loan")]
+
+
+async def test_a_page_of_offers_is_shared_and_each_viewer_sees_their_activations(
+    app_client, settings, db, two_offers
+):
+    card, loan = two_offers
+    await activate(db, card, "anna")
+    await activate(db, loan, "boris")
+    seen = {}
+    for subject in ("anna", "boris", "carl", None):
+        bearer = token(settings, subject) if subject else None
+        body = await gql(app_client, OFFERS, bearer=bearer)
+        assert "errors" not in body, body
+        seen[subject] = activations(body)
+    active = {"active": True, "completions": 0}
+    assert seen["anna"] == {"Card": active, "Loan": None}
+    assert seen["boris"] == {"Card": None, "Loan": active}
+    assert seen["carl"] == seen[None] == {"Card": None, "Loan": None}
+    [kept] = kept_subtrees(app_client.app.state.catalogue)  # one page for all four
+    assert kept[3][0] == "offers"
+
+
+async def test_an_activation_shows_at_once_on_a_kept_page(app_client, settings, two_offers):
+    card, _loan = two_offers
+    anna = token(settings, "anna")
+    assert activations(await gql(app_client, OFFERS, bearer=anna))["Card"] is None
+    done = await gql(app_client, ACTIVATE, {"id": offer_gid(card)}, bearer=anna)
+    assert done["data"]["offerActivate"]["userErrors"] == []
+    assert len(kept_subtrees(app_client.app.state.catalogue)) == 1  # still kept...
+    after = activations(await gql(app_client, OFFERS, bearer=anna))
+    assert after["Card"] == {"active": True, "completions": 0}  # ...its hole is not
+
+
+async def test_viewer_fields_below_nested_pages_and_aliases_are_each_viewers(
+    app_client, settings, db, two_offers
+):
+    card, _loan = two_offers
+    await activate(db, card, "anna")
+    answers = {}
+    for subject in ("anna", "boris", "anna"):
+        body = await gql(app_client, NESTED, bearer=token(settings, subject))
+        assert "errors" not in body, body
+        answers.setdefault(subject, []).append(body["data"])
+    assert answers["anna"][0] == answers["anna"][1]
+    [first, second] = answers["anna"][0]["offers"]["edges"]
+    assert first["node"]["mine"] == {"active": True}
+    assert second["node"]["mine"] is None
+    nested = first["node"]["partner"]["offers"]["edges"]
+    assert [edge["node"]["activation"] for edge in nested] == [{"active": True}, None]
+    for edge in answers["boris"][0]["offers"]["edges"]:
+        assert edge["node"]["mine"] is None
+        assert all(
+            e["node"]["activation"] is None for e in edge["node"]["partner"]["offers"]["edges"]
+        )
+    # The nested pages are part of the outer one's template, not kept apart.
+    assert len(kept_subtrees(app_client.app.state.catalogue)) == 1
+
+
+async def test_a_customers_own_list_of_offers_is_not_shared(app_client, settings, db, two_offers):
+    card, loan = two_offers
+    await activate(db, card, "anna")
+    await activate(db, loan, "boris")
+    mine = "{ me { activeOffers { edges { node { title } } } } }"
+    titles = {}
+    for subject in ("anna", "boris"):
+        body = await gql(app_client, mine, bearer=token(settings, subject))
+        titles[subject] = [e["node"]["title"] for e in body["data"]["me"]["activeOffers"]["edges"]]
+    assert titles == {"anna": ["Card"], "boris": ["Loan"]}
+    assert kept_subtrees(app_client.app.state.catalogue) == []
+
+
+async def test_a_page_read_while_the_catalogue_changed_is_not_kept(
+    app_client, settings, two_offers
+):
+    catalogue = app_client.app.state.catalogue
+    real_get = catalogue.get
+
+    async def get_during_an_edit(key, load, generation=None):
+        catalogue.invalidate()  # a staff edit lands while this request runs
+        return await real_get(key, load, generation)
+
+    catalogue.get = get_during_an_edit
+    try:
+        body = await gql(app_client, OFFERS, bearer=token(settings, "anna"))
+    finally:
+        catalogue.get = real_get
+    assert activations(body) == {"Card": None, "Loan": None}
+    kept = [key for key in catalogue._entries if key[0] in ("offers", "subtree")]
+    assert kept == []  # neither the page nor its completion (rows read after may stay)
+
+
+@strawberry.type
+class Thing:
+    @strawberry.field(metadata={VIEWER: True})
+    def mine(self) -> int:
+        return 1
+
+
+@strawberry.type
+class ThingQuery:
+    @strawberry.field
+    def thing(self) -> Thing:
+        return Thing()
+
+
+def test_a_viewer_field_must_be_nullable():
+    with pytest.raises(TypeError, match=r"Thing\.mine must be nullable"):
+        viewer_fields(strawberry.Schema(query=ThingQuery)._schema)
