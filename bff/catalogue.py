@@ -57,6 +57,8 @@ class CatalogueCache:
         self.ttl = ttl
         self.generation = 0
         self._entries: dict[Hashable, tuple[float, Any]] = {}
+        # Loads under way, by key: (generation they began in, their answer).
+        self._flights: dict[Hashable, tuple[int, asyncio.Future[Any]]] = {}
 
     def invalidate(self) -> None:
         self.generation += 1
@@ -90,9 +92,39 @@ class CatalogueCache:
         found, value = self.peek(key)
         if found:
             return value  # type: ignore[no-any-return]
-        generation = self.generation if generation is None else generation
-        loaded = await load()
-        self.keep(generation, key, loaded)
+        keep_as = self.generation if generation is None else generation
+        loaded = await self._load_once(key, load)
+        self.keep(keep_as, key, loaded)
+        return loaded
+
+    async def _load_once(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+        """``load()``, or the answer of the same load already under way in this generation:
+        when an entry expires, the requests in flight would otherwise all read it again."""
+        while True:
+            flight = self._flights.get(key)
+            if flight is None or flight[0] != self.generation:
+                break
+            try:
+                return await asyncio.shield(flight[1])
+            except asyncio.CancelledError:
+                if not flight[1].cancelled():
+                    raise  # this request was cancelled, not the load it waited for
+            # That load failed; another waiting request may have read it again since.
+            found, value = self.peek(key)
+            if found:
+                return value  # type: ignore[no-any-return]
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._flights[key] = (self.generation, answer)
+        try:
+            loaded = await load()
+        except BaseException:
+            answer.cancel()  # who waited on it loads again
+            raise
+        else:
+            answer.set_result(loaded)
+        finally:
+            if self._flights.get(key, (0, None))[1] is answer:
+                del self._flights[key]
         return loaded
 
     def batch(
@@ -111,7 +143,9 @@ class CatalogueCache:
                     missing.append(key)
             if missing:
                 generation = self.generation
-                loaded = dict(zip(missing, await load(missing), strict=True))
+                flight = (namespace, "batch", tuple(missing))
+                rows = await self._load_once(flight, lambda: load(missing))
+                loaded = dict(zip(missing, rows, strict=True))
                 self._keep(generation, {(namespace, k): v for k, v in loaded.items()})
                 answers.update(loaded)
             return [answers[key] for key in keys]

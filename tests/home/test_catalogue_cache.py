@@ -226,6 +226,88 @@ async def test_a_load_that_overlaps_an_invalidation_is_not_kept():
     assert await cache.get("offers", new_read) == "new"  # ...but the cache did not keep it
 
 
+class CountedRead:
+    """A read that waits for ``release`` and counts how often it ran."""
+
+    def __init__(self, value: str = "rows") -> None:
+        self.value = value
+        self.calls = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        number = self.calls
+        await self.release.wait()
+        return f"{self.value} {number}"
+
+
+async def test_requests_that_miss_together_share_one_read():
+    cache, read = CatalogueCache(ttl=60), CountedRead()
+    waiting = [asyncio.create_task(cache.get("flags", read)) for _ in range(20)]
+    await asyncio.sleep(0)
+    read.release.set()
+    assert await asyncio.gather(*waiting) == ["rows 1"] * 20
+    assert read.calls == 1
+
+
+async def test_a_read_begun_before_an_edit_is_not_shared_after_it():
+    cache, read = CatalogueCache(ttl=60), CountedRead()
+    before = asyncio.create_task(cache.get("flags", read))
+    await asyncio.sleep(0)
+    cache.invalidate()  # a staff edit commits; the next request must see it
+    after = asyncio.create_task(cache.get("flags", read))
+    await asyncio.sleep(0)
+    read.release.set()
+    assert (await before, await after) == ("rows 1", "rows 2")
+    assert cache.peek("flags") == (True, "rows 2")
+
+
+async def test_when_the_shared_read_fails_each_waiting_request_reads_itself():
+    cache, read = CatalogueCache(ttl=60), CountedRead()
+    leader = asyncio.create_task(cache.get("flags", read))
+    await asyncio.sleep(0)
+    followers = [asyncio.create_task(cache.get("flags", read)) for _ in range(3)]
+    await asyncio.sleep(0)
+    leader.cancel()  # its client went away
+    await asyncio.sleep(0)
+    read.release.set()
+    assert await asyncio.gather(*followers) == ["rows 2"] * 3  # one of them read again
+    assert read.calls == 2
+    assert leader.cancelled()
+
+
+async def test_a_waiting_request_that_is_cancelled_leaves_the_read_to_the_others():
+    cache, read = CatalogueCache(ttl=60), CountedRead()
+    leader = asyncio.create_task(cache.get("flags", read))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(cache.get("flags", read))
+    await asyncio.sleep(0)
+    follower.cancel()
+    await asyncio.sleep(0)
+    read.release.set()
+    assert await leader == "rows 1"
+    assert follower.cancelled()
+    assert read.calls == 1
+
+
+async def test_batches_that_miss_together_share_one_read():
+    cache, asked = CatalogueCache(ttl=60), []
+    release = asyncio.Event()
+
+    async def partners(keys):
+        asked.append(list(keys))
+        await release.wait()
+        return [f"partner {key}" for key in keys]
+
+    load = cache.batch("partner", partners)
+    waiting = [asyncio.create_task(load([1, 2])) for _ in range(10)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*waiting) == [["partner 1", "partner 2"]] * 10
+    assert asked == [[1, 2]]
+    assert cache.peek(("partner", 2)) == (True, "partner 2")
+
+
 async def test_an_edit_in_one_process_reaches_the_others(settings, db, backend, stocked_db_only):
     """PostgreSQL announces it at commit (NOTIFY); SQLite has only the TTL."""
     ttl = 3600 if backend == "postgresql" else 0.5
