@@ -35,6 +35,7 @@ from bff.db import CATALOGUE_CHANGED, dialect_of
 CHANNEL = "bff_catalogue"
 MAX_ENTRIES = 20_000  # keys include page cursors: bound the memory
 RECONNECT_SECONDS = 2.0
+FLIGHT_WAIT_SECONDS = 1.0  # a request waits this long for another's read of the same rows
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -100,32 +101,53 @@ class CatalogueCache:
     async def _load_once(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         """``load()``, or the answer of the same load already under way in this generation:
         when an entry expires, the requests in flight would otherwise all read it again."""
-        while True:
-            flight = self._flights.get(key)
-            if flight is None or flight[0] != self.generation:
-                break
-            try:
-                return await asyncio.shield(flight[1])
-            except asyncio.CancelledError:
-                if not flight[1].cancelled():
-                    raise  # this request was cancelled, not the load it waited for
-            # That load failed; another waiting request may have read it again since.
+        if (flight := self.flight(key)) is not None:
+            loaded = await self.wait_for_flight(flight)
+            if loaded is not None:
+                return loaded  # type: ignore[no-any-return]
+            # That load failed or is slow; another request may have read it since.
             found, value = self.peek(key)
             if found:
                 return value  # type: ignore[no-any-return]
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._flights[key] = (self.generation, answer)
+        answer = self.begin_flight(key)
         try:
             loaded = await load()
         except BaseException:
             answer.cancel()  # who waited on it loads again
             raise
-        else:
-            answer.set_result(loaded)
         finally:
-            if self._flights.get(key, (0, None))[1] is answer:
-                del self._flights[key]
+            self.end_flight(key, answer)
+        answer.set_result(loaded)
         return loaded
+
+    def flight(self, key: Hashable) -> asyncio.Future[Any] | None:
+        """The answer to ``key`` that a request is making now, in this generation."""
+        found = self._flights.get(key)
+        return found[1] if found is not None and found[0] == self.generation else None
+
+    async def wait_for_flight(self, flight: asyncio.Future[Any]) -> Any | None:
+        """The answer of another request's flight; None if it failed or is still under way
+        after FLIGHT_WAIT_SECONDS (it may be waiting for a pool connection that this very
+        request holds, so a wait without end could hold the pool until it times out)."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(flight), FLIGHT_WAIT_SECONDS)
+        except TimeoutError:
+            return None
+        except asyncio.CancelledError:
+            if not flight.cancelled():
+                raise  # this request was cancelled, not the one it waited for
+            return None
+
+    def begin_flight(self, key: Hashable) -> asyncio.Future[Any]:
+        """Announce that this request makes ``key``: others may wait for its answer
+        (cancelled: make it yourself) instead of making it too."""
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._flights[key] = (self.generation, answer)
+        return answer
+
+    def end_flight(self, key: Hashable, answer: asyncio.Future[Any]) -> None:
+        if self._flights.get(key, (0, None))[1] is answer:
+            del self._flights[key]
 
     def batch(
         self, namespace: str, load: Callable[[Sequence[K]], Awaitable[list[V]]]

@@ -34,6 +34,6 @@ class CustomerQueries:
         external_id: Annotated[str, strawberry.argument(description="The customer's subject.")],
     ) -> Customer | None:
         info.context.require_role(Role.SUPPORT)
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             customer = await CustomerRepository(session).by_external_id(external_id)
         return Customer.from_model(customer) if customer else None

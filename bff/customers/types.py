@@ -86,7 +86,7 @@ class Customer(Node):
         after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
     ) -> Connection[Offer]:
         size = page_size(first, info.context.settings.max_page_size)
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             rows = await PartnerRepository(session).activated_offers_page(
                 self.pk, after_id=decode_cursor(after), limit=size + 1
             )
@@ -100,7 +100,7 @@ class Customer(Node):
         after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
     ) -> Connection[Redemption]:
         size = page_size(first, info.context.settings.max_page_size)
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             rows = await MarketplaceRepository(session).redemptions_page(
                 self.pk, after_id=decode_cursor(after), limit=size + 1
             )
@@ -123,7 +123,7 @@ class Customer(Node):
         context = info.context
         size = page_size(first, context.settings.max_page_size)
         before_id = decode_cursor(after)
-        async with context.db.read() as session:
+        async with context.reads.read() as session:
             rows = await LedgerRepository(session).history_page(
                 self.pk,
                 limit=size + 1,

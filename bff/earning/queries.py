@@ -19,6 +19,6 @@ class EarningQueries:
     @strawberry.field(description="Staff (role `admin`): every accrual rule.")
     async def accrual_rules(self, info: strawberry.Info[Context, None]) -> list[AccrualRule]:
         info.context.require_role(Role.ADMIN)
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             rules = await EarningRepository(session).rules()
         return [AccrualRule.from_model(rule) for rule in rules]

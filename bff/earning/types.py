@@ -81,7 +81,7 @@ class AccrualRule:
 
     @strawberry.field(description="Every recorded change, oldest first.")
     async def changes(self, info: strawberry.Info[Context, None]) -> list[AccrualRuleChange]:
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             rows = await EarningRepository(session).rule_changes(self.pk)
         return [
             AccrualRuleChange(

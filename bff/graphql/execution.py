@@ -67,6 +67,7 @@ class Template:
     operation: Any  # the document's operation node: its id is in the cache key
     value: dict[str, Any]
     holes: Sequence[Hole]
+    kept: bool  # false: its completion raised a field error, so nobody else may use it
 
 
 @cache
@@ -82,6 +83,11 @@ def viewer_fields(schema: GraphQLSchema) -> frozenset[tuple[str, str]]:
                     raise TypeError(f"viewer field {type_.name}.{name} must be nullable")
                 found.add((type_.name, name))
     return frozenset(found)
+
+
+# complete_object_value's arguments: return type, field details, info, path, result and
+# position context.
+Completion = tuple[GraphQLObjectType, "FieldDetailsList", GraphQLResolveInfo[Any], Path, Any, Any]
 
 
 class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -106,11 +112,19 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().complete_object_value(
                 return_type, field_details_list, info, path, result, position_context
             )
+        completion = (return_type, field_details_list, info, path, result, position_context)
+        return self._complete_shared(completion, self._subtree_key(path, result), may_wait=True)
+
+    def _complete_shared(self, completion: Completion, key: Hashable, *, may_wait: bool) -> Any:
+        """The kept template filled in, or this request's completion of it."""
+        return_type, field_details_list, info, path, result, position_context = completion
         context: Context = self.context_value
-        key = self._subtree_key(path, result)
         found, kept = context.catalogue.peek(key)
         if found and kept.operation is self.operation:
             return self._fill(kept)
+        flight = context.catalogue.flight(key)
+        if flight is not None and may_wait:  # another request is completing it
+            return self._complete_after(flight, completion, key)
         # The object was resolved before its completion began: keep what is made of it
         # only if the catalogue did not change since the request began.
         generation = context.catalogue_generation
@@ -126,8 +140,12 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise
         if not self.is_awaitable(completed):
             del self._completing[id(path)]
-            return self._keep_and_fill(context, generation, errors, key, completed, holes)
-        return self._keep_when_done(context, generation, errors, key, completed, path, holes)
+            template = self._keep(context, generation, errors, key, completed, holes)
+            return self._fill(template)
+        flight = context.catalogue.begin_flight(key)
+        return self._keep_when_done(
+            context, generation, errors, key, completed, path, holes, flight
+        )
 
     def execute_field(
         self,
@@ -181,15 +199,35 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: Awaitable[Any],
         path: Path,
         holes: list[Hole],
+        flight: asyncio.Future[Any],
     ) -> Any:
         try:
             value = await completed
+        except BaseException:
+            flight.cancel()  # who waited completes it on their own
+            raise
         finally:
             del self._completing[id(path)]
-        filled = self._keep_and_fill(context, generation, errors, key, value, holes)
+            context.catalogue.end_flight(key, flight)
+        template = self._keep(context, generation, errors, key, value, holes)
+        flight.set_result(template if template.kept else None)
+        filled = self._fill(template)
         return await filled if self.is_awaitable(filled) else filled
 
-    def _keep_and_fill(
+    async def _complete_after(
+        self, flight: asyncio.Future[Any], completion: Completion, key: Hashable
+    ) -> Any:
+        """This request's copy of the template another request is completing; completed
+        here if that one failed, raised a field error or takes too long."""
+        context: Context = self.context_value
+        template = await context.catalogue.wait_for_flight(flight)
+        if template is None or template.operation is not self.operation:
+            answer = self._complete_shared(completion, key, may_wait=False)
+        else:
+            answer = self._fill(template)
+        return await answer if self.is_awaitable(answer) else answer
+
+    def _keep(
         self,
         context: Context,
         generation: int,
@@ -197,11 +235,13 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key: Hashable,
         value: Any,
         holes: list[Hole],
-    ) -> Any:
-        template = Template(self.operation, value, tuple(holes))
-        if value is not None and len(self.collected_errors.errors) == errors:
+    ) -> Template:
+        """The completed template, kept unless its completion raised a field error."""
+        kept = value is not None and len(self.collected_errors.errors) == errors
+        template = Template(self.operation, value, tuple(holes), kept)
+        if kept:
             context.catalogue.keep(generation, key, template)
-        return self._fill(template)
+        return template
 
     def _fill(self, template: Template) -> Any:
         """The template with each hole resolved for this request's viewer, in a copy."""

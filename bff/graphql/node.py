@@ -56,13 +56,14 @@ async def resolve_node(context: Context, global_id: str) -> Node | None:
 
 async def _catalogue_node(context: Context, type_name: str, pk: int) -> Node | None:
     """Partners and offers are public catalogue objects."""
-    async with context.db.read() as session:
-        repository = PartnerRepository(session)
-        if type_name == "Offer":
-            offer = await repository.offer(pk)
-            return await offer_view(context, offer) if offer else None
-        partners = await repository.partners_by_ids([pk])
-        return Partner.from_model(partners[0]) if partners else None
+    if type_name == "Offer":
+        async with context.reads.read() as session:
+            offer = await PartnerRepository(session).offer(pk)
+        # Outside the read: the view's loaders take their turn on the same session.
+        return await offer_view(context, offer) if offer else None
+    async with context.reads.read() as session:
+        partners = await PartnerRepository(session).partners_by_ids([pk])
+    return Partner.from_model(partners[0]) if partners else None
 
 
 async def _shelf_node(context: Context, type_name: str, pk: int) -> Node | None:
@@ -78,7 +79,7 @@ async def _shelf_node(context: Context, type_name: str, pk: int) -> Node | None:
 
 
 async def _redemption(context: Context, pk: int) -> models.Redemption | None:
-    async with context.db.read() as session:
+    async with context.reads.read() as session:
         return await MarketplaceRepository(session).redemption(pk)
 
 

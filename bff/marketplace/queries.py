@@ -46,7 +46,7 @@ async def marketplace_for(context: Context, city: str | None) -> Marketplace:
     """The shelf as the viewer sees it (also for `home`)."""
 
     async def load() -> Sequence[Category]:
-        async with context.db.read() as session:
+        async with context.reads.read() as session:
             return await MarketplaceRepository(session).active_categories()
 
     categories = await context.catalogue.get("categories", load)

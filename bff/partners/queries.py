@@ -34,7 +34,7 @@ class PartnerQueries:
         after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
     ) -> Connection[Partner]:
         size = page_size(first, info.context.settings.max_page_size)
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             rows = await PartnerRepository(session).partners_page(
                 after_id=decode_cursor(after), limit=size + 1
             )
@@ -67,7 +67,7 @@ async def offers_connection(
     after_id = decode_cursor(after)
 
     async def page() -> Connection[Offer]:
-        async with context.db.read() as session:
+        async with context.reads.read() as session:
             rows = await PartnerRepository(session).offers_page(
                 after_id=after_id,
                 limit=size + 1,

@@ -183,7 +183,7 @@ class Partner(Node):
         after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
     ) -> Connection[Offer]:
         size = page_size(first, info.context.settings.max_page_size)
-        async with info.context.db.read() as session:
+        async with info.context.reads.read() as session:
             rows = await PartnerRepository(session).offers_page(
                 after_id=decode_cursor(after),
                 limit=size + 1,

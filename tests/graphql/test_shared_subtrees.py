@@ -4,12 +4,14 @@ fields (activations); what differs never shares an entry, and errors are not kep
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import strawberry
 
 from bff.catalogue import CatalogueCache
 from bff.db import Database
-from bff.graphql.execution import VIEWER, viewer_fields
+from bff.graphql.execution import VIEWER, SharingExecutionContext, viewer_fields
 from bff.marketplace.models import EVERYWHERE, Product, StopListEntry
 from bff.types import utcnow
 from tests.fixtures.graphql import gql, token
@@ -240,3 +242,38 @@ class ThingQuery:
 def test_a_viewer_field_must_be_nullable():
     with pytest.raises(TypeError, match=r"Thing\.mine must be nullable"):
         viewer_fields(strawberry.Schema(query=ThingQuery)._schema)
+
+
+async def test_requests_that_miss_together_wait_for_one_completion(
+    app_client, settings, db, two_offers, monkeypatch
+):
+    await activate(db, two_offers[0], "anna")
+    completions = []
+    keep = SharingExecutionContext._keep
+
+    def counted_keep(self, *args):
+        completions.append(args[3][3])  # the shared key
+        return keep(self, *args)
+
+    monkeypatch.setattr(SharingExecutionContext, "_keep", counted_keep)
+    subjects = ["anna", "boris"] * 8
+    bodies = await asyncio.gather(
+        *(gql(app_client, OFFERS, bearer=token(settings, subject)) for subject in subjects)
+    )
+    assert len(completions) == 1, completions
+    for subject, body in zip(subjects, bodies, strict=True):
+        expected = {"active": True, "completions": 0} if subject == "anna" else None
+        assert activations(body) == {"Card": expected, "Loan": None}
+
+
+async def test_waiting_requests_complete_on_their_own_when_the_first_one_fails(
+    app_client, settings, shelf_stopped_in_kazan
+):
+    broken = (
+        '{ home { marketplace(city: "Kazan") { categories { edges { node { products(after: '
+        '"bogus") { edges { node { id } } } } } } } } }'
+    )
+    bodies = await asyncio.gather(*(gql(app_client, broken) for _ in range(4)))
+    for body in bodies:  # each has its own error, at its own path
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert kept_subtrees(app_client.app.state.catalogue) == []

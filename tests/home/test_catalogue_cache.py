@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from bff import catalogue as catalogue_module
 from bff.app import create_app
 from bff.auth import Role
 from bff.catalogue import CatalogueCache
@@ -331,3 +332,17 @@ async def test_an_edit_in_one_process_reaches_the_others(settings, db, backend, 
                 break
             await asyncio.sleep(0.02)
         assert offer_titles(await shop(reader, settings)) == ["Everywhere"]
+
+
+async def test_a_request_waits_a_moment_for_another_ones_read_then_reads_itself(monkeypatch):
+    # The other request may be waiting for a pool connection that this one holds.
+    monkeypatch.setattr(catalogue_module, "FLIGHT_WAIT_SECONDS", 0.05)
+    cache, stuck = CatalogueCache(ttl=60), CountedRead()
+    first = asyncio.create_task(cache.get("flags", stuck))
+    await asyncio.sleep(0)
+
+    async def quick() -> str:
+        return "read here"
+
+    assert await cache.get("flags", quick) == "read here"
+    first.cancel()
