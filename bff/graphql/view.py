@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -81,6 +82,12 @@ class GraphQLView(GraphQL[Context, None]):
         if resolved.by_hash and request_adapter.method == "GET" and not result.errors:
             request.state.etag_for = request.headers.get("if-none-match")
         return result
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET by hash has no `query` either, and apps send it with `Accept: */*`.
