@@ -128,14 +128,17 @@ async def postgres_driver(session: AsyncSession) -> DriverReads | None:
     (its models must be the session's own, its reads inside its transaction)."""
     if not session.info.get(_READS_ONLY) or dialect_of(session) != "postgresql":
         return None
-    connection = await session.connection()
+    # The connection stays the same while the session's transaction does (which keeps
+    # the old one alive, so ``is`` cannot be fooled); asking the session each time cost
+    # a greenlet switch per statement.
     known = session.info.get(_DRIVER)
-    # A session that gave its connection back gets another one: a new sync connection.
-    if known is None or known[0] is not connection.sync_connection:
-        raw = await connection.get_raw_connection()
-        reads = DriverReads(raw.driver_connection, session.info[_DRIVER_LISTENERS])
-        known = session.info[_DRIVER] = (connection.sync_connection, reads)
-    return known[1]
+    if known is not None and known[0] is session.sync_session.get_transaction():
+        return known[1]  # type: ignore[no-any-return]
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    reads = DriverReads(raw.driver_connection, session.info[_DRIVER_LISTENERS])
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), reads)
+    return reads
 
 
 def driver_select(model: type[Base], where: str) -> str:
