@@ -48,6 +48,12 @@ class Context:
             )
         return self._customer_id
 
+    def known_viewer_customer_id(self) -> tuple[bool, int | None]:
+        """``(True, viewer_customer_id())`` when that needs no read, else ``(False, None)``."""
+        if self.principal is None or self.principal.is_staff:
+            return True, None
+        return self._customer_id is not None, self._customer_id
+
     def _prime_customer(self, customer: Customer) -> None:
         self.loaders.customer_by_id.prime(customer.id, customer)
 

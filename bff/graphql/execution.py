@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 VIEWER = "bff_viewer_field"
 """``strawberry.field(metadata={VIEWER: True})``: this field depends on who is asking, so a
-shared sub-tree leaves it to each request. It must be nullable."""
+shared sub-tree leaves it to each request. It must be nullable, and its resolver should ask
+its DataLoader when called (a plain function returning the loader's future, see
+``Offer.activation``): the holes of a template are awaited one after another, so an async
+resolver would read once per hole."""
 
 _ROOT_KEY = "subtree"
 
@@ -262,12 +265,9 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return _filled_in(template, answers)
 
     async def _fill_when_resolved(self, template: Template, answers: list[Any]) -> Any:
-        # Together, so that the holes' DataLoader calls fall into one batch.
-        waiting = [answer for answer in answers if self.is_awaitable(answer)]
-        resolved = iter(await asyncio.gather(*waiting))
-        return _filled_in(
-            template, [next(resolved) if self.is_awaitable(a) else a for a in answers]
-        )
+        # One after another, without a task each: a viewer field asks its DataLoader when
+        # it is resolved (see VIEWER), so all the loads are in one batch already.
+        return _filled_in(template, [await a if self.is_awaitable(a) else a for a in answers])
 
 
 def _filled_in(template: Template, answers: Sequence[Any]) -> dict[str, Any]:

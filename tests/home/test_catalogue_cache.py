@@ -346,3 +346,5 @@ async def test_a_request_waits_a_moment_for_another_ones_read_then_reads_itself(
 
     assert await cache.get("flags", quick) == "read here"
     first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
