@@ -13,9 +13,7 @@ from functools import cache
 from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
-    MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
     ValidationCache,
@@ -67,11 +65,31 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, GraphQLError)
 
 
-class ErrorPolicy(MaskErrors):
-    """MaskErrors with our predicate, plus an ``extensions.code`` on every error."""
+class RequestPolicy(MaskErrors):
+    """Limits, error policy and metrics of an operation, in one hook.
 
-    def __init__(self) -> None:
+    One extension rather than four (token limit, validation rules, masking, metrics):
+    strawberry wraps every hook of every extension in a new context manager per request,
+    which cost a home request ~0.3 ms with seven of them.
+    """
+
+    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
         super().__init__(should_mask_error=should_mask)
+        self.max_tokens = max_tokens
+        self.rules = rules
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = self.max_tokens
+        context.validation_rules = context.validation_rules + self.rules
+        started = time.perf_counter()
+        yield from super().on_operation()  # the result's errors masked and coded
+        result = context.result
+        observe_operation(
+            context.operation_name,
+            time.perf_counter() - started,
+            failed=bool(result is not None and getattr(result, "errors", None)),
+        )
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
@@ -84,19 +102,6 @@ class ErrorPolicy(MaskErrors):
             if not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), "code": error_code(error)}
         return processed
-
-
-class OperationMetrics(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        context = self.execution_context
-        result = context.result
-        observe_operation(
-            context.operation_name,
-            time.perf_counter() - started,
-            failed=bool(result is not None and result.errors),
-        )
 
 
 class SharedReadsForQueries(SchemaExtension):
@@ -114,16 +119,11 @@ class SharedReadsForQueries(SchemaExtension):
 
 
 def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    rules = list(
-        validation_rules(
-            settings.max_query_depth, settings.max_aliases, settings.introspection_enabled
-        )
+    rules = validation_rules(
+        settings.max_query_depth, settings.max_aliases, settings.introspection_enabled
     )
     return [
-        OperationMetrics,
-        ErrorPolicy,
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules(rules),
+        lambda: RequestPolicy(settings.max_tokens, rules),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         SharedReadsForQueries,
