@@ -212,6 +212,9 @@ def bench_backend(name: str, url: str, arguments: argparse.Namespace) -> dict[st
             for server in servers:
                 server.terminate()
                 server.wait(timeout=30)
+    for kind, found in rounds.items():
+        each = ", ".join(f"{run.rate:.0f}" for run in found)
+        print(f"{name:10} {kind:9} rounds: {each} req/s", flush=True)
     runs = {kind: combined(found) for kind, found in rounds.items()}
     for kind, run in runs.items():
         print(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, configure_mappers
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.instrumentation import manager_of_class
 
@@ -151,6 +151,9 @@ def driver_models(model: type[ModelT], rows: Iterable[Mapping[str, Any]]) -> lis
     them (an instance and its dict) rather than through ``__init__``: 2 us a row against
     16 with the attribute events of the constructor. They belong to no session."""
     manager = manager_of_class(model)
+    if not manager.mapper.configured:
+        # ``__init__`` would configure the mappers on first use; this path must ask.
+        configure_mappers()
     made = []
     for row in rows:
         instance = manager.new_instance()

@@ -3,6 +3,8 @@ as their ORM twins, which still serve SQLite and every unit of work."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -137,3 +139,18 @@ async def test_a_session_that_gave_back_its_connection_gets_the_new_one(db):
         assert [c.id for c in await CustomerRepository(session).by_ids([customer.id])] == [
             customer.id
         ]
+
+
+def test_models_from_the_driver_work_in_a_fresh_process():
+    # The first request of a worker may read on the driver before any ORM statement ran,
+    # when the mappers are not configured yet.
+    script = (
+        "from bff.customers.models import Customer\n"
+        "from bff.db import driver_models\n"
+        "[customer] = driver_models(Customer, [{'id': 7, 'external_id': 'anna'}])\n"
+        "print(customer.id, customer.external_id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "7 anna"), done.stderr
