@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import strawberry
 
 from bff.auth import Role
 from bff.graphql.errors import UserError
+from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import Node, encode_id
 from bff.ledger import models
 
@@ -89,22 +91,28 @@ class Wallet:
     wallet_id: strawberry.Private[int | None]
     customer_id: strawberry.Private[int]
 
+    # Both answer with their DataLoader's future rather than a coroutine: on a home
+    # screen they are four fields of two wallets, and each coroutine cost a task too.
     @strawberry.field(
-        description="Accruals waiting in the queue (an order's hold window), not in `balance` yet."
+        description="Accruals waiting in the queue (an order's hold window), not in `balance` yet.",
+        graphql_type=int,
     )
-    async def pending(self, info: strawberry.Info[Context, None]) -> int:
-        waiting = await info.context.loaders.pending_by_customer_id.load(self.customer_id)
-        return waiting.get(self.currency.value, 0)
+    def pending(self, info: strawberry.Info[Context, None]) -> Awaitable[int]:
+        waiting = info.context.loaders.pending_by_customer_id.load(self.customer_id)
+        return mapped(waiting, lambda sums: sums.get(self.currency.value, 0))
 
     @strawberry.field(
         description="Points expiring soonest: the first expiry date and what expires within a day "
-        "of it; null if nothing expires."
+        "of it; null if nothing expires.",
+        graphql_type=Expiring | None,
     )
-    async def expiring_soon(self, info: strawberry.Info[Context, None]) -> Expiring | None:
+    def expiring_soon(self, info: strawberry.Info[Context, None]) -> Awaitable[Expiring | None]:
         if self.wallet_id is None:
-            return None
-        found = await info.context.loaders.expiring_by_wallet_id.load(self.wallet_id)
-        return Expiring(amount=found.amount, at=found.at) if found else None
+            return answered(None)
+        found = info.context.loaders.expiring_by_wallet_id.load(self.wallet_id)
+        return mapped(
+            found, lambda soon: Expiring(amount=soon.amount, at=soon.at) if soon else None
+        )
 
     @classmethod
     def from_model(cls, wallet: models.Wallet) -> Wallet:
