@@ -97,6 +97,9 @@ def dialect_of(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
+ModelT = TypeVar("ModelT", bound=Base)
+
+
 class DriverReads:
     """Hand-written SELECTs on the asyncpg connection under a read session.
 
@@ -116,9 +119,9 @@ class DriverReads:
         self._announce(sql)
         return await self._connection.fetch(sql, *args)  # type: ignore[no-any-return]
 
-    async def fetchrow(self, sql: str, *args: Any) -> Any | None:
-        self._announce(sql)
-        return await self._connection.fetchrow(sql, *args)
+    async def models(self, model: type[ModelT], sql: str, *args: Any) -> list[ModelT]:
+        """The rows of a ``driver_select`` on ``model``, as models."""
+        return driver_models(model, await self.fetch(sql, *args))
 
     def _announce(self, sql: str) -> None:
         for listener in self._listeners:
@@ -141,9 +144,6 @@ async def postgres_driver(session: AsyncSession) -> DriverReads | None:
     reads = DriverReads(raw.driver_connection, session.info[_DRIVER_LISTENERS])
     session.info[_DRIVER] = (session.sync_session.get_transaction(), reads)
     return reads
-
-
-ModelT = TypeVar("ModelT", bound=Base)
 
 
 def driver_models(model: type[ModelT], rows: Iterable[Mapping[str, Any]]) -> list[ModelT]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.db import dialect_of, driver_models, driver_select, insert_or_ignore, postgres_driver
+from bff.db import dialect_of, driver_select, insert_or_ignore, postgres_driver
 from bff.types import utcnow
 
 
@@ -19,8 +19,8 @@ class CustomerRepository:
 
     async def by_external_id(self, external_id: str) -> Customer | None:
         if (driver := await postgres_driver(self.session)) is not None:
-            row = await driver.fetchrow(_PG_BY_EXTERNAL_ID, external_id)
-            return driver_models(Customer, [row])[0] if row is not None else None
+            found = await driver.models(Customer, _PG_BY_EXTERNAL_ID, external_id)
+            return found[0] if found else None
         result = await self.session.scalars(
             select(Customer).where(Customer.external_id == external_id)
         )
@@ -31,8 +31,7 @@ class CustomerRepository:
 
     async def by_ids(self, customer_ids: Sequence[int]) -> Sequence[Customer]:
         if (driver := await postgres_driver(self.session)) is not None:
-            rows = await driver.fetch(_PG_BY_IDS, list(customer_ids))
-            return driver_models(Customer, rows)
+            return await driver.models(Customer, _PG_BY_IDS, list(customer_ids))
         result = await self.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
         return result.all()
 

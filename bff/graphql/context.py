@@ -40,12 +40,13 @@ class Context:
 
     async def viewer_customer_id(self) -> int | None:
         """The signed-in customer's id (created on first sight); None for staff or anonymous."""
-        if self.principal is None or self.principal.is_staff:
-            return None
-        if self._customer_id is None:
-            self._customer_id = await self.directory.customer_id(
-                self.principal.subject, self.reads, self._prime_customer
-            )
+        known, customer_id = self.known_viewer_customer_id()
+        if known:
+            return customer_id
+        assert self.principal is not None
+        self._customer_id = await self.directory.customer_id(
+            self.principal.subject, self.reads, self._prime_customer
+        )
         return self._customer_id
 
     def known_viewer_customer_id(self) -> tuple[bool, int | None]:

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import Base, dialect_of, driver_models, driver_select, insert_or_ignore, postgres_driver
+from bff.db import Base, dialect_of, driver_select, insert_or_ignore, postgres_driver
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -437,8 +437,7 @@ class LedgerRepository:
 
     async def wallets_by_customer_ids(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
         if (driver := await postgres_driver(self.session)) is not None:
-            rows = await driver.fetch(_PG_WALLETS_OF_CUSTOMERS, list(customer_ids))
-            return driver_models(Wallet, rows)
+            return await driver.models(Wallet, _PG_WALLETS_OF_CUSTOMERS, list(customer_ids))
         result = await self.session.scalars(_WALLETS_OF_CUSTOMERS, {"ids": list(customer_ids)})
         return result.all()
 

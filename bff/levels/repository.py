@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import dialect_of, driver_models, driver_select, insert_or_ignore, postgres_driver
+from bff.db import dialect_of, driver_select, insert_or_ignore, postgres_driver
 from bff.earning.models import Order, OrderStatus
 from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 
@@ -30,8 +30,7 @@ class LevelRepository:
 
     async def standings(self, customer_ids: Sequence[int]) -> Sequence[CustomerLevel]:
         if (driver := await postgres_driver(self.session)) is not None:
-            rows = await driver.fetch(_PG_STANDINGS, list(customer_ids))
-            return driver_models(CustomerLevel, rows)
+            return await driver.models(CustomerLevel, _PG_STANDINGS, list(customer_ids))
         result = await self.session.scalars(_STANDINGS, {"ids": list(customer_ids)})
         return result.all()
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import driver_models, driver_select, postgres_driver
+from bff.db import driver_select, postgres_driver
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
 
 
@@ -100,8 +100,9 @@ class PartnerRepository:
         self, customer_id: int, offer_ids: Sequence[int]
     ) -> Sequence[OfferActivation]:
         if (driver := await postgres_driver(self.session)) is not None:
-            rows = await driver.fetch(_PG_ACTIVATIONS_OF, customer_id, list(offer_ids))
-            return driver_models(OfferActivation, rows)
+            return await driver.models(
+                OfferActivation, _PG_ACTIVATIONS_OF, customer_id, list(offer_ids)
+            )
         result = await self.session.scalars(
             _ACTIVATIONS_OF, {"customer_id": customer_id, "offer_ids": list(offer_ids)}
         )

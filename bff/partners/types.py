@@ -135,14 +135,14 @@ def activation_view(context: Context, offer_pk: int) -> Awaitable[OfferActivatio
     """The viewer's activation of an offer, as soon as the viewer is known."""
     known, customer_id = context.known_viewer_customer_id()
     if not known:
-        return _activation_after_sign_in(context, offer_pk)
+        return _activation_once_viewer_known(context, offer_pk)
     if customer_id is None:
         return answered(None)
     loaded = context.loaders.activation_by_customer_offer.load((customer_id, offer_pk))
     return mapped(loaded, lambda row: OfferActivation.from_model(row) if row else None)
 
 
-async def _activation_after_sign_in(context: Context, offer_pk: int) -> OfferActivation | None:
+async def _activation_once_viewer_known(context: Context, offer_pk: int) -> OfferActivation | None:
     await context.viewer_customer_id()
     return await activation_view(context, offer_pk)
 
