@@ -8,9 +8,9 @@ start with a plain ``BEGIN`` and run beside the writer thanks to WAL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,9 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, configure_mappers
-from sqlalchemy.orm.attributes import instance_dict
-from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm import DeclarativeBase
 
 from bff.config import Settings
 
@@ -40,9 +38,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE_OPTION = "bff_write"
 _NO_BEGIN_OPTION = "bff_no_begin"  # SQLite: autocommit reads, a snapshot per statement
 CATALOGUE_CHANGED = "bff_catalogue_changed"
-_DRIVER = "bff_driver"
-_READS_ONLY = "bff_reads_only"  # in ``Session.info``: a session that never writes
-_DRIVER_LISTENERS = "bff_driver_listeners"
+# In ``Session.info``: a session that never writes, and where its driver reads are shown
+# (bff.driver).
+READS_ONLY = "bff_reads_only"
+DRIVER_LISTENERS = "bff_driver_listeners"
 
 
 class Base(DeclarativeBase):
@@ -97,78 +96,6 @@ def dialect_of(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
-ModelT = TypeVar("ModelT", bound=Base)
-
-
-class DriverReads:
-    """Hand-written SELECTs on the asyncpg connection under a read session.
-
-    The per-customer reads of every home screen run here: a statement costs ~0.11 ms of
-    CPU against ~0.35 ms through the ORM (bench/home.py is CPU-bound). The session still
-    owns the connection, its transaction if one was begun, and its return to the pool;
-    without one, each statement reads what is committed when it runs, as READ COMMITTED
-    does within one. SQLAlchemy's events do not see these statements, so each is shown to
-    ``Database.driver_listeners`` first.
-    """
-
-    def __init__(self, connection: Any, listeners: list[Callable[[str], None]]) -> None:
-        self._connection = connection
-        self._listeners = listeners
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        self._announce(sql)
-        return await self._connection.fetch(sql, *args)  # type: ignore[no-any-return]
-
-    async def models(self, model: type[ModelT], sql: str, *args: Any) -> list[ModelT]:
-        """The rows of a ``driver_select`` on ``model``, as models."""
-        return driver_models(model, await self.fetch(sql, *args))
-
-    def _announce(self, sql: str) -> None:
-        for listener in self._listeners:
-            listener(sql)
-
-
-async def postgres_driver(session: AsyncSession) -> DriverReads | None:
-    """The driver under a PostgreSQL read session; None on SQLite and in a unit of work
-    (its models must be the session's own, its reads inside its transaction)."""
-    if not session.info.get(_READS_ONLY) or dialect_of(session) != "postgresql":
-        return None
-    # The connection stays the same while the session's transaction does (which keeps
-    # the old one alive, so ``is`` cannot be fooled); asking the session each time cost
-    # a greenlet switch per statement.
-    known = session.info.get(_DRIVER)
-    if known is not None and known[0] is session.sync_session.get_transaction():
-        return known[1]  # type: ignore[no-any-return]
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    reads = DriverReads(raw.driver_connection, session.info[_DRIVER_LISTENERS])
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), reads)
-    return reads
-
-
-def driver_models(model: type[ModelT], rows: Iterable[Mapping[str, Any]]) -> list[ModelT]:
-    """Models holding the rows of a ``driver_select``, made as the ORM's own loading makes
-    them (an instance and its dict) rather than through ``__init__``: 2 us a row against
-    16 with the attribute events of the constructor. They belong to no session."""
-    manager = manager_of_class(model)
-    if not manager.mapper.configured:
-        # ``__init__`` would configure the mappers on first use; this path must ask.
-        configure_mappers()
-    made = []
-    for row in rows:
-        instance = manager.new_instance()
-        instance_dict(instance).update(row)
-        made.append(instance)
-    return made
-
-
-def driver_select(model: type[Base], where: str) -> str:
-    """``SELECT`` every column of ``model``'s table ``WHERE ...``: SQL for DriverReads
-    whose rows build models. Made at import from the model and a literal condition."""
-    columns = ", ".join(f'"{column.name}"' for column in model.__table__.columns)
-    return f"SELECT {columns} FROM {model.__tablename__} WHERE {where}"  # noqa: S608
-
-
 class Database:
     """The engine and the two session factories; owned by the app's lifespan."""
 
@@ -177,9 +104,9 @@ class Database:
         self.engine = engine or create_engine(settings)
         self.dialect = self.engine.dialect.name
         write_bind = self.engine.execution_options(**{_WRITE_OPTION: True})
-        # Called with each statement sent on the driver (DriverReads); tests count them.
+        # Called with each statement sent on the driver (bff.driver); tests count them.
         self.driver_listeners: list[Callable[[str], None]] = []
-        reads_only = {_READS_ONLY: True, _DRIVER_LISTENERS: self.driver_listeners}
+        reads_only = {READS_ONLY: True, DRIVER_LISTENERS: self.driver_listeners}
         self._read_sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info=reads_only
         )

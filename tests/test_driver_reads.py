@@ -1,5 +1,5 @@
-"""The per-customer reads that run on the asyncpg driver (bff.db.DriverReads) answer exactly
-as their ORM twins, which still serve SQLite and every unit of work."""
+"""The per-customer reads that run on the raw driver (bff.driver: asyncpg, aiosqlite) answer
+exactly as their ORM twins, which still serve every unit of work."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.repository import CustomerRepository
-from bff.db import Database, postgres_driver
+from bff.db import Database
+from bff.driver import driver_reads, driver_sql
 from bff.earning.repository import EarningRepository
 from bff.earning.routes import earning_policy
 from bff.earning.service import CompletedOrder, OrderService
@@ -92,16 +93,15 @@ def plain(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_driver_reads_answer_as_their_orm_twins(db, settings):
     seeded = await seed(db, settings)
     for name, read in reads(seeded).items():
         async with db.unit_of_work() as session:  # the ORM: a unit of work never uses the driver
-            assert await postgres_driver(session) is None
+            assert await driver_reads(session) is None
             through_orm = plain(await read(session))
         with counting_statements(db) as counter:
             async with db.read() as session:
-                assert await postgres_driver(session) is not None
+                assert await driver_reads(session) is not None
                 on_driver = plain(await read(session))
         assert on_driver == through_orm, name
         assert counter.count == 1, name
@@ -120,20 +120,36 @@ async def test_driver_reads_answer_as_their_orm_twins(db, settings):
     assert set(pending) == {(seeded["customers"][0], "COINS"), (seeded["customers"][1], "COINS")}
 
 
-async def test_sqlite_reads_stay_on_the_orm(db, backend):
+async def test_only_read_sessions_read_on_the_driver(db):
     async with db.read() as session:
-        assert (await postgres_driver(session) is None) == (backend == "sqlite")
+        assert await driver_reads(session) is not None
+    async with db.statement_reads() as session:
+        assert await driver_reads(session) is not None
     async with db.unit_of_work() as session:
-        assert await postgres_driver(session) is None
+        assert await driver_reads(session) is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_driver_read_inside_a_read_transaction_sees_its_snapshot(db):
+    # db.read() begins a transaction on SQLite; the driver reads inside it, as the ORM
+    # would, so what commits meanwhile stays out until it ends.
+    customer = await make_customer(db)
+    async with db.read() as session:
+        assert await LedgerRepository(session).wallets_by_customer_ids([customer.id]) == []
+        await accrue(db, customer.id, 10)
+        assert await LedgerRepository(session).wallets_by_customer_ids([customer.id]) == []
+    async with db.read() as session:
+        [wallet] = await LedgerRepository(session).wallets_by_customer_ids([customer.id])
+        assert wallet.balance == 10
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_a_session_that_gave_back_its_connection_gets_the_new_one(db):
     customer = await make_customer(db)
     async with db.read() as session:
-        first = await postgres_driver(session)
+        first = await driver_reads(session)
         await session.rollback()  # the connection goes back to the pool
-        second = await postgres_driver(session)
+        second = await driver_reads(session)
         assert second is not None
         assert second is not first
         assert [c.id for c in await CustomerRepository(session).by_ids([customer.id])] == [
@@ -141,16 +157,29 @@ async def test_a_session_that_gave_back_its_connection_gets_the_new_one(db):
         ]
 
 
+def test_sqlite_twins_are_translated_from_the_postgresql_text():
+    sql = driver_sql("SELECT id FROM t WHERE a = $1 AND b = ANY($2::bigint[]) AND c = $1")
+    assert sql.postgresql == "SELECT id FROM t WHERE a = $1 AND b = ANY($2::bigint[]) AND c = $1"
+    assert sql.sqlite == (
+        "SELECT id FROM t WHERE a = ?1 AND b IN (SELECT value FROM json_each(?2)) AND c = ?1"
+    )
+    own = driver_sql("SELECT now() + $1", "SELECT datetime('now', $1)")
+    assert own == ("SELECT now() + $1", "SELECT datetime('now', ?1)")
+
+
 def test_models_from_the_driver_work_in_a_fresh_process():
     # The first request of a worker may read on the driver before any ORM statement ran,
     # when the mappers are not configured yet.
     script = (
         "from bff.customers.models import Customer\n"
-        "from bff.db import driver_models\n"
-        "[customer] = driver_models(Customer, [{'id': 7, 'external_id': 'anna'}])\n"
-        "print(customer.id, customer.external_id)\n"
+        "from sqlalchemy.dialects import sqlite\n"
+        "from bff.driver import driver_models\n"
+        "row = (7, 'anna', None, 'en', None, '2026-12-02 10:00:00.000000')\n"
+        "[customer] = driver_models(Customer, [row], sqlite.dialect())\n"
+        "print(customer.id, customer.external_id, customer.created_at.isoformat())\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
-    assert (done.returncode, done.stdout.strip()) == (0, "7 anna"), done.stderr
+    answer = (done.returncode, done.stdout.strip())
+    assert answer == (0, "7 anna 2026-12-02T10:00:00+00:00"), done.stderr

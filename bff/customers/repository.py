@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.db import dialect_of, driver_select, insert_or_ignore, postgres_driver
+from bff.db import dialect_of, insert_or_ignore
+from bff.driver import driver_reads, driver_select
 from bff.types import utcnow
 
 
@@ -18,8 +19,8 @@ class CustomerRepository:
         self._dialect = dialect_of(session)
 
     async def by_external_id(self, external_id: str) -> Customer | None:
-        if (driver := await postgres_driver(self.session)) is not None:
-            found = await driver.models(Customer, _PG_BY_EXTERNAL_ID, external_id)
+        if (driver := await driver_reads(self.session)) is not None:
+            found = await driver.models(Customer, _DRIVER_BY_EXTERNAL_ID, external_id)
             return found[0] if found else None
         result = await self.session.scalars(
             select(Customer).where(Customer.external_id == external_id)
@@ -30,8 +31,8 @@ class CustomerRepository:
         return await self.session.get(Customer, customer_id)
 
     async def by_ids(self, customer_ids: Sequence[int]) -> Sequence[Customer]:
-        if (driver := await postgres_driver(self.session)) is not None:
-            return await driver.models(Customer, _PG_BY_IDS, list(customer_ids))
+        if (driver := await driver_reads(self.session)) is not None:
+            return await driver.models(Customer, _DRIVER_BY_IDS, list(customer_ids))
         result = await self.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
         return result.all()
 
@@ -73,6 +74,6 @@ class CustomerRepository:
 
 
 # Read on every request that needs the viewer's row; twins of `by_external_id` and
-# `by_ids` on the driver (bff.db.postgres_driver; tests/test_driver_reads.py).
-_PG_BY_EXTERNAL_ID = driver_select(Customer, "external_id = $1")
-_PG_BY_IDS = driver_select(Customer, "id = ANY($1::bigint[])")
+# `by_ids` on the driver (bff.driver; tests/test_driver_reads.py).
+_DRIVER_BY_EXTERNAL_ID = driver_select(Customer, "external_id = $1")
+_DRIVER_BY_IDS = driver_select(Customer, "id = ANY($1::bigint[])")

@@ -9,7 +9,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import dialect_of, insert_or_ignore, postgres_driver
+from bff.db import dialect_of, insert_or_ignore
+from bff.driver import driver_reads, driver_sql
 from bff.earning.models import (
     AccrualRule,
     AccrualRuleChange,
@@ -162,9 +163,9 @@ class EarningRepository:
 
     async def pending_sums(self, customer_ids: Sequence[int]) -> dict[tuple[int, str], int]:
         rows: Iterable[Sequence[Any]]
-        if (driver := await postgres_driver(self.session)) is not None:
+        if (driver := await driver_reads(self.session)) is not None:
             pending = PendingStatus.PENDING.value
-            rows = await driver.fetch(_PG_PENDING_SUMS, list(customer_ids), pending)
+            rows = await driver.fetch(_DRIVER_PENDING_SUMS, list(customer_ids), pending)
         else:
             rows = await self.session.execute(_PENDING_SUMS, {"ids": list(customer_ids)})
         return {(customer_id, currency): int(total) for customer_id, currency, total in rows}
@@ -179,8 +180,8 @@ _PENDING_SUMS = (
     )
     .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
 )
-# Its twin on the driver (bff.db.postgres_driver; tests/test_driver_reads.py).
-_PG_PENDING_SUMS = (
+# Its twin on the driver (bff.driver; tests/test_driver_reads.py).
+_DRIVER_PENDING_SUMS = driver_sql(
     "SELECT customer_id, currency, sum(amount) FROM pending_accruals "
     "WHERE customer_id = ANY($1::bigint[]) AND status = $2 GROUP BY customer_id, currency"
 )

@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import Base, dialect_of, driver_select, insert_or_ignore, postgres_driver
+from bff.db import Base, dialect_of, insert_or_ignore
+from bff.driver import driver_reads, driver_select, driver_sql
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -436,8 +437,8 @@ class LedgerRepository:
             raise StaleWalletError(f"wallet {wallet.id} moved past version {read_version}")
 
     async def wallets_by_customer_ids(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
-        if (driver := await postgres_driver(self.session)) is not None:
-            return await driver.models(Wallet, _PG_WALLETS_OF_CUSTOMERS, list(customer_ids))
+        if (driver := await driver_reads(self.session)) is not None:
+            return await driver.models(Wallet, _DRIVER_WALLETS_OF_CUSTOMERS, list(customer_ids))
         result = await self.session.scalars(_WALLETS_OF_CUSTOMERS, {"ids": list(customer_ids)})
         return result.all()
 
@@ -589,8 +590,8 @@ class LedgerRepository:
     ) -> dict[int, tuple[int, datetime]]:
         """For each wallet: the soonest expiry and what is left in lots expiring within a
         day of it (customers read "120 points expire on the 25th", not per lot)."""
-        if (driver := await postgres_driver(self.session)) is not None:
-            rows = await driver.fetch(_PG_SOONEST_EXPIRY, list(wallet_ids))
+        if (driver := await driver_reads(self.session)) is not None:
+            rows = await driver.fetch(_DRIVER_SOONEST_EXPIRY, list(wallet_ids))
         else:
             statement = _soonest_expiry_statement(self._dialect)
             rows = (await self.session.execute(statement, {"wallet_ids": list(wallet_ids)})).all()
@@ -669,12 +670,12 @@ _WALLETS_OF_CUSTOMERS = (
     .order_by(Wallet.customer_id, Wallet.currency)
 )
 
-# The same two reads as SQL for the driver (PostgreSQL, see bff.db.postgres_driver);
+# The same two reads as SQL for the driver (bff.driver);
 # tests/test_driver_reads.py holds each to its twin above.
-_PG_WALLETS_OF_CUSTOMERS = driver_select(
+_DRIVER_WALLETS_OF_CUSTOMERS = driver_select(
     Wallet, "customer_id = ANY($1::bigint[]) ORDER BY customer_id, currency"
 )
-_PG_SOONEST_EXPIRY = """
+_SOONEST_EXPIRY = """
 SELECT lots.wallet_id, min(soonest.at), sum(lots.remaining)
 FROM lots JOIN (
     SELECT wallet_id, min(expires_at) AS at FROM lots
@@ -682,9 +683,13 @@ FROM lots JOIN (
     GROUP BY wallet_id
 ) AS soonest ON soonest.wallet_id = lots.wallet_id
 WHERE lots.remaining > 0 AND lots.expires_at >= soonest.at
-    AND lots.expires_at < soonest.at + interval '1 day'
+    AND lots.expires_at < {one_day_after}
 GROUP BY lots.wallet_id
 """
+_DRIVER_SOONEST_EXPIRY = driver_sql(
+    _SOONEST_EXPIRY.format(one_day_after="soonest.at + interval '1 day'"),
+    _SOONEST_EXPIRY.format(one_day_after="strftime('%Y-%m-%d %H:%M:%f', soonest.at, '+1 day')"),
+)
 
 
 @cache

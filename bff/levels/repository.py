@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import dialect_of, driver_select, insert_or_ignore, postgres_driver
+from bff.db import dialect_of, insert_or_ignore
+from bff.driver import driver_reads, driver_select
 from bff.earning.models import Order, OrderStatus
 from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 
@@ -29,8 +30,8 @@ class LevelRepository:
         return await self.session.get(CustomerLevel, customer_id)
 
     async def standings(self, customer_ids: Sequence[int]) -> Sequence[CustomerLevel]:
-        if (driver := await postgres_driver(self.session)) is not None:
-            return await driver.models(CustomerLevel, _PG_STANDINGS, list(customer_ids))
+        if (driver := await driver_reads(self.session)) is not None:
+            return await driver.models(CustomerLevel, _DRIVER_STANDINGS, list(customer_ids))
         result = await self.session.scalars(_STANDINGS, {"ids": list(customer_ids)})
         return result.all()
 
@@ -121,5 +122,5 @@ class LevelRepository:
 _STANDINGS = select(CustomerLevel).where(
     CustomerLevel.customer_id.in_(bindparam("ids", expanding=True))
 )
-# Its twin on the driver (bff.db.postgres_driver; tests/test_driver_reads.py).
-_PG_STANDINGS = driver_select(CustomerLevel, "customer_id = ANY($1::bigint[])")
+# Its twin on the driver (bff.driver; tests/test_driver_reads.py).
+_DRIVER_STANDINGS = driver_select(CustomerLevel, "customer_id = ANY($1::bigint[])")

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import driver_select, postgres_driver
+from bff.driver import driver_reads, driver_select
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
 
 
@@ -99,9 +99,9 @@ class PartnerRepository:
     async def activations_of(
         self, customer_id: int, offer_ids: Sequence[int]
     ) -> Sequence[OfferActivation]:
-        if (driver := await postgres_driver(self.session)) is not None:
+        if (driver := await driver_reads(self.session)) is not None:
             return await driver.models(
-                OfferActivation, _PG_ACTIVATIONS_OF, customer_id, list(offer_ids)
+                OfferActivation, _DRIVER_ACTIVATIONS_OF, customer_id, list(offer_ids)
             )
         result = await self.session.scalars(
             _ACTIVATIONS_OF, {"customer_id": customer_id, "offer_ids": list(offer_ids)}
@@ -256,7 +256,7 @@ _ACTIVATIONS_OF = select(OfferActivation).where(
     OfferActivation.customer_id == bindparam("customer_id"),
     OfferActivation.offer_id.in_(bindparam("offer_ids", expanding=True)),
 )
-# Its twin on the driver (bff.db.postgres_driver; tests/test_driver_reads.py).
-_PG_ACTIVATIONS_OF = driver_select(
+# Its twin on the driver (bff.driver; tests/test_driver_reads.py).
+_DRIVER_ACTIVATIONS_OF = driver_select(
     OfferActivation, "customer_id = $1 AND offer_id = ANY($2::bigint[])"
 )
