@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
@@ -94,16 +95,19 @@ async def driver_reads(session: AsyncSession) -> DriverReads | None:
     session's own, its reads inside its transaction)."""
     if not session.info.get(READS_ONLY):
         return None
-    # The connection stays the same while the session's transaction does (which keeps
-    # the old one alive, so ``is`` cannot be fooled); asking the session each time cost
-    # a greenlet switch per statement.
+    # The connection stays the same while the session's transaction does; asking the
+    # session each time cost a greenlet switch per statement. The transaction is held
+    # weakly: it holds the session, and a cycle would leave every session of every
+    # request to the garbage collector.
     known = session.info.get(_KNOWN_DRIVER)
-    if known is not None and known[0] is session.sync_session.get_transaction():
-        return known[1]  # type: ignore[no-any-return]
+    if known is not None:
+        transaction = known[0]()  # None once it ended: never taken for "no transaction"
+        if transaction is not None and transaction is session.sync_session.get_transaction():
+            return known[1]  # type: ignore[no-any-return]
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     reads = DriverReads(raw.driver_connection, connection.dialect, session.info[DRIVER_LISTENERS])
-    session.info[_KNOWN_DRIVER] = (session.sync_session.get_transaction(), reads)
+    session.info[_KNOWN_DRIVER] = (weakref.ref(session.sync_session.get_transaction()), reads)
     return reads
 
 

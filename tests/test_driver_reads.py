@@ -143,7 +143,6 @@ async def test_a_driver_read_inside_a_read_transaction_sees_its_snapshot(db):
         assert wallet.balance == 10
 
 
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_a_session_that_gave_back_its_connection_gets_the_new_one(db):
     customer = await make_customer(db)
     async with db.read() as session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections import Counter
 from datetime import timedelta
 
 from bff.marketplace.models import Category, Product, StopListEntry
@@ -132,3 +134,30 @@ async def test_home_for_a_customer_and_for_an_anonymous_visitor(app_client, db, 
     assert anonymous["offers"]["edges"][0]["node"]["activation"] is None
     shelf = anonymous["marketplace"]["categories"]["edges"][0]["node"]["products"]["edges"]
     assert shelf[0]["node"]["available"] is True  # the stop is in Kazan only
+
+
+async def test_a_home_request_leaves_nothing_to_the_garbage_collector(app_client, db, settings):
+    # A worker collects rarely (bff.serving); whatever a request leaves in reference
+    # cycles piles up until a collection walks it all at once, a pause for every request
+    # in flight. The request's executor, context, loaders and sessions must be freed as
+    # soon as the answer is sent.
+    await catalogue(app_client, db, 3)
+    await give_coins(db, "anna", 120, city="Kazan")
+    anna = token(settings, "anna")
+    await gql(app_client, HOME, bearer=anna)  # catalogue kept, customer known
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(3):
+            body = await gql(app_client, HOME, bearer=anna)
+            assert body["data"]["home"]["wallets"], body
+        gc.collect()
+        left = Counter(type(thing).__name__ for thing in gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    ours = {"SharingExecutionContext", "Context", "RequestReads", "DataLoader", "AsyncSession"}
+    ours |= {"Session", "DriverReads", "Wallet", "Customer"}
+    assert not {kind: n for kind, n in left.items() if kind in ours}, left
