@@ -32,7 +32,7 @@ from bff.db import DRIVER_LISTENERS, READS_ONLY, Base
 
 ModelT = TypeVar("ModelT", bound=Base)
 
-_KNOWN_DRIVER = "bff_driver"  # in ``Session.info``: (its transaction, its DriverReads)
+_KNOWN_DRIVER = "bff_driver"  # in ``Session.info``: (a weakref to its transaction, its reads)
 
 
 class DriverSQL(NamedTuple):
@@ -66,10 +66,12 @@ def driver_select(model: type[Base], where: str) -> DriverSQL:
 class DriverReads:
     """The raw connection under one read session (``driver_reads``)."""
 
-    def __init__(self, connection: Any, dialect: Dialect, listeners: list[Any]) -> None:
+    def __init__(
+        self, connection: Any, dialect: Dialect, listeners: list[Callable[[str], None]]
+    ) -> None:
         self._connection = connection
         self._dialect = dialect
-        self._listeners: list[Callable[[str], None]] = listeners
+        self._listeners = listeners
         self._postgresql = dialect.name == "postgresql"
 
     async def fetch(self, sql: DriverSQL, *args: Any) -> Sequence[Sequence[Any]]:
