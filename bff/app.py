@@ -13,7 +13,7 @@ from bff.auth import TokenVerifier
 from bff.catalogue import CatalogueCache, CatalogueListener, listener_dsn
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
-from bff.db import Database
+from bff.db import Database, with_database_url
 from bff.earning.routes import order_events
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
@@ -32,7 +32,7 @@ from webviews.routes import routes as webview_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings.from_env()
+    settings = with_database_url(settings or Settings.from_env())
     verifier = TokenVerifier(settings)  # fail at start, not on the first request
 
     @asynccontextmanager
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.catalogue = catalogue = CatalogueCache(settings.catalogue_cache_seconds)
         db.after_catalogue_commit.append(catalogue.invalidate)
         listener = None
-        if db.is_postgres and catalogue.ttl > 0:
+        if catalogue.ttl > 0:
             listener = CatalogueListener(listener_dsn(settings.database_url), catalogue)
             await listener.start()
         app.state.push_sender = Sender(settings) if push_configured(settings) else None

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import CATALOGUE_CHANGED, dialect_of
+from bff.db import CATALOGUE_CHANGED
 
 CHANNEL = "bff_catalogue"
 MAX_ENTRIES = 20_000  # keys include page cursors: bound the memory
@@ -47,8 +47,7 @@ log = logging.getLogger(__name__)
 async def catalogue_changed(session: AsyncSession) -> None:
     """Mark this transaction as changing the catalogue (announced if it commits)."""
     session.info[CATALOGUE_CHANGED] = True
-    if dialect_of(session) == "postgresql":
-        await session.execute(select(func.pg_notify(CHANNEL, "")))
+    await session.execute(select(func.pg_notify(CHANNEL, "")))
 
 
 class CatalogueCache:

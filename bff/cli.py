@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -13,14 +14,20 @@ import click
 
 from bff.auth import Role, issue_dev_token
 from bff.config import ConfigError, Settings
+from bff.embedded_db import EmbeddedDatabaseError, EmbeddedServer
 
 SCHEMA_PATH = Path("schema.graphql")
 
 
-def _settings() -> Settings:
+def _settings(*, database: bool = True) -> Settings:
+    """Settings from the environment; with ``database``, a database to use (the local
+    server is started when no URL is configured)."""
+    from bff.db import with_database_url
+
     try:
-        return Settings.from_env()
-    except ConfigError as error:
+        settings = Settings.from_env()
+        return with_database_url(settings) if database else settings
+    except (ConfigError, EmbeddedDatabaseError) as error:
         raise click.ClickException(str(error)) from error
 
 
@@ -30,6 +37,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs every request at INFO: a line per push sent, and a few percent of the worker
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Alembic names each of its plugins at INFO before every migration.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 async def _demo_webview_code(settings: Settings) -> str:
@@ -69,6 +78,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     from bff.serving import serve as serve_app
 
+    # Worker processes read their settings from the environment: the server found or
+    # started here is theirs too.
+    os.environ["BFF_DATABASE_URL"] = settings.database_url
+
     serve_app(
         "bff.app:app_factory",
         factory=True,
@@ -84,9 +97,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 @main.command()
 def migrate() -> None:
     """Upgrade the database to the newest schema (Alembic)."""
+    settings = _settings()
     from bff.migrate import run_upgrade
 
-    settings = _settings()
     run_upgrade(settings)
     click.echo(f"database is at the newest schema ({_safe_url(settings)})")
 
@@ -164,7 +177,7 @@ def demo(then_serve: bool) -> None:
 )
 def token(customer_external_id: str, roles: tuple[str, ...], ttl: int) -> None:
     """Print a dev-signed JWT (only where BFF_DEV_AUTH=1)."""
-    settings = _settings()
+    settings = _settings(database=False)
     try:
         click.echo(issue_dev_token(settings, customer_external_id, [Role(r) for r in roles], ttl))
     except ConfigError as error:
@@ -398,6 +411,37 @@ def export_schema(check: bool, path: Path) -> None:
         return
     path.write_text(sdl, encoding="utf-8")
     click.echo(f"wrote {path}")
+
+
+@main.group("db")
+def local_database() -> None:
+    """The local PostgreSQL server used when BFF_DATABASE_URL is unset."""
+
+
+@local_database.command("status")
+def db_status() -> None:
+    """Say whether the local server runs, and where (exit status 3 when it does not)."""
+    settings = _settings(database=False)
+    if settings.database_url:
+        click.echo(f"BFF_DATABASE_URL is set ({_safe_url(settings)}): the local server is unused")
+    status = EmbeddedServer(settings.embedded_pgdata).status()
+    if status is None:
+        click.echo(f"not running (data in {settings.embedded_pgdata})")
+        sys.exit(3)
+    click.echo(f"running: pid {status.pid}, data in {status.pgdata}")
+    click.echo(f"socket in {status.socket_dir}")
+    click.echo(f"url: {status.url()}")
+
+
+@local_database.command("stop")
+def db_stop() -> None:
+    """Stop the local server (every process using it loses its connections)."""
+    server = EmbeddedServer(_settings(database=False).embedded_pgdata)
+    try:
+        stopped = server.stop()
+    except EmbeddedDatabaseError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"stopped ({server.pgdata})" if stopped else f"not running ({server.pgdata})")
 
 
 def _safe_url(settings: Settings) -> str:

@@ -79,9 +79,13 @@ class Settings:
     port: int = 8000
 
     def __post_init__(self) -> None:
-        if not self.database_url:
-            url = f"sqlite+aiosqlite:///{self.data_dir / 'loyalty.db'}"
-            object.__setattr__(self, "database_url", url)
+        if self.database_url:
+            object.__setattr__(self, "database_url", _asyncpg_url(self.database_url))
+        elif self.is_production:
+            raise ConfigError(
+                "BFF_DATABASE_URL is required when BFF_ENV=production "
+                "(the embedded PostgreSQL server is for development and tests)"
+            )
         if self.persisted_queries not in PERSISTED_QUERY_MODES:
             modes = ", ".join(PERSISTED_QUERY_MODES)
             raise ConfigError(f"BFF_PERSISTED_QUERIES must be one of: {modes}")
@@ -95,8 +99,9 @@ class Settings:
         return self.env == PRODUCTION
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+    def embedded_pgdata(self) -> Path:
+        """Where the local PostgreSQL server keeps its files when no URL is set."""
+        return self.data_dir / "postgres"
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -123,6 +128,17 @@ class Settings:
                 values[item.name] = _parse(item.name, str(item.type), raw)
         values.update(overrides)
         return cls(**values)
+
+
+_POSTGRES_SCHEMES = ("postgresql+asyncpg://", "postgresql://", "postgres://")
+
+
+def _asyncpg_url(url: str) -> str:
+    """The URL for SQLAlchemy on asyncpg; PostgreSQL is the only database."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+asyncpg://" + url.removeprefix(scheme)
+    raise ConfigError("BFF_DATABASE_URL must be a PostgreSQL URL (postgresql+asyncpg://...)")
 
 
 _TRUE = {"1", "true", "yes", "on"}

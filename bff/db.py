@@ -1,21 +1,18 @@
-"""Engine, sessions and the unit of work.
+"""Engine, sessions and the unit of work, on PostgreSQL.
 
-SQLite serialises writers itself; a write transaction starts with ``BEGIN IMMEDIATE``
-so that a read-then-write transaction never fails to upgrade its lock halfway. Reads
-start with a plain ``BEGIN`` and run beside the writer thanks to WAL.
+Without a configured URL the local server of ``bff.embedded_db`` is started (or reused);
+production refuses that at configuration time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import MetaData, event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 from bff.config import Settings
+from bff.embedded_db import EmbeddedServer
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,9 +32,6 @@ _NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-_WRITE_OPTION = "bff_write"
-_NO_BEGIN_OPTION = "bff_no_begin"  # SQLite: autocommit reads, a snapshot per statement
 CATALOGUE_CHANGED = "bff_catalogue_changed"
 # In ``Session.info``: a session that never writes, and where its driver reads are shown
 # (bff.driver).
@@ -48,18 +43,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=_NAMING)
 
 
+def with_database_url(settings: Settings) -> Settings:
+    """``settings`` with a database URL: the configured one, or that of the local server
+    in the data folder, started when it does not run yet."""
+    if settings.database_url:
+        return settings
+    url = EmbeddedServer(settings.embedded_pgdata).ensure_running()
+    return dataclasses.replace(settings, database_url=url)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(
-            settings.database_url,
-            echo=settings.db_echo,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        )
-        _configure_sqlite(engine)
-        return engine
     return create_async_engine(
-        settings.database_url,
+        with_database_url(settings).database_url,
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
@@ -67,60 +62,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so BEGIN can be chosen per session.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        options = connection.get_execution_options()
-        if options.get(_NO_BEGIN_OPTION, False):
-            return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE_OPTION) else "BEGIN")
-
-
-def insert_or_ignore(dialect: str, target: Any) -> Any:
-    """``INSERT ... ON CONFLICT`` for the dialect at hand (both spell it the same way)."""
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(target)
-
-
-def dialect_of(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
 class Database:
     """The engine and the two session factories; owned by the app's lifespan."""
 
     def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
-        self.settings = settings
+        self.settings = settings = with_database_url(settings)
         self.engine = engine or create_engine(settings)
-        self.dialect = self.engine.dialect.name
-        write_bind = self.engine.execution_options(**{_WRITE_OPTION: True})
         # Called with each statement sent on the driver (bff.driver); tests count them.
         self.driver_listeners: list[Callable[[str], None]] = []
         reads_only = {READS_ONLY: True, DRIVER_LISTENERS: self.driver_listeners}
         self._read_sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info=reads_only
         )
-        statement_bind = self.engine.execution_options(**{_NO_BEGIN_OPTION: True})
-        self._statement_read_sessions = async_sessionmaker(
-            statement_bind, expire_on_commit=False, info=reads_only
-        )
-        self._write_sessions = async_sessionmaker(write_bind, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Run after a transaction marked by ``bff.catalogue.catalogue_changed`` commits.
         self.after_catalogue_commit: list[Callable[[], None]] = []
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.dialect == "postgresql"
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -128,10 +84,9 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
-    def statement_reads(self) -> AsyncSession:
-        """A read session the caller closes, each statement seeing what is committed when
-        it runs (``RequestReads``)."""
-        return self._statement_read_sessions()
+    def read_session(self) -> AsyncSession:
+        """A read session the caller closes (``RequestReads``)."""
+        return self._read_sessions()
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -160,9 +115,8 @@ class RequestReads:
     A query's DataLoaders dispatch concurrently; sharing, they take turns on one
     connection, which saves a pool checkout, a BEGIN and a ROLLBACK per loader (about
     0.4 ms of CPU each, six times on a signed-in home screen). Each statement still sees
-    what is committed when it runs: PostgreSQL reads at READ COMMITTED, and the shared
-    session on SQLite runs without BEGIN. The catalogue cache relies on that (a read that
-    starts after an edit sees the edit). Only queries share: a mutation's payload reads
+    what is committed when it runs (READ COMMITTED): the catalogue cache relies on that
+    (a read that starts after an edit sees the edit). Only queries share: a mutation's payload reads
     what the mutation has just committed through a session of its own.
     """
 
@@ -181,7 +135,7 @@ class RequestReads:
             async with self._turns:
                 if self._shared:  # not closed while this read waited its turn
                     if self._session is None:
-                        self._session = self._db.statement_reads()
+                        self._session = self._db.read_session()
                     yield self._session
                     return
         async with self._db.read() as session:

@@ -1,11 +1,8 @@
-"""Hand-written SELECTs on the raw driver under a read session.
+"""Hand-written SELECTs on asyncpg under a read session.
 
-The per-customer reads of every home screen run here (bench/home.py is CPU-bound). On
-PostgreSQL a statement costs ~0.11 ms of CPU on asyncpg against ~0.35 ms through the ORM.
-On SQLite the gap is wider: aiosqlite runs each call on a thread of its own, and the ORM
-makes four calls a statement (cursor, execute, fetchall, close) where ``execute_fetchall``
-makes one; waking that thread is the dearest part of a read on a shared 2-core machine
-(~1.3 ms a statement through the ORM against ~0.11 ms, bench notes in the README).
+The per-customer reads of every home screen run here (bench/home.py is CPU-bound): a
+statement sent straight to asyncpg costs about a third of the CPU of the same statement
+through the ORM.
 
 The session still owns the connection, its transaction if one was begun, and its return
 to the pool. Units of work never read here: their models must be the session's own.
@@ -15,12 +12,10 @@ SQLAlchemy's events do not see these statements, so each is shown to
 
 from __future__ import annotations
 
-import json
-import re
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,32 +30,12 @@ ModelT = TypeVar("ModelT", bound=Base)
 _KNOWN_DRIVER = "bff_driver"  # in ``Session.info``: (a weakref to its transaction, its reads)
 
 
-class DriverSQL(NamedTuple):
-    """One hand-written SELECT as each driver takes it."""
-
-    postgresql: str
-    sqlite: str
-
-
-_ID_ARRAY = re.compile(r"(\S+) = ANY\(\$(\d+)::bigint\[\]\)")
-_PARAMETER = re.compile(r"\$(\d+)")
-
-
-def driver_sql(postgresql: str, sqlite: str | None = None) -> DriverSQL:
-    """A SELECT written for asyncpg (``$n``; ``column = ANY($n::bigint[])`` for a list of
-    ids) and its SQLite twin, translated: ``?n``, and the list sent as a JSON array read
-    with ``json_each``, so one statement text serves every length. A statement that needs
-    SQLite's own functions passes ``sqlite`` too, written the same way."""
-    twin = _ID_ARRAY.sub(r"\1 IN (SELECT value FROM json_each($\2))", sqlite or postgresql)
-    return DriverSQL(postgresql, _PARAMETER.sub(r"?\1", twin))
-
-
-def driver_select(model: type[Base], where: str) -> DriverSQL:
+def driver_select(model: type[Base], where: str) -> str:
     """``SELECT`` every column of ``model``'s table, in table order, ``WHERE ...``: the
     SQL of ``DriverReads.models``. Made at import from the model and a literal condition
-    written as for ``driver_sql``."""
+    (``$n`` parameters; ``column = ANY($n::bigint[])`` for a list of ids)."""
     columns = ", ".join(f'"{column.name}"' for column in model.__table__.columns)
-    return driver_sql(f"SELECT {columns} FROM {model.__tablename__} WHERE {where}")  # noqa: S608
+    return f"SELECT {columns} FROM {model.__tablename__} WHERE {where}"  # noqa: S608
 
 
 class DriverReads:
@@ -72,24 +47,16 @@ class DriverReads:
         self._connection = connection
         self._dialect = dialect
         self._listeners = listeners
-        self._postgresql = dialect.name == "postgresql"
 
-    async def fetch(self, sql: DriverSQL, *args: Any) -> Sequence[Sequence[Any]]:
-        """The rows as the driver gives them (SQLite: timestamps as their stored text)."""
-        if self._postgresql:
-            self._announce(sql.postgresql)
-            return await self._connection.fetch(sql.postgresql, *args)  # type: ignore[no-any-return]
-        self._announce(sql.sqlite)
-        values = [json.dumps(list(arg)) if isinstance(arg, list | tuple) else arg for arg in args]
-        return await self._connection.execute_fetchall(sql.sqlite, values)  # type: ignore[no-any-return]
-
-    async def models(self, model: type[ModelT], sql: DriverSQL, *args: Any) -> list[ModelT]:
-        """The rows of a ``driver_select`` on ``model``, as models."""
-        return driver_models(model, await self.fetch(sql, *args), self._dialect)
-
-    def _announce(self, sql: str) -> None:
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        """The rows as asyncpg gives them."""
         for listener in self._listeners:
             listener(sql)
+        return await self._connection.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    async def models(self, model: type[ModelT], sql: str, *args: Any) -> list[ModelT]:
+        """The rows of a ``driver_select`` on ``model``, as models."""
+        return driver_models(model, await self.fetch(sql, *args), self._dialect)
 
 
 async def driver_reads(session: AsyncSession) -> DriverReads | None:
@@ -119,8 +86,7 @@ def driver_models(
     """Models holding the rows of a ``driver_select``, made as the ORM's own loading makes
     them (an instance and its dict) rather than through ``__init__``: 2 us a row against
     16 with the attribute events of the constructor. Each value goes through its column
-    type as the ORM's would (SQLite's timestamp text, its 0/1 booleans). They belong to no
-    session."""
+    type as the ORM's would (timestamps in UTC). They belong to no session."""
     manager = manager_of_class(model)
     if not manager.mapper.configured:
         # ``__init__`` would configure the mappers on first use; this path must ask.

@@ -24,4 +24,4 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "unavailable", "database": type(error).__name__}, status_code=503
         )
-    return JSONResponse({"status": "ok", "database": db.dialect})
+    return JSONResponse({"status": "ok", "database": "postgresql"})

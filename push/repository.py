@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.db import dialect_of, insert_or_ignore
 from bff.ledger.models import Currency, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level
 from bff.types import UTCDateTime
@@ -33,7 +33,6 @@ RESTATE_AFTER = 10_000  # messages a campaign adds before the table's statistics
 class PushRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.postgres = dialect_of(session) == "postgresql"
 
     async def add(self, *rows: Any) -> None:
         self.session.add_all(rows)
@@ -106,9 +105,8 @@ class PushRepository:
             .where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.send_at <= now)
             .order_by(Campaign.send_at, Campaign.id)
             .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        if self.postgres:
-            statement = statement.with_for_update(skip_locked=True)
         return (await self.session.scalars(statement)).first()
 
     async def target(
@@ -142,10 +140,10 @@ class PushRepository:
             "not_before",
             "created_at",
         ]
-        insert = insert_or_ignore(dialect_of(self.session), Message).from_select(columns, chosen)
+        insert = pg_insert(Message).from_select(columns, chosen)
         result = await self.session.execute(insert.on_conflict_do_nothing())
         targeted = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        if targeted >= RESTATE_AFTER and dialect_of(self.session) == "postgresql":
+        if targeted >= RESTATE_AFTER:
             # autovacuum would analyze within minutes; until then the planner believes the
             # table as small as before and scans every SENT row to count caps
             await self.session.execute(text("ANALYZE push_messages"))
@@ -179,7 +177,7 @@ class PushRepository:
 
     async def claim(self, now: datetime, limit: int) -> list[int]:
         """Due messages of campaigns that are not slowed down, marked SENDING for this
-        worker; other workers skip the rows it holds (PostgreSQL) or wait (SQLite)."""
+        worker; other workers skip the rows it holds."""
         paused = (
             select(Campaign.id)
             .where(Campaign.id == Message.campaign_id, Campaign.paused_until > now)
@@ -194,9 +192,8 @@ class PushRepository:
             )
             .order_by(Message.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        if self.postgres:
-            statement = statement.with_for_update(skip_locked=True)
         ids = list(await self.session.scalars(statement))
         if ids:
             await self.session.execute(

@@ -19,10 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.config import Settings
-from bff.db import Database, dialect_of, insert_or_ignore
+from bff.db import Database
 from bff.ledger.models import EntryKind, LedgerEntry, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.marketplace.models import Redemption
@@ -150,7 +151,7 @@ async def _daily(db: Database, settings: Settings, now: datetime) -> int:
     marker runs it."""
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     async with db.unit_of_work() as session:
-        marker = insert_or_ignore(dialect_of(session), Cursor).values(
+        marker = pg_insert(Cursor).values(
             name=f"daily:{today.isoformat()}", position=0, floor=0, updated_at=now
         )
         result = await session.execute(marker.on_conflict_do_nothing())
@@ -237,7 +238,7 @@ async def enqueue(session: AsyncSession, notices: Sequence[Notice], now: datetim
     ]
     if not rows:
         return 0
-    insert = insert_or_ignore(dialect_of(session), Message).values(rows)
+    insert = pg_insert(Message).values(rows)
     result = await session.execute(insert.on_conflict_do_nothing())
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -268,16 +269,12 @@ def _row(notice: Notice, device: Device, now: datetime) -> dict[str, Any]:
 async def _lock_cursor(session: AsyncSession, name: str, newest: Any) -> Cursor | None:
     """The stream's cursor, locked; None when another worker holds it. A new cursor
     starts at the newest row: history is not announced."""
-    statement = select(Cursor).where(Cursor.name == name)
-    if dialect_of(session) == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
+    statement = select(Cursor).where(Cursor.name == name).with_for_update(skip_locked=True)
     cursor = (await session.scalars(statement)).first()
     if cursor is not None:
         return cursor
     position = int(await session.scalar(newest) or 0)
-    start = insert_or_ignore(dialect_of(session), Cursor).values(
-        name=name, position=position, floor=position
-    )
+    start = pg_insert(Cursor).values(name=name, position=position, floor=position)
     await session.execute(start.on_conflict_do_nothing())
     return None
 

@@ -13,54 +13,19 @@ from starlette.applications import Starlette
 from bff.app import create_app
 from bff.config import Settings
 from bff.db import Database
-from tests.fixtures.database import (
-    BACKENDS,
-    POSTGRES_URL,
-    database_url,
-    empty_postgres,
-    prepare_postgres,
-    require_backend,
-    sqlite_template,
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A ``postgres_only`` test is collected for PostgreSQL alone (deselected, not skipped,
-    for SQLite): what it checks does not exist there."""
-    sqlite_only_copies = [
-        item
-        for item in items
-        if item.get_closest_marker("postgres_only")
-        and getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("backend") == "sqlite"
-    ]
-    if sqlite_only_copies:
-        config.hook.pytest_deselected(items=sqlite_only_copies)
-        items[:] = [item for item in items if item not in sqlite_only_copies]
+from tests.fixtures.database import empty_postgres, migrated_database
 
 
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sqlite_template(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def postgres_ready() -> bool:
-    if POSTGRES_URL:
-        prepare_postgres()
-    return bool(POSTGRES_URL)
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, postgres_ready: bool) -> str:
-    require_backend(request.param)
-    return str(request.param)
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with migrated_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 @pytest.fixture
-def settings(backend: str, template_db: Path, tmp_path: Path) -> Settings:
+def settings(postgres_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        database_url=database_url(backend, template_db, tmp_path),
+        database_url=postgres_url,
         data_dir=tmp_path,
         dev_auth=True,
         db_pool_size=20,
@@ -69,10 +34,9 @@ def settings(backend: str, template_db: Path, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def db(settings: Settings, backend: str) -> AsyncIterator[Database]:
+async def db(settings: Settings) -> AsyncIterator[Database]:
     database = Database(settings)
-    if backend == "postgresql":
-        await empty_postgres(database)
+    await empty_postgres(database)
     yield database
     await database.dispose()
 

@@ -174,10 +174,11 @@ async def test_a_token_claiming_the_dev_issuer_needs_the_dev_key(tmp_path):
 
 
 def test_production_refuses_dev_auth(tmp_path):
-    with pytest.raises(ConfigError, match="production"):
-        Settings(env="production", dev_auth=True, data_dir=tmp_path)
-    with pytest.raises(ConfigError, match="production"):
-        Settings.from_env({"BFF_ENV": "production", "BFF_DEV_AUTH": "1"})
+    url = "postgresql://u:p@db/loyalty"
+    with pytest.raises(ConfigError, match="BFF_DEV_AUTH is refused"):
+        Settings(env="production", dev_auth=True, data_dir=tmp_path, database_url=url)
+    with pytest.raises(ConfigError, match="BFF_DEV_AUTH is refused"):
+        Settings.from_env({"BFF_ENV": "production", "BFF_DEV_AUTH": "1", "BFF_DATABASE_URL": url})
 
 
 def test_a_key_without_issuer_and_audience_is_a_config_error(tmp_path, rsa_key):

@@ -36,10 +36,20 @@ def run(args: list[str], env: dict[str, str], cwd: Path = ROOT, check: bool = Tr
     return result
 
 
+def clean_environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("BFF_")}
+
+
 @pytest.fixture
-def env(tmp_path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BFF_")}
-    return {**clean, "BFF_DATA_DIR": str(tmp_path / "data"), "BFF_DEV_AUTH": "1"}
+def env(tmp_path, settings, db) -> dict[str, str]:
+    """A newcomer's environment on the suite's (emptied) database; tests/test_embedded_db.py
+    runs the commands without a URL."""
+    return {
+        **clean_environment(),
+        "BFF_DATA_DIR": str(tmp_path / "data"),
+        "BFF_DEV_AUTH": "1",
+        "BFF_DATABASE_URL": settings.database_url,
+    }
 
 
 def test_checked_in_schema_matches_the_code():
@@ -69,7 +79,9 @@ def test_token_is_refused_without_dev_auth(env):
     result = run(["token", "anna"], {**env, "BFF_DEV_AUTH": "0"}, check=False)
     assert result.returncode == 1
     assert "dev auth is off" in result.stderr
-    production = run(["token", "anna"], {**env, "BFF_ENV": "production"}, check=False)
+    production = run(
+        ["token", "anna"], {**env, "BFF_ENV": "production", "BFF_DEV_AUTH": "1"}, check=False
+    )
     assert production.returncode == 1
     assert "production" in production.stderr
 
@@ -222,7 +234,9 @@ def test_levels_backfill_dry_run_then_apply(env):
     from bff.types import utcnow
 
     async def history() -> None:
-        settings = Settings(data_dir=Path(env["BFF_DATA_DIR"]))
+        settings = Settings(
+            data_dir=Path(env["BFF_DATA_DIR"]), database_url=env["BFF_DATABASE_URL"]
+        )
         db = Database(settings)
         for number in range(6):
             async with db.unit_of_work() as session:

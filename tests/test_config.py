@@ -8,9 +8,10 @@ from bff.config import ConfigError, Settings
 from bff.i18n import message, negotiate_locale
 
 
-def test_defaults_are_a_local_sqlite_file_and_development():
+def test_defaults_are_the_local_postgresql_server_and_development():
     settings = Settings.from_env({})
-    assert settings.database_url == "sqlite+aiosqlite:///var/loyalty.db"
+    assert settings.database_url == ""  # the embedded server's, once started
+    assert settings.embedded_pgdata == Path("var/postgres")
     assert settings.graphiql_enabled
     assert settings.introspection_enabled
     assert not settings.dev_auth
@@ -27,7 +28,7 @@ def test_environment_variables_are_parsed():
             "BFF_WORKER_INTERVAL_SECONDS": "0.5",
         }
     )
-    assert not settings.is_sqlite
+    assert settings.database_url == "postgresql+asyncpg://u:p@db/loyalty"
     assert settings.db_pool_size == 7
     assert settings.dev_auth
     assert settings.data_dir == Path("/tmp/x")
@@ -35,12 +36,39 @@ def test_environment_variables_are_parsed():
     assert settings.graphiql_enabled is False
 
 
+PRODUCTION = {"BFF_ENV": "production", "BFF_DATABASE_URL": "postgresql://u:p@db/loyalty"}
+
+
 def test_production_hides_tools_unless_configured():
-    production = Settings.from_env({"BFF_ENV": "production"})
+    production = Settings.from_env(PRODUCTION)
     assert not production.graphiql_enabled
     assert not production.introspection_enabled
-    opted_in = Settings.from_env({"BFF_ENV": "production", "BFF_INTROSPECTION": "1"})
+    opted_in = Settings.from_env({**PRODUCTION, "BFF_INTROSPECTION": "1"})
     assert opted_in.introspection_enabled
+
+
+def test_production_refuses_the_embedded_server():
+    with pytest.raises(ConfigError, match="BFF_DATABASE_URL is required"):
+        Settings.from_env({"BFF_ENV": "production"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@db/loyalty",
+        "postgres://u:p@db/loyalty",
+        "postgresql+asyncpg://u:p@db/loyalty",
+    ],
+)
+def test_postgresql_urls_are_taken_on_asyncpg(url):
+    settings = Settings.from_env({"BFF_DATABASE_URL": url})
+    assert settings.database_url == "postgresql+asyncpg://u:p@db/loyalty"
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite:///var/loyalty.db", "mysql://u@db/x"])
+def test_other_databases_are_refused(url):
+    with pytest.raises(ConfigError, match="must be a PostgreSQL URL"):
+        Settings.from_env({"BFF_DATABASE_URL": url})
 
 
 @pytest.mark.parametrize(

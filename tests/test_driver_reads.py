@@ -1,4 +1,4 @@
-"""The per-customer reads that run on the raw driver (bff.driver: asyncpg, aiosqlite) answer
+"""The per-customer reads that run on the raw driver (bff.driver, on asyncpg) answer
 exactly as their ORM twins, which still serve every unit of work."""
 
 from __future__ import annotations
@@ -9,12 +9,11 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.repository import CustomerRepository
 from bff.db import Database
-from bff.driver import driver_reads, driver_sql
+from bff.driver import driver_reads
 from bff.earning.repository import EarningRepository
 from bff.earning.routes import earning_policy
 from bff.earning.service import CompletedOrder, OrderService
@@ -123,24 +122,10 @@ async def test_driver_reads_answer_as_their_orm_twins(db, settings):
 async def test_only_read_sessions_read_on_the_driver(db):
     async with db.read() as session:
         assert await driver_reads(session) is not None
-    async with db.statement_reads() as session:
+    async with db.read_session() as session:
         assert await driver_reads(session) is not None
     async with db.unit_of_work() as session:
         assert await driver_reads(session) is None
-
-
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_a_driver_read_inside_a_read_transaction_sees_its_snapshot(db):
-    # db.read() begins a transaction on SQLite; the driver reads inside it, as the ORM
-    # would, so what commits meanwhile stays out until it ends.
-    customer = await make_customer(db)
-    async with db.read() as session:
-        assert await LedgerRepository(session).wallets_by_customer_ids([customer.id]) == []
-        await accrue(db, customer.id, 10)
-        assert await LedgerRepository(session).wallets_by_customer_ids([customer.id]) == []
-    async with db.read() as session:
-        [wallet] = await LedgerRepository(session).wallets_by_customer_ids([customer.id])
-        assert wallet.balance == 10
 
 
 async def test_a_session_that_gave_back_its_connection_gets_the_new_one(db):
@@ -156,25 +141,17 @@ async def test_a_session_that_gave_back_its_connection_gets_the_new_one(db):
         ]
 
 
-def test_sqlite_twins_are_translated_from_the_postgresql_text():
-    sql = driver_sql("SELECT id FROM t WHERE a = $1 AND b = ANY($2::bigint[]) AND c = $1")
-    assert sql.postgresql == "SELECT id FROM t WHERE a = $1 AND b = ANY($2::bigint[]) AND c = $1"
-    assert sql.sqlite == (
-        "SELECT id FROM t WHERE a = ?1 AND b IN (SELECT value FROM json_each(?2)) AND c = ?1"
-    )
-    own = driver_sql("SELECT now() + $1", "SELECT datetime('now', $1)")
-    assert own == ("SELECT now() + $1", "SELECT datetime('now', ?1)")
-
-
 def test_models_from_the_driver_work_in_a_fresh_process():
     # The first request of a worker may read on the driver before any ORM statement ran,
     # when the mappers are not configured yet.
     script = (
         "from bff.customers.models import Customer\n"
-        "from sqlalchemy.dialects import sqlite\n"
+        "from datetime import datetime, timedelta, timezone\n"
+        "from sqlalchemy.dialects.postgresql.asyncpg import dialect\n"
         "from bff.driver import driver_models\n"
-        "row = (7, 'anna', None, 'en', None, '2026-12-02 10:00:00.000000')\n"
-        "[customer] = driver_models(Customer, [row], sqlite.dialect())\n"
+        "moscow = timezone(timedelta(hours=3))\n"
+        "row = (7, 'anna', None, 'en', None, datetime(2026, 12, 2, 13, tzinfo=moscow))\n"
+        "[customer] = driver_models(Customer, [row], dialect())\n"
         "print(customer.id, customer.external_id, customer.created_at.isoformat())\n"
     )
     done = subprocess.run(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.db import dialect_of, insert_or_ignore
 from bff.driver import driver_reads, driver_select
 from bff.types import utcnow
 
@@ -16,7 +16,6 @@ from bff.types import utcnow
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._dialect = dialect_of(session)
 
     async def by_external_id(self, external_id: str) -> Customer | None:
         if (driver := await driver_reads(self.session)) is not None:
@@ -38,7 +37,7 @@ class CustomerRepository:
 
     async def insert_if_missing(self, external_id: str) -> None:
         await self.session.execute(
-            insert_or_ignore(self._dialect, Customer)
+            pg_insert(Customer)
             .values(external_id=external_id, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["external_id"])
         )
@@ -62,9 +61,7 @@ class CustomerRepository:
         # executemany of one cached statement: a multi-row VALUES would be compiled anew
         connection = await self.session.connection()
         await connection.execute(
-            insert_or_ignore(self._dialect, Customer.__table__).on_conflict_do_nothing(
-                index_elements=["external_id"]
-            ),
+            pg_insert(Customer).on_conflict_do_nothing(index_elements=["external_id"]),
             [{"external_id": external_id, "created_at": now} for external_id in wanted],
         )
         return await self.ids_by_external_ids(wanted)

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import dialect_of, insert_or_ignore
-from bff.driver import driver_reads, driver_sql
+from bff.driver import driver_reads
 from bff.earning.models import (
     AccrualRule,
     AccrualRuleChange,
@@ -24,10 +24,6 @@ from bff.earning.models import (
 class EarningRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._dialect = dialect_of(session)
-
-    def _upsert(self, model: Any) -> Any:
-        return insert_or_ignore(self._dialect, model)
 
     # events and orders
 
@@ -36,7 +32,7 @@ class EarningRepository:
     ) -> int | None:
         """Store an event once; None when its id was seen before."""
         statement = (
-            self._upsert(OrderEvent)
+            pg_insert(OrderEvent)
             .values(
                 event_id=event_id, type=event_type, payload=payload, outcome="", received_at=now
             )
@@ -59,7 +55,7 @@ class EarningRepository:
 
     async def insert_order(self, values: dict[str, Any]) -> int | None:
         statement = (
-            self._upsert(Order)
+            pg_insert(Order)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["brand", "external_id"])
             .returning(Order.id)
@@ -181,7 +177,7 @@ _PENDING_SUMS = (
     .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
 )
 # Its twin on the driver (bff.driver; tests/test_driver_reads.py).
-_DRIVER_PENDING_SUMS = driver_sql(
+_DRIVER_PENDING_SUMS = (
     "SELECT customer_id, currency, sum(amount) FROM pending_accruals "
     "WHERE customer_id = ANY($1::bigint[]) AND status = $2 GROUP BY customer_id, currency"
 )

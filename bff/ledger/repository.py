@@ -25,10 +25,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import Base, dialect_of, insert_or_ignore
-from bff.driver import driver_reads, driver_select, driver_sql
+from bff.db import Base
+from bff.driver import driver_reads, driver_select
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -90,7 +91,6 @@ class RefusalState:
 
 
 _ENTRY_COLUMNS = [c.name for c in _ENTRIES.columns if c.name != "id"]
-_LOT_COLUMNS = ["wallet_id", "amount", "remaining", "expires_at", "created_at"]
 
 
 def _bind(table: Table, names: Sequence[str], prefix: str = "") -> dict[str, Any]:
@@ -101,21 +101,6 @@ def _bind(table: Table, names: Sequence[str], prefix: str = "") -> dict[str, Any
 _INSERT_ENTRY = (
     insert(_ENTRIES).values(_bind(_ENTRIES, _ENTRY_COLUMNS, prefix="e_")).returning(_ENTRIES.c.id)
 )
-
-
-def _entry_with_lot_statement() -> Any:
-    """PostgreSQL: entry and lot in one round trip (a data-modifying CTE)."""
-    entry = _INSERT_ENTRY.cte("entry")
-    lot = _bind(_LOTS, _LOT_COLUMNS, prefix="lot_")
-    return (
-        insert(_LOTS)
-        .from_select(["entry_id", *_LOT_COLUMNS], select(entry.c.id, *lot.values()))
-        .returning(_LOTS.c.entry_id)
-    )
-
-
-_INSERT_ENTRY_WITH_LOT = _entry_with_lot_statement()
-_INSERT_LOT = insert(_LOTS).values(_bind(_LOTS, ["entry_id", *_LOT_COLUMNS], prefix="lot_"))
 
 
 @cache
@@ -233,32 +218,22 @@ class NewLot:
     expires_at: datetime | None
 
 
-@cache
-def _claim_statement(dialect: str) -> Any:
-    return (
-        insert_or_ignore(dialect, _IDEMPOTENCY)
-        .values(
-            scope=bindparam("p_scope"),
-            key=bindparam("p_key"),
-            request_hash=bindparam("p_hash"),
-            created_at=bindparam("p_now", type_=_IDEMPOTENCY.c.created_at.type),
-        )
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(_IDEMPOTENCY.c.id)
+_CLAIM = (
+    pg_insert(_IDEMPOTENCY)
+    .values(
+        scope=bindparam("p_scope"),
+        key=bindparam("p_key"),
+        request_hash=bindparam("p_hash"),
+        created_at=bindparam("p_now", type_=_IDEMPOTENCY.c.created_at.type),
     )
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(_IDEMPOTENCY.c.id)
+)
 
 
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._dialect = dialect_of(session)
-
-    @property
-    def dialect(self) -> str:
-        return self._dialect
-
-    def _upsert(self, table: Any) -> Any:
-        return insert_or_ignore(self._dialect, table)
 
     # currencies
 
@@ -298,10 +273,6 @@ class LedgerRepository:
         lot: NewLot | None,
     ) -> tuple[Wallet, LedgerEntry] | None:
         """Apply ``change`` and record its entry (and lot), or None when refused."""
-        if self._dialect != "postgresql":
-            return await self._apply_posting_stepwise(
-                customer_id, currency, change, now, entry, lot
-            )
         statement = _posting_statement(*change.rules, opens_lot=lot is not None)
         params = self._change_params(customer_id, currency, change, now)
         params |= {f"e_{name}": entry[name] for name in _ENTRY_OWN}
@@ -314,30 +285,6 @@ class LedgerRepository:
         entry_id = values.pop("entry_id")
         wallet = Wallet(**values)
         return wallet, LedgerEntry(id=entry_id, **entry_values(wallet, entry))
-
-    async def _apply_posting_stepwise(
-        self,
-        customer_id: int,
-        currency: str,
-        change: Change,
-        now: datetime,
-        entry: dict[str, Any],
-        lot: NewLot | None,
-    ) -> tuple[Wallet, LedgerEntry] | None:
-        wallet = await self.apply_change(customer_id, currency, change, now)
-        if wallet is None:
-            return None
-        lot_values = None
-        amount = max(0, wallet.balance) - max(0, wallet.balance - change.delta)
-        if lot is not None and amount > 0:
-            lot_values = {
-                "wallet_id": wallet.id,
-                "amount": amount,
-                "remaining": amount,
-                "expires_at": lot.expires_at,
-                "created_at": now,
-            }
-        return wallet, await self.add_entry(entry_values(wallet, entry), lot_values)
 
     async def refusal_state(self, customer_id: int, currency: str) -> RefusalState:
         row = (
@@ -386,7 +333,7 @@ class LedgerRepository:
     async def create_wallet(self, customer_id: int, currency: str) -> None:
         now = utcnow()
         await self.session.execute(
-            self._upsert(_WALLETS)
+            pg_insert(_WALLETS)
             .values(
                 customer_id=customer_id,
                 currency=currency,
@@ -444,19 +391,9 @@ class LedgerRepository:
 
     # entries
 
-    async def add_entry(
-        self, values: dict[str, Any], lot: dict[str, Any] | None = None
-    ) -> LedgerEntry:
-        """Insert an entry, and the lot it opens if any."""
-        lot_params = {f"lot_{name}": value for name, value in (lot or {}).items()}
-        entry_params = {f"e_{name}": value for name, value in values.items()}
-        if lot is not None and self._dialect == "postgresql":
-            params = entry_params | lot_params
-            result = await self._connection_execute(_INSERT_ENTRY_WITH_LOT, params)
-            return LedgerEntry(id=result.scalar_one(), **values)
-        entry_id = (await self._connection_execute(_INSERT_ENTRY, entry_params)).scalar_one()
-        if lot is not None:
-            await self._connection_execute(_INSERT_LOT, lot_params | {"lot_entry_id": entry_id})
+    async def add_entry(self, values: dict[str, Any]) -> LedgerEntry:
+        params = {f"e_{name}": value for name, value in values.items()}
+        entry_id = (await self._connection_execute(_INSERT_ENTRY, params)).scalar_one()
         return LedgerEntry(id=entry_id, **values)
 
     async def entries_by_ids(self, entry_ids: Sequence[int]) -> Sequence[LedgerEntry]:
@@ -593,7 +530,7 @@ class LedgerRepository:
         if (driver := await driver_reads(self.session)) is not None:
             rows = await driver.fetch(_DRIVER_SOONEST_EXPIRY, list(wallet_ids))
         else:
-            statement = _soonest_expiry_statement(self._dialect)
+            statement = _SOONEST_EXPIRY_STATEMENT
             rows = (await self.session.execute(statement, {"wallet_ids": list(wallet_ids)})).all()
         return {wallet_id: (int(amount), _as_utc(at)) for wallet_id, at, amount in rows}
 
@@ -603,7 +540,7 @@ class LedgerRepository:
         """Claim a key: its record id, or None when somebody holds it (PostgreSQL waits
         for that transaction to end before answering)."""
         params = {"p_scope": scope, "p_key": key, "p_hash": request_hash, "p_now": utcnow()}
-        result = await self._connection_execute(_claim_statement(self._dialect), params)
+        result = await self._connection_execute(_CLAIM, params)
         record_id: int | None = result.scalar()
         return record_id
 
@@ -614,7 +551,7 @@ class LedgerRepository:
             return {}
         now = utcnow()
         statement = (
-            self._upsert(IdempotencyRecord.__table__)
+            pg_insert(_IDEMPOTENCY)
             .on_conflict_do_nothing(index_elements=["scope", "key"])
             .returning(IdempotencyRecord.key, IdempotencyRecord.id)
         )
@@ -643,11 +580,9 @@ class LedgerRepository:
         return result.first()
 
 
-def _as_utc(value: datetime | str) -> datetime:
-    # An aggregate loses the column type, so SQLite hands back the stored text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _as_utc(value: datetime) -> datetime:
+    # An aggregate loses the column type, and with it UTCDateTime's conversion.
+    return value.astimezone(UTC)
 
 
 def entry_values(wallet: Wallet, entry: dict[str, Any]) -> dict[str, Any]:
@@ -675,7 +610,7 @@ _WALLETS_OF_CUSTOMERS = (
 _DRIVER_WALLETS_OF_CUSTOMERS = driver_select(
     Wallet, "customer_id = ANY($1::bigint[]) ORDER BY customer_id, currency"
 )
-_SOONEST_EXPIRY = """
+_DRIVER_SOONEST_EXPIRY = """
 SELECT lots.wallet_id, min(soonest.at), sum(lots.remaining)
 FROM lots JOIN (
     SELECT wallet_id, min(expires_at) AS at FROM lots
@@ -683,17 +618,12 @@ FROM lots JOIN (
     GROUP BY wallet_id
 ) AS soonest ON soonest.wallet_id = lots.wallet_id
 WHERE lots.remaining > 0 AND lots.expires_at >= soonest.at
-    AND lots.expires_at < {one_day_after}
+    AND lots.expires_at < soonest.at + interval '1 day'
 GROUP BY lots.wallet_id
 """
-_DRIVER_SOONEST_EXPIRY = driver_sql(
-    _SOONEST_EXPIRY.format(one_day_after="soonest.at + interval '1 day'"),
-    _SOONEST_EXPIRY.format(one_day_after="strftime('%Y-%m-%d %H:%M:%f', soonest.at, '+1 day')"),
-)
 
 
-@cache
-def _soonest_expiry_statement(dialect: str) -> Select[int, Any, int]:
+def _soonest_expiry_statement() -> Select[int, Any, int]:
     soonest = (
         select(Lot.wallet_id, func.min(Lot.expires_at).label("at"))
         .where(
@@ -710,14 +640,10 @@ def _soonest_expiry_statement(dialect: str) -> Select[int, Any, int]:
         .where(
             Lot.remaining > 0,
             Lot.expires_at >= soonest.c.at,
-            Lot.expires_at < _one_day_after(dialect, soonest.c.at),
+            Lot.expires_at < soonest.c.at + literal(timedelta(days=1), Interval()),
         )
         .group_by(Lot.wallet_id)
     )
 
 
-def _one_day_after(dialect: str, column: Any) -> Any:
-    if dialect == "postgresql":
-        return column + literal(timedelta(days=1), Interval())
-    # SQLite keeps timestamps as "YYYY-MM-DD HH:MM:SS.ffffff" text.
-    return func.strftime("%Y-%m-%d %H:%M:%f", column, "+1 day")
+_SOONEST_EXPIRY_STATEMENT = _soonest_expiry_statement()

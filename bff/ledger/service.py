@@ -1,7 +1,7 @@
 """The ledger's rules. Nothing here commits: the caller owns the transaction.
 
-Every write locks the wallet row first (``SELECT ... FOR UPDATE`` on PostgreSQL, the
-``BEGIN IMMEDIATE`` write lock on SQLite) and saves it with a version check, so two
+Every write locks the wallet row first (``SELECT ... FOR UPDATE``, or the conditional
+``UPDATE`` that takes the row lock itself) and saves it with a version check, so two
 writers can never both act on the same balance.
 """
 
@@ -183,8 +183,7 @@ class LedgerService:
         self, items: Sequence[Accrual], *, wallets_locked: bool = False
     ) -> list[int]:
         """Post many accruals (without idempotency keys: the caller's row locks guard
-        them); entry ids in the order of ``items``. One statement per currency on
-        PostgreSQL; one posting at a time elsewhere."""
+        them); entry ids in the order of ``items``. One statement per currency."""
         for item in items:
             _check_amount(item.amount)
         entry_ids: dict[int, int] = {}
@@ -193,35 +192,17 @@ class LedgerService:
             by_currency.setdefault(item.currency, []).append(index)
         for currency in sorted(by_currency):  # one global lock order across callers
             indexes = by_currency[currency]
-            posted = await self._post_many(currency, [items[i] for i in indexes], wallets_locked)
-            entry_ids.update(zip(indexes, posted, strict=True))
-        return [entry_ids[index] for index in range(len(items))]
-
-    async def _post_many(
-        self, currency: str, items: list[Accrual], wallets_locked: bool
-    ) -> list[int]:
-        if self.repository.dialect == "postgresql":
             posted = await post_accruals(
-                self.repository.session, currency, items, self.clock(), wallets_locked
+                self.repository.session,
+                currency,
+                [items[i] for i in indexes],
+                self.clock(),
+                wallets_locked,
             )
             if posted is None:
                 raise CurrencyDisabled(currency=currency)
-            return posted
-        ids = []
-        for item in sorted(items, key=lambda i: i.customer_id):
-            self._record_id = item.idempotency_record_id  # claimed by the caller
-            posting = await self.accrue(
-                item.customer_id,
-                currency,
-                item.amount,
-                reason=item.reason,
-                source=Source(item.source_type, item.source_id),
-                expires_at=item.expires_at,
-            )
-            ids.append((item, posting.entry.id))
-        self._record_id = None
-        order = {id(item): entry_id for item, entry_id in ids}
-        return [order[id(item)] for item in items]
+            entry_ids.update(zip(indexes, posted, strict=True))
+        return [entry_ids[index] for index in range(len(items))]
 
     async def spend(
         self,

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import dialect_of, insert_or_ignore
 from bff.driver import driver_reads, driver_select
 from bff.earning.models import Order, OrderStatus
 from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
@@ -18,10 +18,6 @@ from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 class LevelRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._dialect = dialect_of(session)
-
-    def _upsert(self, model: Any) -> Any:
-        return insert_or_ignore(self._dialect, model)
 
     async def levels(self) -> Sequence[Level]:
         return (await self.session.scalars(select(Level).order_by(Level.rank))).all()
@@ -40,7 +36,7 @@ class LevelRepository:
     ) -> CustomerLevel:
         """The customer's standing, created at the start level when missing, locked."""
         await self.session.execute(
-            self._upsert(CustomerLevel)
+            pg_insert(CustomerLevel)
             .values(
                 customer_id=customer_id,
                 level_code=start_level,
@@ -68,7 +64,7 @@ class LevelRepository:
     async def claim_reward(self, customer_id: int, level_code: str, now: datetime) -> int | None:
         """The reward row's id, or None when this reward was granted before."""
         statement = (
-            self._upsert(LevelReward)
+            pg_insert(LevelReward)
             .values(customer_id=customer_id, level_code=level_code, granted_at=now)
             .on_conflict_do_nothing(index_elements=["customer_id", "level_code"])
             .returning(LevelReward.id)

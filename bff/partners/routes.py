@@ -92,7 +92,7 @@ async def _ingest(
     known: KnownPartner,
     events: list[PartnerEventIn | Invalid],
 ) -> list[EventResult]:
-    if len(events) == 1 and db.is_postgres:
+    if len(events) == 1:
         try:
             async with db.unit_of_work() as session:
                 service = PartnerEventService(

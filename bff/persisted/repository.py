@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import dialect_of, insert_or_ignore
 from bff.persisted.models import PersistedQuery
 from bff.types import utcnow
 
@@ -21,7 +21,7 @@ class PersistedQueryRepository:
 
     async def remember(self, sha256: str, document: str, operation_name: str | None) -> None:
         """Keep a document an app registered; a second registration changes nothing."""
-        statement = insert_or_ignore(dialect_of(self.session), PersistedQuery).values(
+        statement = pg_insert(PersistedQuery).values(
             sha256=sha256,
             document=document,
             allowed=False,
@@ -40,7 +40,7 @@ class PersistedQueryRepository:
 
     async def allow(self, sha256: str, document: str, operation_name: str | None) -> None:
         """Put a document on the allow-list (registered by an app before or not)."""
-        insert = insert_or_ignore(dialect_of(self.session), PersistedQuery).values(
+        insert = pg_insert(PersistedQuery).values(
             sha256=sha256,
             document=document,
             allowed=True,

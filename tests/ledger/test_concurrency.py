@@ -120,7 +120,7 @@ class Script:
         return [self.run(operation, job) for operation, job in jobs]
 
 
-async def test_two_hundred_concurrent_writers_keep_every_invariant(db, backend):
+async def test_two_hundred_concurrent_writers_keep_every_invariant(db):
     customer = await make_customer(db)
     await accrue(db, customer.id, 500)
     script = Script(db, customer.id, seed=20261122)

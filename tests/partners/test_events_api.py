@@ -169,14 +169,13 @@ async def test_per_customer_limit(app_client, db, setup):
     assert second.json()["code"] == "LIMIT_REACHED"
 
 
-async def test_a_plain_single_completion_is_two_statements_on_postgresql(app_client, db, setup):
+async def test_a_plain_single_completion_is_two_statements(app_client, db, setup):
     _, offer = setup
     await post_signed(app_client, EVENTS, event("fast-0", offer))  # partner cached, wallet made
     with counting_statements(app_client.app) as counter:
         response = await post_signed(app_client, EVENTS, event("fast-1", offer))
     assert response.json() == {"id": "fast-1", "status": "accrued", "points": 100}
-    if db.is_postgres:  # lock, store and count; post. SQLite takes the general path
-        assert counter.count == 2, counter.statements
+    assert counter.count == 2, counter.statements  # lock, store and count; post
     assert await stored(db) == [("fast-0", "accrued", None), ("fast-1", "accrued", None)]
     async with db.read() as session:
         completions = await session.scalar(select(OfferActivation.completions))

@@ -240,7 +240,6 @@ async def test_two_workers_send_each_device_exactly_one_message(
     db,
     push_settings,
     fcm,
-    backend,
 ):
     settings = replace(push_settings, push_batch_size=40)
     for n in range(300):
@@ -323,10 +322,9 @@ async def test_firebase_admins_own_http2_client_sends_too(db, push_settings, fcm
     assert (await statuses(db)) == Counter({("SENT", None): 2, ("FAILED", "UNREGISTERED"): 1})
 
 
-@pytest.mark.postgres_only
 async def test_a_large_campaign_has_the_planner_count_its_messages(db, monkeypatch):
-    """On PostgreSQL the statistics are redone once a campaign adds many messages, so cap
-    counts use the customer index instead of reading every SENT row."""
+    """The statistics are redone once a campaign adds many messages, so cap counts use
+    the customer index instead of reading every SENT row."""
     monkeypatch.setattr("push.repository.RESTATE_AFTER", 3)
     for n in range(3):
         await customer_with_device(db, f"c{n}", token(n), points=0)

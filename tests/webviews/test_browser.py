@@ -126,9 +126,9 @@ class Watched:
         if response.status >= 400:
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
-    async def shot(self, backend: str, name: str) -> None:
+    async def shot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.screenshot(path=str(SCREENSHOTS / f"{backend}-{name}.png"), full_page=True)
+        await self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 async def one_time_url(base: str, settings, subject: str, path: str) -> str:
@@ -154,7 +154,7 @@ async def seeded(settings, db):
 
 
 async def test_a_customer_browses_activates_and_sees_their_level(
-    server, browser, settings, db, backend, seeded
+    server, browser, settings, db, seeded
 ):
     context = await browser.new_context(viewport=PHONE, locale="en-US")
     page = await context.new_page()
@@ -165,11 +165,11 @@ async def test_a_customer_browses_activates_and_sees_their_level(
     cookies = {c["name"]: c for c in await context.cookies()}
     assert cookies["bff_webview"]["httpOnly"] is True
     assert await page.locator(".card h2").all_inner_texts() == ["Free latte"]
-    await watched.shot(backend, "offers")
+    await watched.shot("offers")
 
     await page.get_by_role("link", name="Free latte").click()
     await page.wait_for_url("**/webviews/offers/*")
-    await watched.shot(backend, "offer")
+    await watched.shot("offer")
     await page.get_by_role("button", name="Activate").click()
     await page.wait_for_url("**notice=activated")
     assert await page.get_by_role("button", name="Turn off").is_visible()
@@ -179,14 +179,14 @@ async def test_a_customer_browses_activates_and_sees_their_level(
     assert active is True
 
     await page.get_by_role("link", name="Coffee Bar").click()
-    await watched.shot(backend, "partner")
+    await watched.shot("partner")
     for name, path in (
         ("marketplace", "/webviews/marketplace"),
         ("history", "/webviews/history"),
         ("rules", "/webviews/rules"),
     ):
         await page.goto(server + path)
-        await watched.shot(backend, name)
+        await watched.shot(name)
     await page.goto(server + "/webviews/history")
     assert await page.locator(".amount").all_inner_texts() == ["+30 POINTS", "+120 POINTS"]
 
@@ -194,14 +194,14 @@ async def test_a_customer_browses_activates_and_sees_their_level(
     progress = page.locator("progress#progress")
     assert await progress.get_attribute("value") == "0"
     assert await page.get_by_label("5 more orders to Silver").count() == 1
-    await watched.shot(backend, "level")
+    await watched.shot("level")
 
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert watched.problems == []
     await context.close()
 
 
-async def test_native_actions_reach_the_bridge(server, browser, settings, db, backend, seeded):
+async def test_native_actions_reach_the_bridge(server, browser, settings, db, seeded):
     context = await browser.new_context(viewport=PHONE, locale="ru-RU")
     await context.add_init_script(FAKE_IOS_BRIDGE)
     page = await context.new_page()
@@ -219,14 +219,12 @@ async def test_native_actions_reach_the_bridge(server, browser, settings, db, ba
     await page.wait_for_url("**notice=activated")
     messages = await page.evaluate("window.__bridge")
     assert {"action": "haptic", "payload": {"style": "success", "after": "activated"}} in messages
-    await watched.shot(backend, "offer-ru")
+    await watched.shot("offer-ru")
     assert watched.problems == []
     await context.close()
 
 
-async def test_a_reused_link_asks_the_shell_to_sign_in_again(
-    server, browser, settings, db, backend, seeded
-):
+async def test_a_reused_link_asks_the_shell_to_sign_in_again(server, browser, settings, db, seeded):
     url = await one_time_url(server, settings, "anna", "/webviews/level")
     async with httpx.AsyncClient() as client:
         assert (await client.get(url)).status_code == 303  # somebody used it first
@@ -239,5 +237,5 @@ async def test_a_reused_link_asks_the_shell_to_sign_in_again(
     await page.get_by_role("link", name="Back to the app").click()
     messages = await page.evaluate("window.__bridge")
     assert messages == [{"action": "open", "payload": {"screen": "sign-in", "reason": "session"}}]
-    await Watched(page).shot(backend, "expired")
+    await Watched(page).shot("expired")
     await context.close()

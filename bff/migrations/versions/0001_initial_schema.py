@@ -31,7 +31,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "customers",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("external_id", sa.String(length=255), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=True),
@@ -41,7 +41,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "idempotency_records",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("scope", sa.String(length=128), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
@@ -51,10 +51,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "wallets",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("balance", sa.BigInteger(), nullable=False),
         sa.Column("held", sa.BigInteger(), nullable=False),
@@ -73,18 +71,13 @@ def upgrade() -> None:
             "customer_id", "currency", name=op.f("uq_wallets_customer_id_currency")
         ),
     )
-    with op.batch_alter_table("wallets", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_wallets_customer_id"), ["customer_id"], unique=False)
+    op.create_index(op.f("ix_wallets_customer_id"), "wallets", ["customer_id"], unique=False)
 
     op.create_table(
         "holds",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "wallet_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("wallet_id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("captured_amount", sa.BigInteger(), nullable=False),
@@ -103,19 +96,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_holds")),
     )
-    with op.batch_alter_table("holds", schema=None) as batch_op:
-        batch_op.create_index("ix_holds_status_expires_at", ["status", "expires_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_holds_wallet_id"), ["wallet_id"], unique=False)
+    op.create_index("ix_holds_status_expires_at", "holds", ["status", "expires_at"], unique=False)
+    op.create_index(op.f("ix_holds_wallet_id"), "holds", ["wallet_id"], unique=False)
 
     op.create_table(
         "ledger_entries",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "wallet_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("wallet_id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -127,10 +115,10 @@ def upgrade() -> None:
         sa.Column("source_type", sa.String(length=32), nullable=True),
         sa.Column("source_id", sa.String(length=128), nullable=True),
         sa.Column("actor", sa.String(length=255), nullable=True),
-        sa.Column("hold_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("hold_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "idempotency_record_id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.BigInteger(),
             nullable=True,
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -153,23 +141,21 @@ def upgrade() -> None:
             "wallet_id", "version", name=op.f("uq_ledger_entries_wallet_id_version")
         ),
     )
-    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ledger_entries_customer_id_id", ["customer_id", "id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_ledger_entries_idempotency_record_id"),
-            ["idempotency_record_id"],
-            unique=False,
-        )
+    op.create_index(
+        "ix_ledger_entries_customer_id_id", "ledger_entries", ["customer_id", "id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_ledger_entries_idempotency_record_id"),
+        "ledger_entries",
+        ["idempotency_record_id"],
+        unique=False,
+    )
 
     op.create_table(
         "lots",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "wallet_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("wallet_id", sa.BigInteger(), nullable=False),
+        sa.Column("entry_id", sa.BigInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("remaining", sa.BigInteger(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
@@ -185,11 +171,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lots")),
     )
-    with op.batch_alter_table("lots", schema=None) as batch_op:
-        batch_op.create_index("ix_lots_expires_at", ["expires_at"], unique=False)
-        batch_op.create_index(
-            "ix_lots_wallet_id_expires_at", ["wallet_id", "expires_at"], unique=False
-        )
+    op.create_index("ix_lots_expires_at", "lots", ["expires_at"], unique=False)
+    op.create_index(
+        "ix_lots_wallet_id_expires_at", "lots", ["wallet_id", "expires_at"], unique=False
+    )
 
     currencies = sa.table(
         "currencies",
@@ -229,23 +214,19 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("lots", schema=None) as batch_op:
-        batch_op.drop_index("ix_lots_wallet_id_expires_at")
-        batch_op.drop_index("ix_lots_expires_at")
+    op.drop_index("ix_lots_wallet_id_expires_at", table_name="lots")
+    op.drop_index("ix_lots_expires_at", table_name="lots")
 
     op.drop_table("lots")
-    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_ledger_entries_idempotency_record_id"))
-        batch_op.drop_index("ix_ledger_entries_customer_id_id")
+    op.drop_index(op.f("ix_ledger_entries_idempotency_record_id"), table_name="ledger_entries")
+    op.drop_index("ix_ledger_entries_customer_id_id", table_name="ledger_entries")
 
     op.drop_table("ledger_entries")
-    with op.batch_alter_table("holds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_holds_wallet_id"))
-        batch_op.drop_index("ix_holds_status_expires_at")
+    op.drop_index(op.f("ix_holds_wallet_id"), table_name="holds")
+    op.drop_index("ix_holds_status_expires_at", table_name="holds")
 
     op.drop_table("holds")
-    with op.batch_alter_table("wallets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_wallets_customer_id"))
+    op.drop_index(op.f("ix_wallets_customer_id"), table_name="wallets")
 
     op.drop_table("wallets")
     op.drop_table("idempotency_records")

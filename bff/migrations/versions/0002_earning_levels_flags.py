@@ -48,7 +48,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "order_events",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
@@ -59,7 +59,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "accrual_rules",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
@@ -86,9 +86,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "customer_levels",
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("level_code", sa.String(length=32), nullable=False),
         sa.Column("floor_code", sa.String(length=32), nullable=True),
         sa.Column("completed_orders", sa.Integer(), nullable=False),
@@ -110,10 +108,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "level_events",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("from_level", sa.String(length=32), nullable=True),
         sa.Column("to_level", sa.String(length=32), nullable=True),
@@ -124,19 +120,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_level_events")),
     )
-    with op.batch_alter_table("level_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_level_events_customer_id"), ["customer_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_level_events_customer_id"), "level_events", ["customer_id"], unique=False
+    )
 
     op.create_table(
         "orders",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("external_id", sa.String(length=128), nullable=False),
         sa.Column("brand", sa.String(length=64), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("city", sa.String(length=64), nullable=True),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("refunded_amount", sa.BigInteger(), nullable=False),
@@ -151,13 +144,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("brand", "external_id", name=op.f("uq_orders_brand_external_id")),
     )
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_orders_customer_id"), ["customer_id"], unique=False)
+    op.create_index(op.f("ix_orders_customer_id"), "orders", ["customer_id"], unique=False)
 
     op.create_table(
         "accrual_rule_changes",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("rule_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("rule_id", sa.BigInteger(), nullable=False),
         sa.Column("actor", sa.String(length=255), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("before", sa.JSON(), nullable=True),
@@ -170,19 +162,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accrual_rule_changes")),
     )
-    with op.batch_alter_table("accrual_rule_changes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_accrual_rule_changes_rule_id"), ["rule_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_accrual_rule_changes_rule_id"), "accrual_rule_changes", ["rule_id"], unique=False
+    )
 
     op.create_table(
         "level_rewards",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("level_code", sa.String(length=32), nullable=False),
-        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("entry_id", sa.BigInteger(), nullable=True),
         sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_level_rewards_customer_id_customers")
@@ -202,12 +191,10 @@ def upgrade() -> None:
     )
     op.create_table(
         "pending_accruals",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("rule_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("order_id", sa.BigInteger(), nullable=False),
+        sa.Column("rule_id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("computed_amount", sa.BigInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
@@ -218,7 +205,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("expiry_policy", sa.String(length=16), nullable=False),
         sa.Column("expiry_days", sa.Integer(), nullable=True),
-        sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("entry_id", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -244,19 +231,20 @@ def upgrade() -> None:
             "order_id", "rule_id", name=op.f("uq_pending_accruals_order_id_rule_id")
         ),
     )
-    with op.batch_alter_table("pending_accruals", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_pending_accruals_customer_id_status", ["customer_id", "status"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_pending_accruals_order_id"), ["order_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_pending_accruals_status_due_at", ["status", "due_at"], unique=False
-        )
+    op.create_index(
+        "ix_pending_accruals_customer_id_status",
+        "pending_accruals",
+        ["customer_id", "status"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_pending_accruals_order_id"), "pending_accruals", ["order_id"], unique=False
+    )
+    op.create_index(
+        "ix_pending_accruals_status_due_at", "pending_accruals", ["status", "due_at"], unique=False
+    )
 
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("city", sa.String(length=64), nullable=True))
+    op.add_column("customers", sa.Column("city", sa.String(length=64), nullable=True))
 
     levels = sa.table(
         "levels",
@@ -328,26 +316,21 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_column("city")
+    op.drop_column("customers", "city")
 
-    with op.batch_alter_table("pending_accruals", schema=None) as batch_op:
-        batch_op.drop_index("ix_pending_accruals_status_due_at")
-        batch_op.drop_index(batch_op.f("ix_pending_accruals_order_id"))
-        batch_op.drop_index("ix_pending_accruals_customer_id_status")
+    op.drop_index("ix_pending_accruals_status_due_at", table_name="pending_accruals")
+    op.drop_index(op.f("ix_pending_accruals_order_id"), table_name="pending_accruals")
+    op.drop_index("ix_pending_accruals_customer_id_status", table_name="pending_accruals")
 
     op.drop_table("pending_accruals")
     op.drop_table("level_rewards")
-    with op.batch_alter_table("accrual_rule_changes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_accrual_rule_changes_rule_id"))
+    op.drop_index(op.f("ix_accrual_rule_changes_rule_id"), table_name="accrual_rule_changes")
 
     op.drop_table("accrual_rule_changes")
-    with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_orders_customer_id"))
+    op.drop_index(op.f("ix_orders_customer_id"), table_name="orders")
 
     op.drop_table("orders")
-    with op.batch_alter_table("level_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_level_events_customer_id"))
+    op.drop_index(op.f("ix_level_events_customer_id"), table_name="level_events")
 
     op.drop_table("level_events")
     op.drop_table("customer_levels")

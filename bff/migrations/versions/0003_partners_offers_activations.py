@@ -22,7 +22,7 @@ def upgrade() -> None:
     """Upgrade schema."""
     op.create_table(
         "partners",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("category", sa.String(length=64), nullable=False),
@@ -37,15 +37,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_partners")),
         sa.UniqueConstraint("code", name=op.f("uq_partners_code")),
     )
-    with op.batch_alter_table("partners", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_partners_category"), ["category"], unique=False)
+    op.create_index(op.f("ix_partners_category"), "partners", ["category"], unique=False)
 
     op.create_table(
         "offers",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "partner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("partner_id", sa.BigInteger(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("terms", sa.Text(), nullable=False),
@@ -72,16 +69,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
     )
-    with op.batch_alter_table("offers", schema=None) as batch_op:
-        batch_op.create_index("ix_offers_partner_id_id", ["partner_id", "id"], unique=False)
+    op.create_index("ix_offers_partner_id_id", "offers", ["partner_id", "id"], unique=False)
 
     op.create_table(
         "offer_activations",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("offer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("offer_id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("completions", sa.Integer(), nullable=False),
         sa.Column("activated_at", sa.DateTime(timezone=True), nullable=False),
@@ -99,23 +93,22 @@ def upgrade() -> None:
             "offer_id", "customer_id", name=op.f("uq_offer_activations_offer_id_customer_id")
         ),
     )
-    with op.batch_alter_table("offer_activations", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_offer_activations_customer_id_active", ["customer_id", "active"], unique=False
-        )
+    op.create_index(
+        "ix_offer_activations_customer_id_active",
+        "offer_activations",
+        ["customer_id", "active"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table("offer_activations", schema=None) as batch_op:
-        batch_op.drop_index("ix_offer_activations_customer_id_active")
+    op.drop_index("ix_offer_activations_customer_id_active", table_name="offer_activations")
 
     op.drop_table("offer_activations")
-    with op.batch_alter_table("offers", schema=None) as batch_op:
-        batch_op.drop_index("ix_offers_partner_id_id")
+    op.drop_index("ix_offers_partner_id_id", table_name="offers")
 
     op.drop_table("offers")
-    with op.batch_alter_table("partners", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_partners_category"))
+    op.drop_index(op.f("ix_partners_category"), table_name="partners")
 
     op.drop_table("partners")

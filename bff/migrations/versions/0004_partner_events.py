@@ -22,19 +22,15 @@ def upgrade() -> None:
     """Upgrade schema."""
     op.create_table(
         "partner_events",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "partner_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("partner_id", sa.BigInteger(), nullable=False),
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=64), nullable=True),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column("offer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("customer_id", sa.BigInteger(), nullable=True),
+        sa.Column("offer_id", sa.BigInteger(), nullable=True),
         sa.Column("amount", sa.BigInteger(), nullable=True),
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.Column("shortfall", sa.BigInteger(), nullable=False),

@@ -23,7 +23,7 @@ def upgrade() -> None:
 
     op.create_table(
         "marketplace_categories",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("image_url", sa.String(length=500), nullable=True),
         sa.Column("currency", sa.String(length=16), nullable=False),
@@ -41,10 +41,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "marketplace_products",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "category_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("category_id", sa.BigInteger(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("image_url", sa.String(length=500), nullable=True),
@@ -58,23 +56,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_marketplace_products")),
     )
-    with op.batch_alter_table("marketplace_products", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_marketplace_products_category_id_id", ["category_id", "id"], unique=False
-        )
+    op.create_index(
+        "ix_marketplace_products_category_id_id",
+        "marketplace_products",
+        ["category_id", "id"],
+        unique=False,
+    )
 
     op.create_table(
         "marketplace_redemptions",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
+        sa.Column("product_id", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=16), nullable=False),
         sa.Column("price", sa.BigInteger(), nullable=False),
-        sa.Column("hold_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("hold_id", sa.BigInteger(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -98,17 +94,17 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("hold_id", name=op.f("uq_marketplace_redemptions_hold_id")),
     )
-    with op.batch_alter_table("marketplace_redemptions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_marketplace_redemptions_customer_id_id", ["customer_id", "id"], unique=False
-        )
+    op.create_index(
+        "ix_marketplace_redemptions_customer_id_id",
+        "marketplace_redemptions",
+        ["customer_id", "id"],
+        unique=False,
+    )
 
     op.create_table(
         "marketplace_stop_list",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("product_id", sa.BigInteger(), nullable=False),
         sa.Column("scope", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("until", sa.DateTime(timezone=True), nullable=True),
@@ -130,12 +126,10 @@ def downgrade() -> None:
     """Downgrade schema."""
 
     op.drop_table("marketplace_stop_list")
-    with op.batch_alter_table("marketplace_redemptions", schema=None) as batch_op:
-        batch_op.drop_index("ix_marketplace_redemptions_customer_id_id")
+    op.drop_index("ix_marketplace_redemptions_customer_id_id", table_name="marketplace_redemptions")
 
     op.drop_table("marketplace_redemptions")
-    with op.batch_alter_table("marketplace_products", schema=None) as batch_op:
-        batch_op.drop_index("ix_marketplace_products_category_id_id")
+    op.drop_index("ix_marketplace_products_category_id_id", table_name="marketplace_products")
 
     op.drop_table("marketplace_products")
     op.drop_table("marketplace_categories")

@@ -22,9 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "webview_codes",
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("path", sa.String(length=500), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
@@ -37,9 +35,7 @@ def upgrade() -> None:
     op.create_table(
         "webview_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -50,15 +46,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_webview_sessions")),
     )
-    with op.batch_alter_table("webview_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_webview_sessions_customer_id"), ["customer_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_webview_sessions_customer_id"), "webview_sessions", ["customer_id"], unique=False
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("webview_sessions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_webview_sessions_customer_id"))
+    op.drop_index(op.f("ix_webview_sessions_customer_id"), table_name="webview_sessions")
 
     op.drop_table("webview_sessions")
     op.drop_table("webview_codes")

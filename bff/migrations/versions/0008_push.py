@@ -29,7 +29,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "push_segments",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("rule", sa.JSON(), nullable=False),
         sa.Column("created_by", sa.String(length=255), nullable=False),
@@ -39,11 +39,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "push_campaigns",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column(
-            "segment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("segment_id", sa.BigInteger(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("templates", sa.JSON(), nullable=False),
         sa.Column("link", sa.String(length=500), nullable=True),
@@ -69,10 +67,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "push_devices",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("token", sa.String(length=512), nullable=False),
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("app_version", sa.String(length=32), nullable=False),
@@ -88,16 +84,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_push_devices")),
         sa.UniqueConstraint("token", name=op.f("uq_push_devices_token")),
     )
-    with op.batch_alter_table("push_devices", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_push_devices_customer_id"), ["customer_id"], unique=False
-        )
+    op.create_index(
+        op.f("ix_push_devices_customer_id"), "push_devices", ["customer_id"], unique=False
+    )
 
     op.create_table(
         "push_preferences",
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -110,17 +103,11 @@ def upgrade() -> None:
     )
     op.create_table(
         "push_messages",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "campaign_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("campaign_id", sa.BigInteger(), nullable=True),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column(
-            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "device_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("customer_id", sa.BigInteger(), nullable=False),
+        sa.Column("device_id", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=64), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -151,22 +138,19 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_push_messages_dedupe_key")),
     )
-    with op.batch_alter_table("push_messages", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_push_messages_customer_sent", ["customer_id", "sent_at"], unique=False
-        )
-        batch_op.create_index("ix_push_messages_due", ["status", "not_before"], unique=False)
+    op.create_index(
+        "ix_push_messages_customer_sent", "push_messages", ["customer_id", "sent_at"], unique=False
+    )
+    op.create_index("ix_push_messages_due", "push_messages", ["status", "not_before"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("push_messages", schema=None) as batch_op:
-        batch_op.drop_index("ix_push_messages_due")
-        batch_op.drop_index("ix_push_messages_customer_sent")
+    op.drop_index("ix_push_messages_due", table_name="push_messages")
+    op.drop_index("ix_push_messages_customer_sent", table_name="push_messages")
 
     op.drop_table("push_messages")
     op.drop_table("push_preferences")
-    with op.batch_alter_table("push_devices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_push_devices_customer_id"))
+    op.drop_index(op.f("ix_push_devices_customer_id"), table_name="push_devices")
 
     op.drop_table("push_devices")
     op.drop_table("push_campaigns")
