@@ -16,12 +16,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-## Migrate the embedded SQLite database, load demo data, print tokens, serve on :8000.
+## Start (or reuse) the local PostgreSQL server in $(BFF_DATA_DIR)/postgres, migrate, load
+## demo data, print tokens, serve on :8000. `loyalty-bff db stop` stops the server.
 run: $(STAMP)
 	BFF_DEV_AUTH=1 BFF_ORDERS_HMAC_SECRET=$${BFF_ORDERS_HMAC_SECRET:-dev-orders-secret} \
 		BFF_WEBVIEW_COOKIE_SECURE=$${BFF_WEBVIEW_COOKIE_SECURE:-0} $(BIN)/loyalty-bff demo
 
-## The whole suite. PostgreSQL tests run when BFF_TEST_POSTGRES_URL is set (always in CI).
+## The whole suite, on a PostgreSQL server started for the run (or BFF_TEST_POSTGRES_URL).
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -35,14 +36,9 @@ format: $(STAMP)
 	$(BIN)/ruff format bff webviews push tests bench
 	$(BIN)/ruff check --fix bff webviews push tests bench
 
-## Ledger writes, the worker's drain, partner events and the balance import on PostgreSQL (a local cluster is started when
-## BFF_BENCH_POSTGRES_URL is not set).
+## Every benchmark, on BFF_BENCH_POSTGRES_URL or a bff_bench database of the local server.
 bench: $(STAMP)
-	@if [ -z "$$BFF_BENCH_POSTGRES_URL" ]; then \
-		port=$$(scripts/local-postgres.sh bff_bench | tail -n 1); \
-		export BFF_BENCH_POSTGRES_URL="postgresql+asyncpg://bff:bff@127.0.0.1:$$port/bff_bench"; \
-	fi; \
-	missed=""; \
+	@missed=""; \
 	for bench in ledger_write worker_drain partner_events import_balances home \
 		webview_render push_campaign; do \
 		$(BIN)/python bench/$$bench.py || missed="$$missed $$bench"; \
@@ -53,4 +49,5 @@ schema: $(STAMP)
 	$(BIN)/loyalty-bff export-schema
 
 clean:
+	-[ -x $(BIN)/loyalty-bff ] && $(BIN)/loyalty-bff db stop
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,7 @@
 """The home benchmark's baseline: a minimal hand-written Starlette endpoint.
 
 `GET /home` verifies the same dev token, reads the same rows with plain SQL on the raw
-driver (asyncpg, or sqlite3 through aiosqlite), every request, no cache, and returns the
+driver (asyncpg), every request, no cache, and returns the
 same JSON as the GraphQL `home` query in bench/home.py. bench/home.py serves it with 2
 workers, as `loyalty-bff serve --workers 2` serves the service (bff/serving.py); alone:
 
@@ -10,7 +10,6 @@ workers, as `loyalty-bff serve --workers 2` serves the service (bff/serving.py);
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -38,15 +37,10 @@ OFFERS, CATEGORIES, PRODUCTS = 10, 5, 6
 
 
 class Rows:
-    """``fetch(sql, *args)`` with ``?`` placeholders on either driver."""
+    """``fetch(sql, *args)`` on an asyncpg pool, the SQL written with ``?`` placeholders."""
 
     expiring_sql = ""
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
-        raise NotImplementedError
-
-
-class PostgresRows(Rows):
     def __init__(self, pool: Any) -> None:
         self.pool = pool
         self.statements: dict[str, str] = {}
@@ -62,26 +56,12 @@ class PostgresRows(Rows):
         return await self.pool.fetch(self._numbered(sql), *args)  # type: ignore[no-any-return]
 
 
-class SqliteRows(Rows):
-    def __init__(self, connections: asyncio.Queue[Any]) -> None:
-        self.connections = connections
-
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
-        connection = await self.connections.get()
-        try:
-            async with connection.execute(sql, args) as cursor:
-                return await cursor.fetchall()  # type: ignore[no-any-return]
-        finally:
-            self.connections.put_nowait(connection)
-
-
 def marks(values: Sequence[Any]) -> str:
     return "(" + ",".join("?" * len(values)) + ")"
 
 
-def now_param() -> Any:
-    now = datetime.now(UTC)
-    return now if DB.startswith("postgresql") else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+def now_param() -> datetime:
+    return datetime.now(UTC)
 
 
 async def customer_part(rows: Rows, customer_id: int, subject: str) -> dict[str, Any]:
@@ -279,38 +259,17 @@ STOPS = (
 FLAGS = 'SELECT "key", enabled, rollout_percent, cities FROM feature_flags ORDER BY "key"'
 
 
-def _one_day(postgres: bool) -> str:
-    if postgres:
-        return "s.at + interval '1 day'"
-    return "strftime('%Y-%m-%d %H:%M:%f', s.at, '+1 day')"
-
-
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    import asyncpg
+
     key = load_pem_private_key((DATA_DIR / "dev-jwt-key.pem").read_bytes(), password=None)
     app.state.public_key = key.public_key()
-    postgres = DB.startswith("postgresql")
-    expiring_sql = EXPIRING.replace("{one_day}", _one_day(postgres))
-    if postgres:
-        import asyncpg
-
-        pool = await asyncpg.create_pool(DB, min_size=10, max_size=10)
-        app.state.rows = PostgresRows(pool)
-        app.state.rows.expiring_sql = expiring_sql
-        yield
-        await pool.close()
-        return
-    import aiosqlite
-
-    connections: asyncio.Queue[Any] = asyncio.Queue()
-    opened = [await aiosqlite.connect(DB) for _ in range(5)]
-    for connection in opened:
-        connections.put_nowait(connection)
-    app.state.rows = SqliteRows(connections)
-    app.state.rows.expiring_sql = expiring_sql
+    pool = await asyncpg.create_pool(DB, min_size=10, max_size=10)
+    app.state.rows = Rows(pool)
+    app.state.rows.expiring_sql = EXPIRING.replace("{one_day}", "s.at + interval '1 day'")
     yield
-    for connection in opened:
-        await connection.close()
+    await pool.close()
 
 
 app = Starlette(routes=[Route("/home", home)], lifespan=lifespan)

@@ -1,4 +1,4 @@
-"""The home benchmark's dataset, in plain SQL that PostgreSQL and SQLite both run.
+"""The home benchmark's dataset, in plain SQL.
 
 100,000 customers in five cities, each with a POINTS and a COINS wallet, a level, an
 accrual entry per wallet and an expiring lot ("history"); 20 partners with 10 offers each,
@@ -18,29 +18,20 @@ CATEGORIES = 5
 PRODUCTS_PER_CATEGORY = 10
 
 
-def _sql(dialect: str) -> dict[str, str]:
-    if dialect == "postgresql":
-        return {
-            "now": "now()",
-            "days": "now() + make_interval(days => ({})::int)",
-            "true": "true",
-            "false": "false",
-        }
-    stamp = "strftime('%Y-%m-%d %H:%M:%S', 'now'{}) || '.000000'"
-    return {
-        "now": stamp.format(""),
-        "days": stamp.format(", printf('%+d days', {})"),
-        "true": "1",
-        "false": "0",
-    }
+_SQL = {
+    "now": "now()",
+    "days": "now() + make_interval(days => ({})::int)",
+    "true": "true",
+    "false": "false",
+}
 
 
 def _numbers(count: str) -> str:
     return f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {count}) "
 
 
-def statements(dialect: str, customers: int) -> list[str]:
-    s = _sql(dialect)
+def statements(customers: int) -> list[str]:
+    s = _SQL
     now, yes = s["now"], s["true"]
     city = "CASE n % 5 " + " ".join(f"WHEN {i} THEN '{c}'" for i, c in enumerate(CITIES)) + " END"
     level = (
@@ -100,7 +91,6 @@ def statements(dialect: str, customers: int) -> list[str]:
 
 async def load(engine: AsyncEngine, customers: int) -> None:
     async with engine.begin() as connection:
-        for statement in statements(engine.dialect.name, customers):
+        for statement in statements(customers):
             await connection.execute(text(statement))
-        if engine.dialect.name == "postgresql":
-            await connection.execute(text("ANALYZE"))
+        await connection.execute(text("ANALYZE"))

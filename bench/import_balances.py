@@ -7,8 +7,7 @@ same file with the csv module and writes customers, wallets and entries in batch
 set-based statements, without keys or lots. After each run the ledger invariants are
 checked and the imported total is compared with the file's.
 
-    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
-        python bench/import_balances.py --rows 1000000
+    python bench/import_balances.py    (database: bench/database.py) --rows 1000000
 """
 
 from __future__ import annotations
@@ -25,7 +24,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from ledger_write import DEFAULT_URL, violations
+from database import bench_url
+from ledger_write import violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -143,6 +143,8 @@ def main(arguments: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=None, help="PostgreSQL (default: bench/database.py)")
     parser.add_argument("--rows", type=int, default=1_000_000)
-    raise SystemExit(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    arguments.url = arguments.url or bench_url()
+    raise SystemExit(main(arguments))

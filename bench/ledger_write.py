@@ -8,7 +8,7 @@ and, in the same run, a baseline: the same writes as hand-written SQL on raw asy
 (lock, update wallet, insert entry, lot and idempotency record), so the ratio tells
 what the service layer costs on this machine today.
 
-    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench make bench
+    make bench    (database: bench/database.py)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import asyncpg
+from database import bench_url
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -33,7 +34,6 @@ from bff.db import Database
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.migrate import upgrade
 
-DEFAULT_URL = "postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench"
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -275,11 +275,13 @@ async def main(arguments: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=None, help="PostgreSQL (default: bench/database.py)")
     parser.add_argument("--writers", type=int, default=16)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--wallets", type=int, default=10_000)
     parser.add_argument("--hot-entries", type=int, default=3_000)
     parser.add_argument("--spread-entries", type=int, default=10_000)
     parser.add_argument("--target", type=float, default=1_000)
-    raise SystemExit(asyncio.run(main(parser.parse_args())))
+    arguments = parser.parse_args()
+    arguments.url = arguments.url or bench_url()
+    raise SystemExit(asyncio.run(main(arguments)))

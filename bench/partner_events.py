@@ -6,8 +6,7 @@ endpoint on raw asyncpg (bench/partner_baseline.py) doing the same writes, also 
 workers. Single events come from wrk (Debian's package) with pre-signed requests, so no
 Python runs on the client side; batches come from one uvloop process, 8 requests in flight.
 
-    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
-        python bench/partner_events.py
+    python bench/partner_events.py    (database: bench/database.py)
 """
 
 from __future__ import annotations
@@ -24,11 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from ledger_write import DEFAULT_URL, prepare, violations
+from database import bench_url
+from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -37,6 +38,8 @@ from bff.secrets import SecretBox
 from bff.signing import sign
 
 SECRET = "bench-partner-secret"
+# Now, not a fixed date: the offer opens a day before the run.
+OCCURRED_AT = datetime.now(UTC).isoformat()
 KEY = Fernet.generate_key().decode()
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +148,7 @@ async def drive(port: int, customers: int, events: int, batch: int, concurrency:
                 "type": "offer.completed",
                 "offer_id": offer,
                 "customer_id": f"bench-{rng.randint(1, customers)}",
-                "occurred_at": "2026-11-22T00:00:00+00:00",
+                "occurred_at": OCCURRED_AT,
             }
             for n in range(start_at, min(events, start_at + batch))
         ]
@@ -211,7 +214,7 @@ def drive_wrk(port: int, customers: int, events: int, seconds: int, workdir: str
                 "type": "offer.completed",
                 "offer_id": offer,
                 "customer_id": f"bench-{rng.randint(1, customers)}",
-                "occurred_at": "2026-11-22T00:00:00+00:00",
+                "occurred_at": OCCURRED_AT,
             }
         )
         signature = sign(SECRET, stamp, body.encode())
@@ -287,7 +290,7 @@ def main(arguments: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=None, help="PostgreSQL (default: bench/database.py)")
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument(
         "--single-events", type=int, default=20_000, help="pre-signed events wrk can send"
@@ -301,4 +304,6 @@ if __name__ == "__main__":
         default=8,
         help="batch requests in flight (a partner catching up after an outage)",
     )
-    raise SystemExit(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    arguments.url = arguments.url or bench_url()
+    raise SystemExit(main(arguments))

@@ -6,8 +6,7 @@ run ends when every message is SENT. Peak memory is each worker's maximum reside
 (wait4). In the same run, the baseline is a hand-written sender: plain aiohttp posting the
 same FCM v1 requests for the same devices, reading and writing no database.
 
-    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
-        python bench/push_campaign.py
+    python bench/push_campaign.py    (database: bench/database.py)
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-from ledger_write import DEFAULT_URL
+from database import bench_url
 from partner_events import free_port
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -212,6 +211,8 @@ def main(arguments: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=None, help="PostgreSQL (default: bench/database.py)")
     parser.add_argument("--devices", type=int, default=100_000)
-    raise SystemExit(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    arguments.url = arguments.url or bench_url()
+    raise SystemExit(main(arguments))

@@ -5,8 +5,7 @@ A queue of due accruals (100,000 rows over 10,000 customers) is drained by 1 and
 `loyalty-bff worker` does. In the same run a baseline drains the same queue with
 hand-written SQL on raw asyncpg (same locking, same writes), for the ratio.
 
-    BFF_BENCH_POSTGRES_URL=postgresql+asyncpg://bff:bff@127.0.0.1/bff_bench \\
-        python bench/worker_drain.py
+    python bench/worker_drain.py    (database: bench/database.py)
 """
 
 from __future__ import annotations
@@ -19,7 +18,8 @@ import platform
 import time
 
 import asyncpg
-from ledger_write import DEFAULT_URL, prepare, violations
+from database import bench_url
+from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -185,8 +185,10 @@ def main(arguments: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("BFF_BENCH_POSTGRES_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=None, help="PostgreSQL (default: bench/database.py)")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--target", type=float, default=2_000)
-    raise SystemExit(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    arguments.url = arguments.url or bench_url()
+    raise SystemExit(main(arguments))

@@ -106,7 +106,7 @@ class PartnerEventService:
     async def complete_alone(
         self, event: PartnerEventIn | Invalid, offers: PartnerDirectory
     ) -> EventResult:
-        """PostgreSQL: one plain completion (new event, offer without a budget, activated,
+        """One plain completion (new event, offer without a budget, activated,
         under the limit) in two statements instead of about nine, judged on the cached
         offer. Raises TakeGeneralPath for anything else, so that the general path answers
         with its exact code."""
