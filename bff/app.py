@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db.after_catalogue_commit.append(catalogue.invalidate)
         listener = None
         if catalogue.ttl > 0:
-            listener = CatalogueListener(listener_dsn(settings.database_url), catalogue)
+            url = settings.database_listen_url or settings.database_url
+            listener = CatalogueListener(listener_dsn(url), catalogue)
             await listener.start()
         app.state.push_sender = Sender(settings) if push_configured(settings) else None
         try:

@@ -28,7 +28,13 @@ class Settings:
     env: str = "development"
     data_dir: Path = field(default_factory=_default_data_dir)
     database_url: str = ""
+    # LISTEN needs a session of its own: set where BFF_DATABASE_URL goes through a pooler
+    # in transaction mode.
+    database_listen_url: str = ""
     db_pool_size: int = 10
+    # 0 for PgBouncer in transaction mode: prepared statements belong to a server
+    # connection, which a pooler hands to another client after each transaction.
+    db_statement_cache_size: int = 100
     db_echo: bool = False
 
     dev_auth: bool = False
@@ -79,9 +85,10 @@ class Settings:
     port: int = 8000
 
     def __post_init__(self) -> None:
-        if self.database_url:
-            object.__setattr__(self, "database_url", _asyncpg_url(self.database_url))
-        elif self.is_production:
+        for name in ("database_url", "database_listen_url"):
+            if url := getattr(self, name):
+                object.__setattr__(self, name, _asyncpg_url(url))
+        if not self.database_url and self.is_production:
             raise ConfigError(
                 "BFF_DATABASE_URL is required when BFF_ENV=production "
                 "(the embedded PostgreSQL server is for development and tests)"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import (
@@ -59,7 +60,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=False,
+        connect_args=_statement_cache(settings.db_statement_cache_size),
     )
+
+
+def _statement_cache(size: int) -> dict[str, Any]:
+    """asyncpg's and SQLAlchemy's caches of prepared statements. Without them (``0``) each
+    statement is prepared under a name of its own, so a pooler in transaction mode never
+    hands a connection a name another client prepared."""
+    if size > 0:
+        return {"statement_cache_size": size, "prepared_statement_cache_size": size}
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__bff_{uuid.uuid4().hex}__",
+    }
 
 
 class Database:
