@@ -1,4 +1,4 @@
-"""The ledger's rules, on SQLite and PostgreSQL."""
+"""The ledger's rules."""
 
 from __future__ import annotations
 
