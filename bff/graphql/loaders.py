@@ -15,17 +15,17 @@ from typing import TypeVar, cast
 from strawberry.dataloader import DataLoader
 
 from bff.catalogue import CatalogueCache
-from bff.customers.loaders import CustomerLoaders
 from bff.customers.models import Customer
 from bff.db import Reader
 from bff.flags.models import FeatureFlag
-from bff.ledger.loaders import Expiring, LedgerLoaders
+from bff.graphql.customers.loaders import CustomerLoaders
+from bff.graphql.ledger.loaders import Expiring, LedgerLoaders
+from bff.graphql.levels.loaders import LevelLoaders
+from bff.graphql.marketplace.loaders import MarketplaceLoaders, ProductPageKey
+from bff.graphql.partners.loaders import PartnerLoaders
 from bff.ledger.models import Currency, Hold, LedgerEntry, Wallet
-from bff.levels.loaders import LevelLoaders
 from bff.levels.models import CustomerLevel, Level
-from bff.marketplace.loaders import MarketplaceLoaders, ProductPageKey
 from bff.marketplace.models import Category, Product, StopListEntry
-from bff.partners.loaders import PartnerLoaders
 from bff.partners.models import OfferActivation, Partner
 
 K = TypeVar("K", bound=Hashable)

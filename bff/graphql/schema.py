@@ -8,31 +8,31 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from bff.config import Settings
-from bff.customers.mutations import CustomerMutations
-from bff.customers.queries import CustomerQueries
-from bff.customers.types import Customer
-from bff.earning.mutations import EarningMutations
-from bff.earning.queries import EarningQueries
-from bff.flags.mutations import FlagMutations
-from bff.flags.queries import FlagQueries
+from bff.graphql.customers.mutations import CustomerMutations
+from bff.graphql.customers.queries import CustomerQueries
+from bff.graphql.customers.types import Customer
+from bff.graphql.earning.mutations import EarningMutations
+from bff.graphql.earning.queries import EarningQueries
 from bff.graphql.execution import SharingExecutionContext
 from bff.graphql.extensions import build_extensions, should_mask
+from bff.graphql.flags.mutations import FlagMutations
+from bff.graphql.flags.queries import FlagQueries
+from bff.graphql.home.queries import HomeQueries
+from bff.graphql.ledger.mutations import LedgerMutations
+from bff.graphql.ledger.queries import LedgerQueries
+from bff.graphql.ledger.types import LedgerEntry
+from bff.graphql.levels.mutations import LevelMutations
+from bff.graphql.levels.queries import LevelQueries
+from bff.graphql.marketplace.mutations import MarketplaceMutations
+from bff.graphql.marketplace.queries import MarketplaceQueries
+from bff.graphql.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redemption
 from bff.graphql.node import NodeQueries
-from bff.home.queries import HomeQueries
-from bff.ledger.mutations import LedgerMutations
-from bff.ledger.queries import LedgerQueries
-from bff.ledger.types import LedgerEntry
-from bff.levels.mutations import LevelMutations
-from bff.levels.queries import LevelQueries
-from bff.marketplace.mutations import MarketplaceMutations
-from bff.marketplace.queries import MarketplaceQueries
-from bff.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redemption
-from bff.partners.mutations import PartnerMutations
-from bff.partners.queries import PartnerQueries
-from bff.partners.types import Offer, Partner
-from push.mutations import PushMutations
-from push.queries import PushQueries
-from webviews.mutations import WebviewMutations
+from bff.graphql.partners.mutations import PartnerMutations
+from bff.graphql.partners.queries import PartnerQueries
+from bff.graphql.partners.types import Offer, Partner
+from bff.graphql.push.mutations import PushMutations
+from bff.graphql.push.queries import PushQueries
+from bff.graphql.webviews.mutations import WebviewMutations
 
 Query = merge_types(
     "Query",

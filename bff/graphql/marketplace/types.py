@@ -12,8 +12,8 @@ import strawberry
 from bff.graphql.errors import BadUserInput, UserError
 from bff.graphql.execution import SharedSubtree
 from bff.graphql.ids import Node, encode_id
+from bff.graphql.ledger.types import CurrencyCode
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from bff.ledger.types import CurrencyCode
 from bff.marketplace import models
 from bff.marketplace.service import Unavailability, redemption_status, unavailability
 from bff.types import utcnow

@@ -10,12 +10,7 @@ from bff.auth import Role
 from bff.errors import DomainError
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import decode_typed_id
-from bff.i18n import message
-from push import models
-from push.models import Category, MessageStatus
-from push.repository import PushRepository
-from push.service import PreferenceService, SegmentService
-from push.types import (
+from bff.graphql.push.types import (
     Campaign,
     CampaignStats,
     NotificationCategory,
@@ -23,6 +18,11 @@ from push.types import (
     ReasonCount,
     SegmentPreview,
 )
+from bff.i18n import message
+from push import models
+from push.models import Category, MessageStatus
+from push.repository import PushRepository
+from push.service import PreferenceService, SegmentService
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

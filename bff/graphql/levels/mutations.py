@@ -9,8 +9,8 @@ import strawberry
 from bff.earning.routes import earning_policy
 from bff.errors import DomainError
 from bff.graphql.errors import user_error_fields
+from bff.graphql.levels.types import LevelErrorCode, LevelStatus, LevelUserError
 from bff.levels.service import LevelService
-from bff.levels.types import LevelErrorCode, LevelStatus, LevelUserError
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

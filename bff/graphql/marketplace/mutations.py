@@ -13,21 +13,21 @@ from bff.errors import DomainError, NotFound
 from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
-from bff.ledger.types import CurrencyCode, Wallet
-from bff.marketplace.queries import viewer_city
-from bff.marketplace.service import (
-    CatalogueService,
-    CategoryDraft,
-    ProductDraft,
-    RedemptionService,
-)
-from bff.marketplace.types import (
+from bff.graphql.ledger.types import CurrencyCode, Wallet
+from bff.graphql.marketplace.queries import viewer_city
+from bff.graphql.marketplace.types import (
     MarketplaceCategory,
     MarketplaceErrorCode,
     MarketplaceProduct,
     MarketplaceUserError,
     Redemption,
     product_view,
+)
+from bff.marketplace.service import (
+    CatalogueService,
+    CategoryDraft,
+    ProductDraft,
+    RedemptionService,
 )
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ import strawberry
 from bff.auth import Role
 from bff.errors import DomainError
 from bff.flags.service import FlagService
-from bff.flags.types import FeatureFlagSettings, FlagErrorCode, FlagUserError
 from bff.graphql.errors import user_error_fields
+from bff.graphql.flags.types import FeatureFlagSettings, FlagErrorCode, FlagUserError
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from bff.customers.service import CustomerService
-from bff.customers.types import Customer, CustomerErrorCode, CustomerUserError
 from bff.errors import DomainError
+from bff.graphql.customers.types import Customer, CustomerErrorCode, CustomerUserError
 from bff.graphql.errors import user_error_fields
 
 if TYPE_CHECKING:

@@ -12,14 +12,8 @@ from bff.errors import DomainError, NotFound
 from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
-from bff.ledger.types import CurrencyCode
-from bff.partners.service import (
-    ActivationService,
-    OfferDraft,
-    PartnerDraft,
-    PartnerService,
-)
-from bff.partners.types import (
+from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.partners.types import (
     Offer,
     OfferActivation,
     OfferRewardKind,
@@ -27,6 +21,12 @@ from bff.partners.types import (
     PartnerErrorCode,
     PartnerUserError,
     offer_view,
+)
+from bff.partners.service import (
+    ActivationService,
+    OfferDraft,
+    PartnerDraft,
+    PartnerService,
 )
 
 if TYPE_CHECKING:

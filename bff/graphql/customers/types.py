@@ -11,15 +11,15 @@ from bff.customers import models
 from bff.earning.routes import earning_policy
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, encode_id
+from bff.graphql.ledger.types import CurrencyCode, LedgerEntry, Wallet
+from bff.graphql.levels.types import LevelStatus
+from bff.graphql.marketplace.types import Redemption
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.graphql.partners.types import Offer, offer_connection
 from bff.ledger.repository import LedgerRepository
-from bff.ledger.types import CurrencyCode, LedgerEntry, Wallet
 from bff.levels.service import Ladder, describe
-from bff.levels.types import LevelStatus
 from bff.marketplace.repository import MarketplaceRepository
-from bff.marketplace.types import Redemption
 from bff.partners.repository import PartnerRepository
-from bff.partners.types import Offer, offer_connection
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -11,8 +11,7 @@ from bff.customers.service import CustomerService
 from bff.errors import DomainError, NotFound
 from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
-from bff.ledger.service import IdempotencyKey, LedgerService, Posting
-from bff.ledger.types import (
+from bff.graphql.ledger.types import (
     Currency,
     CurrencyCode,
     LedgerEntry,
@@ -20,6 +19,7 @@ from bff.ledger.types import (
     LedgerUserError,
     Wallet,
 )
+from bff.ledger.service import IdempotencyKey, LedgerService, Posting
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -13,8 +13,8 @@ from bff.graphql.errors import UserError
 from bff.graphql.execution import VIEWER
 from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import Node, encode_id
+from bff.graphql.ledger.types import CurrencyCode
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from bff.ledger.types import CurrencyCode
 from bff.partners import models
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import availability

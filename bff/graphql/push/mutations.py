@@ -11,10 +11,21 @@ from bff.auth import Role
 from bff.errors import DomainError
 from bff.graphql.errors import BadUserInput, user_error_fields
 from bff.graphql.ids import decode_typed_id
+from bff.graphql.push.queries import campaign_view, preferences_view
+from bff.graphql.push.types import (
+    Campaign,
+    Device,
+    DevicePlatform,
+    NotificationCategory,
+    NotificationPreference,
+    PushErrorCode,
+    PushUserError,
+    Segment,
+    SendResult,
+)
 from bff.types import utcnow
 from push import delivery
 from push.models import Category, Platform
-from push.queries import campaign_view, preferences_view
 from push.repository import PushRepository
 from push.segments import compile_rule
 from push.service import (
@@ -25,17 +36,6 @@ from push.service import (
     PreferenceService,
     SegmentService,
     TemplateErrors,
-)
-from push.types import (
-    Campaign,
-    Device,
-    DevicePlatform,
-    NotificationCategory,
-    NotificationPreference,
-    PushErrorCode,
-    PushUserError,
-    Segment,
-    SendResult,
 )
 
 if TYPE_CHECKING:

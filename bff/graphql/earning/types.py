@@ -13,7 +13,7 @@ from bff.earning import models
 from bff.earning.repository import EarningRepository
 from bff.graphql.errors import UserError
 from bff.graphql.ids import encode_id
-from bff.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import CurrencyCode
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

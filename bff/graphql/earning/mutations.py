@@ -9,18 +9,18 @@ import strawberry
 
 from bff.auth import Role
 from bff.earning.rule_service import RuleDraft, RuleService
-from bff.earning.types import (
+from bff.errors import DomainError, NotFound
+from bff.graphql.earning.types import (
     AccrualRule,
     AccrualRuleKind,
     EarningErrorCode,
     EarningUserError,
     ExpiryPolicy,
 )
-from bff.errors import DomainError, NotFound
 from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
-from bff.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import CurrencyCode
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
