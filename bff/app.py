@@ -14,16 +14,18 @@ from bff.catalogue import CatalogueCache, CatalogueListener, listener_dsn
 from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
 from bff.db import Database, with_database_url
-from bff.earning.routes import order_events
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
-from bff.health import healthz, readyz
-from bff.levels.routes import customer_level
+from bff.http.common import EXCEPTION_HANDLERS
+from bff.http.health import healthz, readyz
+from bff.http.levels import customer_level
+from bff.http.openapi import openapi_document
+from bff.http.orders import order_events
+from bff.http.partners import hold_capture, hold_create, hold_void, partner_events
 from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.partners.directory import PartnerDirectory
-from bff.partners.openapi import openapi_document
-from bff.partners.routes import hold_capture, hold_create, hold_void, partner_events
 from bff.persisted.service import Mode, PersistedQueries
+from bff.policies import Policies
 from bff.secrets import SecretBox
 from push.sender import Sender
 from push.sender import configured as push_configured
@@ -83,9 +85,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *webview_routes,
         ],
         middleware=[Middleware(HttpMetricsMiddleware)],
+        exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.policies = Policies.from_settings(settings)
     app.state.verifier = verifier
     app.state.secret_box = SecretBox.from_settings(settings)
     app.state.webview_assets = Assets()

@@ -223,11 +223,11 @@ def levels_backfill(dry_run: bool, batch_size: int) -> None:
     from tqdm import tqdm
 
     from bff.db import Database
-    from bff.earning.routes import earning_policy
     from bff.levels.service import LevelService
+    from bff.policies import Policies
 
     settings = _settings()
-    policy = earning_policy(settings).levels
+    policy = Policies.from_settings(settings).levels
 
     async def run() -> Counter[str]:
         db = Database(settings)

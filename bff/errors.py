@@ -22,3 +22,12 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
+
+
+class MalformedInput(ValueError):
+    """A body or a field that is not what the API documents: HTTP 400 ``MALFORMED``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

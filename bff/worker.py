@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from bff.config import Settings
 from bff.db import Database
-from bff.earning.routes import earning_policy
-from bff.earning.service import AccrualQueue
+from bff.earning.service import AccrualQueue, EarningPolicy
 from bff.ledger.service import LedgerService
-from bff.levels.service import LevelService
+from bff.levels.service import LevelPolicy, LevelService
+from bff.policies import Policies
 from bff.types import utcnow
 from push.delivery import deliver, start_due_campaigns
 from push.sender import Sender
@@ -58,29 +58,32 @@ class JobReport:
 
 
 async def drain_accruals(
-    db: Database, settings: Settings, report: JobReport, *, max_batches: int = 20
+    db: Database,
+    policy: EarningPolicy,
+    batch_size: int,
+    report: JobReport,
+    *,
+    max_batches: int = 20,
 ) -> None:
     """Batches of due accruals, each in its own transaction, until the queue is empty."""
-    policy = earning_policy(settings)
     for _ in range(max_batches):
         try:
             async with db.unit_of_work() as session:
-                taken = await AccrualQueue(session, policy).drain(settings.worker_batch_size)
+                taken = await AccrualQueue(session, policy).drain(batch_size)
         except Exception:
             report.failures += 1
             log.exception("could not drain a batch of pending accruals")
             return
         report.accrued += taken
-        if taken < settings.worker_batch_size:
+        if taken < batch_size:
             return
 
 
-async def decay_levels(db: Database, settings: Settings, report: JobReport) -> None:
-    policy = earning_policy(settings).levels
+async def decay_levels(
+    db: Database, policy: LevelPolicy, batch_size: int, report: JobReport
+) -> None:
     async with db.read() as session:
-        customer_ids = await LevelService(session, policy).decay_candidates(
-            settings.worker_batch_size
-        )
+        customer_ids = await LevelService(session, policy).decay_candidates(batch_size)
     for customer_id in customer_ids:
         try:
             async with db.unit_of_work() as session:
@@ -142,12 +145,19 @@ async def send_pushes(
         log.exception("could not send pushes")
 
 
-async def run_once(db: Database, settings: Settings, sender: Sender | None = None) -> JobReport:
+async def run_once(
+    db: Database,
+    settings: Settings,
+    sender: Sender | None = None,
+    policies: Policies | None = None,
+) -> JobReport:
+    policies = policies or Policies.from_settings(settings)
+    batch_size = settings.worker_batch_size
     report = JobReport()
-    await drain_accruals(db, settings, report)
-    await expire_holds(db, settings.worker_batch_size, report)
-    await expire_lots(db, settings.worker_batch_size, report)
-    await decay_levels(db, settings, report)
+    await drain_accruals(db, policies.earning, batch_size, report)
+    await expire_holds(db, batch_size, report)
+    await expire_lots(db, batch_size, report)
+    await decay_levels(db, policies.levels, batch_size, report)
     if sender is not None:
         await send_pushes(db, settings, sender, report)
     return report
@@ -155,12 +165,13 @@ async def run_once(db: Database, settings: Settings, sender: Sender | None = Non
 
 async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = None) -> JobReport:
     db = Database(settings)
+    policies = Policies.from_settings(settings)
     stop = stop or asyncio.Event()
     total = JobReport()
     sender = Sender(settings) if push_configured(settings) else None
     try:
         while True:
-            report = await run_once(db, settings, sender)
+            report = await run_once(db, settings, sender, policies)
             total.add(report)
             if report.did_work:
                 log.info("worker round: %s", report)

@@ -15,11 +15,11 @@ from bff.customers.repository import CustomerRepository
 from bff.db import Database
 from bff.driver import driver_reads
 from bff.earning.repository import EarningRepository
-from bff.earning.routes import earning_policy
 from bff.earning.service import CompletedOrder, OrderService
 from bff.ledger.repository import LedgerRepository
 from bff.levels.repository import LevelRepository
 from bff.partners.repository import PartnerRepository
+from bff.policies import Policies
 from bff.secrets import SecretBox
 from bff.types import utcnow
 from tests.conftest import counting_statements
@@ -44,7 +44,7 @@ async def seed(db: Database, settings: Any) -> dict[str, Any]:
         await accrue(db, customer_id, 7, expires_in=timedelta(days=3, hours=5))
         await accrue(db, customer_id, 50, currency="COINS")
         async with db.unit_of_work() as session:
-            await OrderService(session, earning_policy(settings)).complete(
+            await OrderService(session, Policies.from_settings(settings).earning).complete(
                 CompletedOrder(
                     external_id=f"order-{subject}",
                     brand="grocery",

@@ -15,12 +15,10 @@ from bff.catalogue import CatalogueCache
 from bff.config import Settings
 from bff.customers.repository import CustomerRepository
 from bff.db import Database
-from bff.earning.routes import earning_policy
 from bff.graphql.ids import encode_id
 from bff.ledger.models import LedgerEntry
 from bff.ledger.repository import LedgerRepository
-from bff.levels.repository import LevelRepository
-from bff.levels.service import Ladder, LevelService, describe
+from bff.levels.service import LevelPolicy, LevelService
 from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import RedemptionService, unavailability
@@ -224,12 +222,9 @@ class LevelView:
     can_postpone: bool
 
 
-async def level_view(db: Database, settings: Settings, customer_id: int, locale: str) -> LevelView:
+async def level_view(db: Database, policy: LevelPolicy, customer_id: int, locale: str) -> LevelView:
     async with db.read() as session:
-        repository = LevelRepository(session)
-        ladder = Ladder(await repository.levels())
-        row = await repository.standing(customer_id)
-    standing = describe(ladder, row, earning_policy(settings).levels)
+        standing = await LevelService(session, policy).standing_of(customer_id)
     level, after = standing.level, standing.next_level
     done = standing.completed_orders
 
@@ -254,9 +249,9 @@ async def level_view(db: Database, settings: Settings, customer_id: int, locale:
     )
 
 
-async def postpone(db: Database, settings: Settings, customer_id: int) -> None:
+async def postpone(db: Database, policy: LevelPolicy, customer_id: int) -> None:
     async with db.unit_of_work() as session:
-        await LevelService(session, earning_policy(settings).levels).postpone(customer_id)
+        await LevelService(session, policy).postpone(customer_id)
 
 
 async def history(

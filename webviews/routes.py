@@ -204,7 +204,7 @@ async def level_page(request: Request) -> Response:
         return expired(request)
     state = request.app.state
     view = await pages.level_view(
-        state.db, state.settings, signed_in.customer_id, locale_of(request)
+        state.db, state.policies.levels, signed_in.customer_id, locale_of(request)
     )
     return render(request, "level.html", {"level": view}, signed_in=signed_in)
 
@@ -299,7 +299,7 @@ async def postpone(request: Request) -> Response:
         return forbidden(request)
     state = request.app.state
     try:
-        await pages.postpone(state.db, state.settings, signed_in.customer_id)
+        await pages.postpone(state.db, state.policies.levels, signed_in.customer_id)
     except DomainError as error:
         return refused(request, error, signed_in)
     return back(request, "/webviews/level", notice="postponed")

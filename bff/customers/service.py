@@ -38,6 +38,10 @@ class CustomerService:
         assert customer is not None
         return customer
 
+    async def find(self, external_id: str) -> Customer | None:
+        """The customer with this subject, if we have seen it."""
+        return await self.repository.by_external_id(external_id)
+
     async def get(self, customer_id: int) -> Customer:
         customer = await self.repository.by_id(customer_id)
         if customer is None:

@@ -8,19 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bff.earning.service import CompletedOrder
+from bff.errors import MalformedInput
 
 ORDER_TYPES = ("order.completed", "order.cancelled", "order.refunded")
 REDEMPTION_TYPES = ("redemption.confirmed", "redemption.cancelled")  # marketplace gifts
 EVENT_TYPES = ORDER_TYPES + REDEMPTION_TYPES
 MAX_AMOUNT = 10**12  # kopecks
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-class MalformedEvent(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -39,22 +33,22 @@ def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedEvent("body", "not valid JSON") from error
+        raise MalformedInput("body", "not valid JSON") from error
     if not isinstance(data, dict):
-        raise MalformedEvent("body", "must be a JSON object")
+        raise MalformedInput("body", "must be a JSON object")
     event_id = _string(data, "id", 128)
     event_type = _string(data, "type", 32)
     if event_type not in EVENT_TYPES:
-        raise MalformedEvent("type", f"must be one of {', '.join(EVENT_TYPES)}")
+        raise MalformedInput("type", f"must be one of {', '.join(EVENT_TYPES)}")
     if event_type in REDEMPTION_TYPES:
         redemption = data.get("redemption")
         if not isinstance(redemption, dict):
-            raise MalformedEvent("redemption", "must be an object with the redemption's id")
+            raise MalformedInput("redemption", "must be an object with the redemption's id")
         redemption_id = _string(redemption, "id", 128, "redemption.")
         return OrderEventIn(event_id, event_type, data, "", "", redemption_id=redemption_id)
     order = data.get("order")
     if not isinstance(order, dict):
-        raise MalformedEvent("order", "must be an object")
+        raise MalformedInput("order", "must be an object")
     brand, order_id = _string(order, "brand", 64, "order."), _string(order, "id", 128, "order.")
     completed, refund_amount = None, None
     if event_type == "order.completed":
@@ -62,7 +56,7 @@ def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
     elif event_type == "order.refunded":
         refund = data.get("refund")
         if not isinstance(refund, dict):
-            raise MalformedEvent("refund", "must be an object with an amount")
+            raise MalformedInput("refund", "must be an object with an amount")
         refund_amount = _amount(refund, "amount", "refund.")
     return OrderEventIn(event_id, event_type, data, brand, order_id, completed, refund_amount)
 
@@ -72,13 +66,13 @@ def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) 
     amount = _amount(order, "amount", "order.")
     completed_at = _datetime(order, "completed_at", "order.")
     if completed_at > now + FUTURE_TOLERANCE:
-        raise MalformedEvent("order.completed_at", "is in the future")
+        raise MalformedInput("order.completed_at", "is in the future")
     items = order.get("items")
     if items is not None and not isinstance(items, list):
-        raise MalformedEvent("order.items", "must be a list")
+        raise MalformedInput("order.items", "must be a list")
     city = order.get("city")
     if city is not None and (not isinstance(city, str) or not 0 < len(city) <= 64):
-        raise MalformedEvent("order.city", "must be a string of 1 to 64 characters")
+        raise MalformedInput("order.city", "must be a string of 1 to 64 characters")
     return CompletedOrder(
         external_id=order_id,
         brand=brand,
@@ -93,14 +87,14 @@ def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) 
 def _string(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:
     value = data.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise MalformedEvent(prefix + key, f"must be a string of 1 to {limit} characters")
+        raise MalformedInput(prefix + key, f"must be a string of 1 to {limit} characters")
     return value
 
 
 def _amount(data: dict[str, Any], key: str, prefix: str) -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT:
-        raise MalformedEvent(prefix + key, "must be a whole number of kopecks above zero")
+        raise MalformedInput(prefix + key, "must be a whole number of kopecks above zero")
     return value
 
 
@@ -111,5 +105,5 @@ def _datetime(data: dict[str, Any], key: str, prefix: str) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise MalformedEvent(prefix + key, "must be an ISO 8601 time with a zone")
+        raise MalformedInput(prefix + key, "must be an ISO 8601 time with a zone")
     return parsed

@@ -16,6 +16,7 @@ from bff.db import Database, RequestReads
 from bff.graphql.errors import Forbidden, Unauthenticated
 from bff.graphql.loaders import Loaders
 from bff.i18n import negotiate_locale
+from bff.policies import Policies
 from bff.secrets import SecretBox
 
 
@@ -31,6 +32,7 @@ class Context:
     reads: RequestReads
     locale: str
     secret_box: SecretBox
+    policies: Policies
     # The catalogue's generation when the request began: what the request builds from
     # catalogue rows is kept only if nothing changed since (CatalogueCache.keep).
     catalogue_generation: int
@@ -97,6 +99,7 @@ async def build_context(request: Request, response: Response) -> Context:
         reads=reads,
         locale=negotiate_locale(request.headers.get("accept-language")),
         secret_box=state.secret_box,
+        policies=state.policies,
         catalogue_generation=state.catalogue.generation,
         principal=principal,
         auth_problem=problem,

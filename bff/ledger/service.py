@@ -407,6 +407,9 @@ class LedgerService:
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_hold)
 
+    async def find_hold(self, hold_id: int) -> Hold | None:
+        return await self.repository.hold(hold_id)
+
     async def capture(
         self, hold_id: int, amount: int | None = None, *, reason: str = "Hold captured"
     ) -> HoldResult:

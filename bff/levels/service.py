@@ -121,6 +121,11 @@ class LevelService:
         row = await self.repository.standing(customer_id)
         return ladder.by_code[row.level_code].cashback_bonus_bp if row else 0
 
+    async def standing_of(self, customer_id: int) -> Standing:
+        """Where the customer stands on the ladder now."""
+        ladder = await self.ladder()
+        return self.describe(ladder, await self.repository.standing(customer_id))
+
     def describe(self, ladder: Ladder, row: CustomerLevel | None) -> Standing:
         return describe(ladder, row, self.policy)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from bff.partners.events import COMPLETED, REVERSED, MalformedEvent
+from bff.errors import MalformedInput
+from bff.partners.events import COMPLETED, REVERSED
 
 
 class Adapter(Protocol):
     name: str
 
     def to_universal(self, event: Any) -> dict[str, Any]:
-        """The event in the universal format; ``MalformedEvent`` names the partner's field."""
+        """The event in the universal format; ``MalformedInput`` names the partner's field."""
 
 
 class InsurerV1:
@@ -31,7 +32,7 @@ class InsurerV1:
 
     def to_universal(self, event: Any) -> dict[str, Any]:
         if not isinstance(event, dict):
-            raise MalformedEvent("event", "must be an object")
+            raise MalformedInput("event", "must be an object")
         kind = event.get("kind")
         if kind == "POLICY_CANCELLED":
             return {
@@ -41,7 +42,7 @@ class InsurerV1:
                 "occurred_at": event.get("ts"),
             }
         if kind != "POLICY_PAID":
-            raise MalformedEvent("kind", "must be POLICY_PAID or POLICY_CANCELLED")
+            raise MalformedInput("kind", "must be POLICY_PAID or POLICY_CANCELLED")
         return {
             "id": event.get("txn"),
             "type": COMPLETED,
@@ -55,14 +56,14 @@ class InsurerV1:
 def rubles_to_kopecks(value: Any) -> int:
     """'1500.50' -> 150050; more than two decimals or anything not a number is refused."""
     if not isinstance(value, str):
-        raise MalformedEvent("sum", 'must be a decimal string of rubles, e.g. "1500.50"')
+        raise MalformedInput("sum", 'must be a decimal string of rubles, e.g. "1500.50"')
     try:
         rubles = Decimal(value)
     except InvalidOperation as error:
-        raise MalformedEvent("sum", "is not a decimal number") from error
+        raise MalformedInput("sum", "is not a decimal number") from error
     kopecks = rubles * 100
     if not rubles.is_finite() or kopecks != kopecks.to_integral_value() or kopecks <= 0:
-        raise MalformedEvent("sum", "must be above zero with at most two decimals")
+        raise MalformedInput("sum", "must be above zero with at most two decimals")
     return int(kopecks)
 
 

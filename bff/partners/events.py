@@ -7,15 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bff.errors import MalformedInput
+
 MAX_BATCH = 1000
 COMPLETED, REVERSED = "offer.completed", "offer.reversed"
-
-
-class MalformedEvent(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -38,7 +33,7 @@ class Invalid:
 
     id: str | None
     raw: Any
-    error: MalformedEvent
+    error: MalformedInput
 
 
 def read_body(body: bytes) -> tuple[list[Any], bool]:
@@ -47,20 +42,20 @@ def read_body(body: bytes) -> tuple[list[Any], bool]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedEvent("body", "not valid JSON") from error
+        raise MalformedInput("body", "not valid JSON") from error
     if isinstance(data, dict) and "events" in data:
         events = data["events"]
         if not isinstance(events, list) or not 0 < len(events) <= MAX_BATCH:
-            raise MalformedEvent("events", f"must be a list of 1 to {MAX_BATCH} events")
+            raise MalformedInput("events", f"must be a list of 1 to {MAX_BATCH} events")
         return events, True
     if not isinstance(data, dict):
-        raise MalformedEvent("body", 'must be an event object or {"events": [...]}')
+        raise MalformedInput("body", 'must be an event object or {"events": [...]}')
     return [data], False
 
 
 def parse_event(data: Any) -> PartnerEventIn:
     if not isinstance(data, dict):
-        raise MalformedEvent("event", "must be an object")
+        raise MalformedInput("event", "must be an object")
     event_id = _string(data, "id", 128)
     event_type = _string(data, "type", 32)
     if event_type == REVERSED:
@@ -72,12 +67,12 @@ def parse_event(data: Any) -> PartnerEventIn:
             occurred_at=_time(data, optional=True),
         )
     if event_type != COMPLETED:
-        raise MalformedEvent("type", f"must be {COMPLETED} or {REVERSED}")
+        raise MalformedInput("type", f"must be {COMPLETED} or {REVERSED}")
     amount = data.get("amount")
     if amount is not None and (
         isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= 10**12
     ):
-        raise MalformedEvent("amount", "must be a whole number of kopecks above zero")
+        raise MalformedInput("amount", "must be a whole number of kopecks above zero")
     return PartnerEventIn(
         event_id,
         event_type,
@@ -92,7 +87,7 @@ def parse_event(data: Any) -> PartnerEventIn:
 def _string(data: dict[str, Any], key: str, limit: int) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise MalformedEvent(key, f"must be a string of 1 to {limit} characters")
+        raise MalformedInput(key, f"must be a string of 1 to {limit} characters")
     return value
 
 
@@ -105,5 +100,5 @@ def _time(data: dict[str, Any], *, optional: bool = False) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
-        raise MalformedEvent("occurred_at", "must be an ISO 8601 time with a zone")
+        raise MalformedInput("occurred_at", "must be an ISO 8601 time with a zone")
     return parsed

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from bff.customers.models import Customer
 from bff.earning.models import Order, OrderEvent, PendingAccrual
-from bff.earning.routes import earning_policy
 from bff.earning.service import AccrualQueue
 from bff.ledger.models import LedgerEntry, Wallet
+from bff.policies import Policies
 from bff.types import utcnow
 from tests.fixtures.earning import (
     cancelled,
@@ -37,7 +37,9 @@ async def balances(db) -> dict[str, int]:
 
 async def drain(db, settings, at) -> int:
     async with db.unit_of_work() as session:
-        return await AccrualQueue(session, earning_policy(settings), clock=lambda: at).drain(500)
+        return await AccrualQueue(
+            session, Policies.from_settings(settings).earning, clock=lambda: at
+        ).drain(500)
 
 
 async def test_completed_order_waits_then_accrues_once(app_client, db, settings):

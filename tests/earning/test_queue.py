@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bff.earning.models import ExpiryPolicy, PendingAccrual, PendingStatus, RuleKind
-from bff.earning.routes import earning_policy
 from bff.earning.rules import expiry_for, points_for, proportional
 from bff.earning.service import AccrualQueue, CompletedOrder, OrderService
 from bff.ledger.models import LedgerEntry, Lot
+from bff.policies import Policies
 from bff.types import utcnow
 from tests.fixtures.earning import hours, make_rule
 from tests.ledger.invariants import check_wallet_invariants
@@ -23,7 +23,7 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 async def place_orders(db, settings, count: int, customers: int = 20) -> None:
-    policy = earning_policy(settings)
+    policy = Policies.from_settings(settings).earning
     for number in range(count):
         async with db.unit_of_work() as session:
             await OrderService(session, policy).complete(
@@ -42,7 +42,7 @@ async def test_two_workers_accrue_every_row_exactly_once(db, settings):
     await make_rule(db)
     await place_orders(db, settings, 240)
     later = utcnow() + hours(3)
-    policy = earning_policy(settings)
+    policy = Policies.from_settings(settings).earning
 
     async def worker() -> int:
         taken = 0
@@ -75,7 +75,9 @@ async def test_accruals_expire_by_their_rules_policy(db, settings):
     await place_orders(db, settings, 1)
     at = utcnow() + hours(3)  # after the hold window of an order placed now
     async with db.unit_of_work() as session:
-        await AccrualQueue(session, earning_policy(settings), clock=lambda: at).drain(10)
+        await AccrualQueue(
+            session, Policies.from_settings(settings).earning, clock=lambda: at
+        ).drain(10)
     async with db.read() as session:
         lot = (await session.scalars(select(Lot))).one()
     assert lot.expires_at == at + timedelta(days=30)

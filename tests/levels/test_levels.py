@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bff.earning.routes import earning_policy
 from bff.earning.service import CompletedOrder, OrderService
 from bff.ledger.models import LedgerEntry
 from bff.levels.models import CustomerLevel, LevelEvent, LevelReward
 from bff.levels.service import AlreadyPostponed, LevelPolicy, LevelService, NothingToPostpone
+from bff.policies import Policies
 from bff.types import utcnow
 from tests.fixtures.factories import make_customer
 
@@ -79,7 +79,7 @@ async def test_a_jump_over_levels_grants_every_reward_crossed(db):
 async def test_one_time_reward_is_granted_once_under_concurrent_orders(db, settings):
     customer = await make_customer(db, "busy")
     await orders(db, customer.id, 3)
-    policy = earning_policy(settings)
+    policy = Policies.from_settings(settings).earning
 
     async def order(number: int) -> None:
         async with db.unit_of_work() as session:
@@ -171,7 +171,7 @@ async def test_an_order_restarts_the_decay_clock(db):
 
 
 async def test_backfill_assigns_levels_from_order_history(db, settings):
-    policy = earning_policy(settings)
+    policy = Policies.from_settings(settings).earning
     for customer, count in [("a", 2), ("b", 6), ("c", 16)]:
         for number in range(count):
             async with db.unit_of_work() as session:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from bff.ledger.models import Wallet
 from bff.ledger.service import LedgerService, Source
 from bff.partners.adapters import rubles_to_kopecks
-from bff.partners.events import MalformedEvent
+from bff.partners.events import MalformedInput
 from bff.partners.models import Offer, OfferActivation, PartnerEvent, RewardKind
 from bff.types import utcnow
 from tests.conftest import counting_statements
@@ -313,7 +313,7 @@ def test_rubles_to_kopecks(value, kopecks):
 
 @pytest.mark.parametrize("value", ["1.001", "-5", "0", "abc", "NaN", "Infinity", 15])
 def test_bad_money_is_refused(value):
-    with pytest.raises(MalformedEvent):
+    with pytest.raises(MalformedInput):
         rubles_to_kopecks(value)
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from bff.customers import models
-from bff.earning.routes import earning_policy
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, encode_id
 from bff.graphql.ledger.types import CurrencyCode, LedgerEntry, Wallet
@@ -54,7 +53,7 @@ async def wallets_of(context: Context, customer_id: int) -> list[Wallet]:
 async def level_of(context: Context, customer_id: int) -> LevelStatus:
     levels = await context.loaders.levels.load(None)
     row = await context.loaders.standing_by_customer_id.load(customer_id)
-    policy = earning_policy(context.settings).levels
+    policy = context.policies.levels
     return LevelStatus.from_standing(describe(Ladder(levels), row, policy), context.locale)
 
 

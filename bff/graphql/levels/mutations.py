@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.earning.routes import earning_policy
 from bff.errors import DomainError
 from bff.graphql.errors import user_error_fields
 from bff.graphql.levels.types import LevelErrorCode, LevelStatus, LevelUserError
@@ -35,7 +34,7 @@ class LevelMutations:
     ) -> LevelDecayPostponePayload:
         context = info.context
         customer_id = await context.require_customer()
-        policy = earning_policy(context.settings).levels
+        policy = context.policies.levels
         try:
             async with context.db.unit_of_work() as session:
                 standing = await LevelService(session, policy).postpone(customer_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -11,42 +10,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bff.config import Settings
-from bff.customers.repository import CustomerRepository
+from bff.customers.service import CustomerService
 from bff.db import Database
-from bff.earning.routes import MAX_BODY_BYTES, domain_refusal, refusal
-from bff.errors import DomainError
+from bff.errors import MalformedInput
+from bff.http.common import MAX_BODY_BYTES, Refusal, bounded_body, check_signature
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
 from bff.partners.directory import KnownPartner, PartnerDirectory
 from bff.partners.event_service import EventResult, PartnerEventService, TakeGeneralPath
-from bff.partners.events import Invalid, MalformedEvent, PartnerEventIn, parse_event, read_body
+from bff.partners.events import Invalid, PartnerEventIn, parse_event, read_body
 from bff.partners.models import Partner
-from bff.signing import SignatureError, verify
 
 MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024
 
 
-async def _signed_partner(request: Request, limit: int) -> tuple[KnownPartner, bytes] | Response:
+async def _signed_partner(request: Request, limit: int) -> tuple[KnownPartner, bytes]:
     """The partner named in the URL and the body, if the body is signed with its secret."""
-    body = await request.body()
-    if len(body) > limit:
-        return refusal(413, "TOO_LARGE", f"bodies are limited to {limit} bytes")
+    body = await bounded_body(request, limit)
     directory: PartnerDirectory = request.app.state.partners
     known = await directory.get(request.path_params["partner_code"])
     if known is None:
-        return refusal(404, "UNKNOWN_PARTNER", "no active partner has this code")
-    settings: Settings = request.app.state.settings
-    try:
-        verify(
-            known.secret,
-            request.headers,
-            body,
-            now=time.time(),
-            window_seconds=settings.signature_window_seconds,
-        )
-    except SignatureError as error:
-        return refusal(401, error.code, error.message)
+        raise Refusal(404, "UNKNOWN_PARTNER", "no active partner has this code")
+    check_signature(request, known.secret, body)
     return known, body
 
 
@@ -57,7 +43,7 @@ def _events(partner: Partner, objects: list[Any]) -> list[PartnerEventIn | Inval
         try:
             universal = adapter.to_universal(raw) if adapter else raw
             events.append(parse_event(universal))
-        except MalformedEvent as error:
+        except MalformedInput as error:
             event_id = universal_id(raw, adapter is not None)
             events.append(Invalid(event_id, raw, error))
     return events
@@ -70,15 +56,9 @@ def universal_id(raw: Any, adapted: bool) -> str | None:
 
 
 async def partner_events(request: Request) -> Response:
-    signed = await _signed_partner(request, MAX_BATCH_BODY_BYTES)
-    if isinstance(signed, Response):
-        return signed
-    known, body = signed
+    known, body = await _signed_partner(request, MAX_BATCH_BODY_BYTES)
     partner = known.partner
-    try:
-        objects, is_batch = read_body(body)
-    except MalformedEvent as error:
-        return refusal(400, "MALFORMED", error.message, field=error.field)
+    objects, is_batch = read_body(body)
     state = request.app.state
     results = await _ingest(state.db, state.partners, known, _events(partner, objects))
     if is_batch:
@@ -113,39 +93,31 @@ async def _ingest(
 
 
 async def hold_create(request: Request) -> Response:
-    signed = await _signed_partner(request, MAX_BODY_BYTES)
-    if isinstance(signed, Response):
-        return signed
-    partner, body = signed[0].partner, signed[1]
+    known, body = await _signed_partner(request, MAX_BODY_BYTES)
+    partner = known.partner
     if partner.kopecks_per_point is None:
-        return refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
-    try:
-        data = _object(body)
-        customer_ext = _text(data, "customer_id")
-        key = _text(data, "idempotency_key")
-        amount = _positive(data, "amount")
-    except MalformedEvent as error:
-        return refusal(400, "MALFORMED", error.message, field=error.field)
+        raise Refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
+    data = _object(body)
+    customer_ext = _text(data, "customer_id")
+    key = _text(data, "idempotency_key")
+    amount = _positive(data, "amount")
     points = amount // partner.kopecks_per_point
     if points <= 0:
-        return refusal(422, "AMOUNT_TOO_SMALL", "the amount is worth less than one point")
+        raise Refusal(422, "AMOUNT_TOO_SMALL", "the amount is worth less than one point")
     settings: Settings = request.app.state.settings
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            customer = await CustomerRepository(session).by_external_id(customer_ext)
-            if customer is None:
-                return refusal(404, "UNKNOWN_CUSTOMER", "no customer has this id")
-            result = await LedgerService(session).hold(
-                customer.id,
-                "POINTS",
-                points,
-                reason=f"Paying at {partner.name}",
-                source=Source("partner", partner.code),
-                ttl=timedelta(seconds=settings.hold_ttl_seconds),
-                idempotency=IdempotencyKey(f"partner:{partner.code}", key),
-            )
-    except DomainError as error:
-        return domain_refusal(error)
+    async with request.app.state.db.unit_of_work() as session:
+        customer = await CustomerService(session).find(customer_ext)
+        if customer is None:
+            raise Refusal(404, "UNKNOWN_CUSTOMER", "no customer has this id")
+        result = await LedgerService(session).hold(
+            customer.id,
+            "POINTS",
+            points,
+            reason=f"Paying at {partner.name}",
+            source=Source("partner", partner.code),
+            ttl=timedelta(seconds=settings.hold_ttl_seconds),
+            idempotency=IdempotencyKey(f"partner:{partner.code}", key),
+        )
     return JSONResponse(_hold_json(result, partner), status_code=200 if result.replayed else 201)
 
 
@@ -158,30 +130,23 @@ async def hold_void(request: Request) -> Response:
 
 
 async def _resolve(request: Request, *, capture: bool) -> Response:
-    signed = await _signed_partner(request, MAX_BODY_BYTES)
-    if isinstance(signed, Response):
-        return signed
-    partner, body = signed[0].partner, signed[1]
+    known, body = await _signed_partner(request, MAX_BODY_BYTES)
+    partner = known.partner
     try:
         hold_id = int(request.path_params["hold_id"])
-        data = _object(body) if body.strip() else {}
-        amount = _positive(data, "amount") if "amount" in data else None
-    except (ValueError, MalformedEvent) as error:
-        field = error.field if isinstance(error, MalformedEvent) else "hold_id"
-        return refusal(400, "MALFORMED", str(error), field=field)
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            ledger = LedgerService(session)
-            hold = await ledger.repository.hold(hold_id)
-            if not _owned(hold, partner):
-                return refusal(404, "UNKNOWN_HOLD", "this partner has no hold with this id")
-            if capture:
-                points = None if amount is None else amount // (partner.kopecks_per_point or 1)
-                result = await ledger.capture(hold_id, points)
-            else:
-                result = await ledger.void(hold_id)
-    except DomainError as error:
-        return domain_refusal(error)
+    except ValueError as error:
+        raise MalformedInput("hold_id", str(error)) from error
+    data = _object(body) if body.strip() else {}
+    amount = _positive(data, "amount") if "amount" in data else None
+    async with request.app.state.db.unit_of_work() as session:
+        ledger = LedgerService(session)
+        if not _owned(await ledger.find_hold(hold_id), partner):
+            raise Refusal(404, "UNKNOWN_HOLD", "this partner has no hold with this id")
+        if capture:
+            points = None if amount is None else amount // (partner.kopecks_per_point or 1)
+            result = await ledger.capture(hold_id, points)
+        else:
+            result = await ledger.void(hold_id)
     return JSONResponse(_hold_json(result, partner))
 
 
@@ -207,21 +172,21 @@ def _object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedEvent("body", "not valid JSON") from error
+        raise MalformedInput("body", "not valid JSON") from error
     if not isinstance(data, dict):
-        raise MalformedEvent("body", "must be a JSON object")
+        raise MalformedInput("body", "must be a JSON object")
     return data
 
 
 def _text(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not 0 < len(value) <= 255:
-        raise MalformedEvent(key, "must be a string of 1 to 255 characters")
+        raise MalformedInput(key, "must be a string of 1 to 255 characters")
     return value
 
 
 def _positive(data: dict[str, Any], key: str) -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10**12:
-        raise MalformedEvent(key, "must be a whole number of kopecks above zero")
+        raise MalformedInput(key, "must be a whole number of kopecks above zero")
     return value

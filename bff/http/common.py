@@ -1,0 +1,87 @@
+"""What every server-to-server endpoint shares: signed bodies, and refusals as JSON.
+
+An endpoint raises ``Refusal`` (or lets a ``DomainError`` or ``MalformedInput`` through);
+the exception handlers below, registered once on the app, answer with
+``{"error": {"code", "message", ...}}`` and the status that goes with it. A unit of work
+that an exception leaves is rolled back, event ids included, so the sender may retry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bff.config import Settings
+from bff.errors import DomainError, MalformedInput
+from bff.i18n import message
+from bff.signing import SignatureError, verify
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class Refusal(Exception):
+    """An answer other than success: ``status``, a stable ``code`` and a message."""
+
+    def __init__(self, status: int, code: str, text: str, /, **extra: Any) -> None:
+        super().__init__(f"{status} {code}: {text}")
+        self.status, self.code, self.text, self.extra = status, code, text, extra
+
+
+def refusal(status: int, code: str, text: str, /, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {**extra, "code": code, "message": text}}, status_code=status)
+
+
+async def signed_body(request: Request, secret: str, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, if it is signed with ``secret``; ``Refusal`` otherwise."""
+    body = await bounded_body(request, limit)
+    check_signature(request, secret, body)
+    return body
+
+
+async def bounded_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    body = await request.body()
+    if len(body) > limit:
+        raise Refusal(413, "TOO_LARGE", f"bodies are limited to {limit} bytes")
+    return body
+
+
+def check_signature(request: Request, secret: str, body: bytes) -> None:
+    settings: Settings = request.app.state.settings
+    try:
+        verify(
+            secret,
+            request.headers,
+            body,
+            now=time.time(),
+            window_seconds=settings.signature_window_seconds,
+        )
+    except SignatureError as error:
+        raise Refusal(401, error.code, error.message) from error
+
+
+async def _refused(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, Refusal)
+    return refusal(error.status, error.code, error.text, **error.extra)
+
+
+async def _malformed(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, MalformedInput)
+    return refusal(400, "MALFORMED", error.message, field=error.field)
+
+
+async def _domain_refused(_request: Request, error: Exception) -> Response:
+    """A 422 for an expected refusal; its parameters go under ``details``."""
+    assert isinstance(error, DomainError)
+    text = message(error.code, "en", error.params)
+    return refusal(422, error.code, text, details=error.params)
+
+
+EXCEPTION_HANDLERS: Mapping[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    Refusal: _refused,
+    MalformedInput: _malformed,
+    DomainError: _domain_refused,
+}

@@ -1,0 +1,65 @@
+"""``POST /api/orders/events``: the ordering system's signed events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bff.config import Settings
+from bff.earning.events import OrderEventIn, parse_order_event
+from bff.earning.service import OrderService, Outcome
+from bff.http.common import signed_body
+from bff.marketplace.redemption_events import resolve_redemption
+from bff.policies import Policies
+from bff.types import utcnow
+
+
+async def order_events(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    policies: Policies = request.app.state.policies
+    body = await signed_body(request, settings.orders_hmac_secret)
+    event = parse_order_event(body, utcnow())
+    async with request.app.state.db.unit_of_work() as session:
+        service = OrderService(session, policies.earning)
+        event_pk = await service.repository.claim_event(event.id, event.type, event.raw, utcnow())
+        if event_pk is None:
+            seen = await service.repository.event(event.id)
+            return JSONResponse({"status": "duplicate", "outcome": seen.outcome if seen else ""})
+        if event.redemption_id is not None:
+            answer = await resolve_redemption(session, settings, event)
+            label = answer["status"]
+        else:
+            outcome = await _apply(service, event)
+            answer, label = _answer(outcome), _label(outcome)
+        await service.repository.set_event_outcome(event_pk, label)
+    return JSONResponse(answer)
+
+
+async def _apply(service: OrderService, event: OrderEventIn) -> Outcome:
+    if event.completed is not None:
+        return await service.complete(event.completed)
+    if event.refund_amount is not None:
+        return await service.refund(event.brand, event.order_id, event.refund_amount)
+    return await service.cancel(event.brand, event.order_id)
+
+
+def _label(outcome: Outcome) -> str:
+    return outcome.status if outcome.reason is None else f"{outcome.status}:{outcome.reason}"
+
+
+def _answer(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "accruals": [
+            {
+                "currency": row.currency,
+                "amount": row.amount,
+                "due_at": row.due_at.isoformat(),
+                "reason": row.reason,
+            }
+            for row in outcome.accruals
+        ],
+    }
