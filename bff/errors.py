@@ -1,18 +1,52 @@
 """Errors the domains raise on purpose.
 
-A ``DomainError`` is an expected outcome: resolvers turn it into a payload's
-``userErrors`` entry. Its ``code`` is the member name of the domain's GraphQL
-error-code enum, and ``params`` fill the localised message.
+A ``DomainError`` is an expected outcome: the GraphQL API turns it into a payload's
+``userErrors`` entry, the signed HTTP APIs into a 422. Its ``code`` is a member of its
+domain's ``ErrorCode`` enum, and ``params`` fill the localised message.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any, ClassVar
 
 
+class ErrorCode(StrEnum):
+    """The error codes of one domain: each domain declares one such enum, in its
+    ``errors`` module, and everything else derives from it: the API's GraphQL enum of the
+    same name, the messages of bff/i18n.py (a test holds every code to a message in every
+    language) and the HTTP status of the signed APIs."""
+
+    @property
+    def http_status(self) -> int:
+        return 422
+
+
+class CommonErrorCode(ErrorCode):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID = "INVALID"
+
+
+# Every domain's enum has it: an unknown id, or one the viewer may not see.
+NOT_FOUND = CommonErrorCode.NOT_FOUND.value
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One of several problems an error reports at once (e.g. one per template field):
+    where, the text as it is, and what else the API may show beside it."""
+
+    field: tuple[str, ...]
+    text: str
+    extra: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
 class DomainError(Exception):
-    code: ClassVar[str] = "INVALID"
+    code: ClassVar[ErrorCode] = CommonErrorCode.INVALID
     field: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()  # several at once, each its own userError
 
     def __init__(self, *, field: tuple[str, ...] = (), **params: Any) -> None:
         super().__init__(f"{self.code} {params}" if params else self.code)
@@ -21,7 +55,7 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = CommonErrorCode.NOT_FOUND
 
 
 class MalformedInput(ValueError):

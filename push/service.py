@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.errors import DomainError, NotFound
+from bff.errors import DomainError, NotFound, Problem
 from bff.types import utcnow
+from push.errors import PushErrorCode
 from push.models import (
     DEFAULT_PREFERENCES,
     Campaign,
@@ -33,27 +34,27 @@ LINK = re.compile(r"^(loyalty://[A-Za-z0-9_\-/?=&%.]*|/webviews/[A-Za-z0-9_\-/?=
 
 
 class InvalidToken(DomainError):
-    code = "INVALID_TOKEN"
+    code = PushErrorCode.INVALID_TOKEN
 
 
 class InvalidTimezone(DomainError):
-    code = "INVALID_TIMEZONE"
+    code = PushErrorCode.INVALID_TIMEZONE
 
 
 class InvalidRule(DomainError):
-    code = "INVALID_RULE"
+    code = PushErrorCode.INVALID_RULE
 
 
 class InvalidTemplate(DomainError):
-    code = "INVALID_TEMPLATE"
+    code = PushErrorCode.INVALID_TEMPLATE
 
 
 class InvalidCampaign(DomainError):
-    code = "INVALID_CAMPAIGN"
+    code = PushErrorCode.INVALID_CAMPAIGN
 
 
 class NameTaken(DomainError):
-    code = "NAME_TAKEN"
+    code = PushErrorCode.NAME_TAKEN
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,14 @@ class CampaignDraft:
 class TemplateErrors(DomainError):
     """Template problems, one per locale and field; nothing is saved."""
 
-    code = "INVALID_TEMPLATE"
+    code = PushErrorCode.INVALID_TEMPLATE
 
     def __init__(self, problems: list[TemplateProblem]) -> None:
         super().__init__(field=("templates",))
-        self.problems = problems
+        self.problems = tuple(
+            Problem(("templates", p.locale, p.field), p.message, {"locale": p.locale})
+            for p in problems
+        )
 
 
 class CampaignService:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.config import Settings
 from bff.errors import DomainError
 from bff.types import utcnow
+from webviews.errors import WebviewErrorCode
 from webviews.models import WebviewCode, WebviewSession
 from webviews.repository import WebviewRepository
 
@@ -24,7 +25,7 @@ SAFE_PATH = re.compile(r"^/webviews/[A-Za-z0-9_\-/]*(\?[A-Za-z0-9_\-=&%.]*)?$")
 
 
 class InvalidPath(DomainError):
-    code = "INVALID_PATH"
+    code = WebviewErrorCode.INVALID_PATH
 
 
 def digest(secret: str) -> str:

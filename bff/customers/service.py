@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.customers.errors import CustomerErrorCode
 from bff.customers.models import Customer
 from bff.customers.repository import CustomerRepository
 from bff.errors import DomainError, NotFound
@@ -14,12 +15,12 @@ MAX_NAME = 200
 
 
 class DisplayNameInvalid(DomainError):
-    code = "DISPLAY_NAME_INVALID"
+    code = CustomerErrorCode.DISPLAY_NAME_INVALID
     field = ("displayName",)
 
 
 class LocaleUnsupported(DomainError):
-    code = "LOCALE_UNSUPPORTED"
+    code = CustomerErrorCode.LOCALE_UNSUPPORTED
     field = ("locale",)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, AccrualRuleChange, ExpiryPolicy, RuleKind
 from bff.earning.repository import EarningRepository
 from bff.errors import DomainError, NotFound
@@ -23,31 +24,31 @@ class RuleError(DomainError):
 
 
 class CodeTaken(RuleError):
-    code = "CODE_TAKEN"
+    code = EarningErrorCode.CODE_TAKEN
     field = ("code",)
 
 
 class InvalidCode(RuleError):
-    code = "INVALID_CODE"
+    code = EarningErrorCode.INVALID_CODE
     field = ("code",)
 
 
 class InvalidRate(RuleError):
-    code = "INVALID_RATE"
+    code = EarningErrorCode.INVALID_RATE
 
 
 class InvalidWindow(RuleError):
-    code = "INVALID_WINDOW"
+    code = EarningErrorCode.INVALID_WINDOW
     field = ("validTo",)
 
 
 class InvalidExpiry(RuleError):
-    code = "INVALID_EXPIRY"
+    code = EarningErrorCode.INVALID_EXPIRY
     field = ("expiryDays",)
 
 
 class RuleCurrencyDisabled(RuleError):
-    code = "CURRENCY_DISABLED"
+    code = EarningErrorCode.CURRENCY_DISABLED
     field = ("currency",)
 
 

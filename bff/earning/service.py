@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
+from bff.earning.errors import EarningErrorCode
 from bff.earning.models import Order, OrderStatus, PendingAccrual, PendingStatus
 from bff.earning.repository import EarningRepository
 from bff.earning.rules import OrderFacts, expiry_for, points_for, proportional, rule_applies
@@ -27,11 +28,11 @@ from bff.types import utcnow
 
 
 class OrderNotFound(DomainError):
-    code = "ORDER_NOT_FOUND"
+    code = EarningErrorCode.ORDER_NOT_FOUND
 
 
 class RefundExceedsOrder(DomainError):
-    code = "REFUND_EXCEEDS_ORDER"
+    code = EarningErrorCode.REFUND_EXCEEDS_ORDER
 
 
 @dataclass(frozen=True)

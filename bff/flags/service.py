@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.catalogue import catalogue_changed
 from bff.errors import DomainError
+from bff.flags.errors import FlagErrorCode
 from bff.flags.models import FeatureFlag
 from bff.flags.repository import FlagRepository
 from bff.types import utcnow
@@ -18,12 +19,12 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
 class InvalidFlagKey(DomainError):
-    code = "INVALID_KEY"
+    code = FlagErrorCode.INVALID_KEY
     field = ("key",)
 
 
 class InvalidRollout(DomainError):
-    code = "INVALID_ROLLOUT"
+    code = FlagErrorCode.INVALID_ROLLOUT
     field = ("rolloutPercent",)
 
 

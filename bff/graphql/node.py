@@ -7,13 +7,24 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from bff.auth import Role
-from bff.graphql.customers.types import Customer
+from bff.graphql.customers.types import (
+    Customer,
+)
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import MalformedId, Node, decode_id
-from bff.graphql.ledger.types import LedgerEntry
+from bff.graphql.ledger.types import (
+    LedgerEntry,
+)
 from bff.graphql.marketplace.queries import viewer_city
-from bff.graphql.marketplace.types import MarketplaceCategory, Redemption, product_view
-from bff.graphql.partners.types import Partner, offer_view
+from bff.graphql.marketplace.types import (
+    MarketplaceCategory,
+    Redemption,
+    product_view,
+)
+from bff.graphql.partners.types import (
+    Partner,
+    offer_view,
+)
 from bff.marketplace import models
 from bff.marketplace.repository import MarketplaceRepository
 from bff.partners.repository import PartnerRepository

@@ -10,9 +10,12 @@ from strawberry.types import ExecutionContext
 from bff.config import Settings
 from bff.graphql.customers.mutations import CustomerMutations
 from bff.graphql.customers.queries import CustomerQueries
-from bff.graphql.customers.types import Customer
+from bff.graphql.customers.types import (
+    Customer,
+)
 from bff.graphql.earning.mutations import EarningMutations
 from bff.graphql.earning.queries import EarningQueries
+from bff.graphql.errors import handle_user_errors
 from bff.graphql.execution import SharingExecutionContext
 from bff.graphql.extensions import build_extensions, should_mask
 from bff.graphql.flags.mutations import FlagMutations
@@ -20,16 +23,25 @@ from bff.graphql.flags.queries import FlagQueries
 from bff.graphql.home.queries import HomeQueries
 from bff.graphql.ledger.mutations import LedgerMutations
 from bff.graphql.ledger.queries import LedgerQueries
-from bff.graphql.ledger.types import LedgerEntry
+from bff.graphql.ledger.types import (
+    LedgerEntry,
+)
 from bff.graphql.levels.mutations import LevelMutations
 from bff.graphql.levels.queries import LevelQueries
 from bff.graphql.marketplace.mutations import MarketplaceMutations
 from bff.graphql.marketplace.queries import MarketplaceQueries
-from bff.graphql.marketplace.types import MarketplaceCategory, MarketplaceProduct, Redemption
+from bff.graphql.marketplace.types import (
+    MarketplaceCategory,
+    MarketplaceProduct,
+    Redemption,
+)
 from bff.graphql.node import NodeQueries
 from bff.graphql.partners.mutations import PartnerMutations
 from bff.graphql.partners.queries import PartnerQueries
-from bff.graphql.partners.types import Offer, Partner
+from bff.graphql.partners.types import (
+    Offer,
+    Partner,
+)
 from bff.graphql.push.mutations import PushMutations
 from bff.graphql.push.queries import PushQueries
 from bff.graphql.webviews.mutations import WebviewMutations
@@ -63,6 +75,7 @@ Mutation = merge_types(
         PushMutations,
     ),
 )
+handle_user_errors(Mutation)
 
 
 class Schema(strawberry.Schema):

@@ -1,8 +1,8 @@
-"""Expected ledger outcomes; codes are members of ``LedgerErrorCode``."""
+"""Expected ledger outcomes and their codes, ``LedgerErrorCode``."""
 
 from __future__ import annotations
 
-from bff.errors import DomainError, NotFound
+from bff.errors import NOT_FOUND, DomainError, ErrorCode, NotFound
 
 __all__ = [
     "CaptureExceedsHold",
@@ -14,6 +14,7 @@ __all__ = [
     "InsufficientFunds",
     "InvalidAmount",
     "LedgerError",
+    "LedgerErrorCode",
     "NotFound",
     "ReasonRequired",
     "VersionConflict",
@@ -21,58 +22,73 @@ __all__ = [
 ]
 
 
+class LedgerErrorCode(ErrorCode):
+    NOT_FOUND = NOT_FOUND
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    ZERO_AMOUNT = "ZERO_AMOUNT"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
+    HOLD_NOT_ACTIVE = "HOLD_NOT_ACTIVE"
+    HOLD_EXPIRED = "HOLD_EXPIRED"
+    CAPTURE_EXCEEDS_HOLD = "CAPTURE_EXCEEDS_HOLD"
+    CURRENCY_DISABLED = "CURRENCY_DISABLED"
+    REASON_REQUIRED = "REASON_REQUIRED"
+
+
 class LedgerError(DomainError):
     pass
 
 
 class InvalidAmount(LedgerError):
-    code = "INVALID_AMOUNT"
+    code = LedgerErrorCode.INVALID_AMOUNT
     field = ("amount",)
 
 
 class ZeroAmount(LedgerError):
-    code = "ZERO_AMOUNT"
+    code = LedgerErrorCode.ZERO_AMOUNT
     field = ("amount",)
 
 
 class InsufficientFunds(LedgerError):
-    code = "INSUFFICIENT_FUNDS"
+    code = LedgerErrorCode.INSUFFICIENT_FUNDS
     field = ("amount",)
 
 
 class VersionConflict(LedgerError):
-    code = "VERSION_CONFLICT"
+    code = LedgerErrorCode.VERSION_CONFLICT
     field = ("expectedVersion",)
 
 
 class IdempotencyConflict(LedgerError):
-    code = "IDEMPOTENCY_CONFLICT"
+    code = LedgerErrorCode.IDEMPOTENCY_CONFLICT
     field = ("idempotencyKey",)
 
 
 class IdempotencyKeyInvalid(LedgerError):
-    code = "IDEMPOTENCY_KEY_INVALID"
+    code = LedgerErrorCode.IDEMPOTENCY_KEY_INVALID
     field = ("idempotencyKey",)
 
 
 class HoldNotActive(LedgerError):
-    code = "HOLD_NOT_ACTIVE"
+    code = LedgerErrorCode.HOLD_NOT_ACTIVE
 
 
 class HoldExpired(LedgerError):
-    code = "HOLD_EXPIRED"
+    code = LedgerErrorCode.HOLD_EXPIRED
 
 
 class CaptureExceedsHold(LedgerError):
-    code = "CAPTURE_EXCEEDS_HOLD"
+    code = LedgerErrorCode.CAPTURE_EXCEEDS_HOLD
     field = ("amount",)
 
 
 class CurrencyDisabled(LedgerError):
-    code = "CURRENCY_DISABLED"
+    code = LedgerErrorCode.CURRENCY_DISABLED
     field = ("currency",)
 
 
 class ReasonRequired(LedgerError):
-    code = "REASON_REQUIRED"
+    code = LedgerErrorCode.REASON_REQUIRED
     field = ("reason",)

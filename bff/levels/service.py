@@ -12,17 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.errors import DomainError
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
+from bff.levels.errors import LevelErrorCode
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.levels.repository import LevelRepository
 from bff.types import utcnow
 
 
 class NothingToPostpone(DomainError):
-    code = "NOTHING_TO_POSTPONE"
+    code = LevelErrorCode.NOTHING_TO_POSTPONE
 
 
 class AlreadyPostponed(DomainError):
-    code = "ALREADY_POSTPONED"
+    code = LevelErrorCode.ALREADY_POSTPONED
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from bff.errors import DomainError, NotFound
 from bff.ledger.models import Hold, HoldStatus, Wallet
 from bff.ledger.repository import LedgerRepository
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
+from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.models import EVERYWHERE, Category, Product, Redemption, StopListEntry
 from bff.marketplace.repository import MarketplaceRepository
 from bff.types import utcnow
@@ -30,27 +31,27 @@ NULLABLE = frozenset({"image_url"})
 
 
 class ProductUnavailable(DomainError):
-    code = "PRODUCT_UNAVAILABLE"
+    code = MarketplaceErrorCode.PRODUCT_UNAVAILABLE
     field = ("productId",)
 
 
 class InvalidPrice(DomainError):
-    code = "INVALID_PRICE"
+    code = MarketplaceErrorCode.INVALID_PRICE
     field = ("price",)
 
 
 class InvalidTitle(DomainError):
-    code = "INVALID_TITLE"
+    code = MarketplaceErrorCode.INVALID_TITLE
     field = ("title",)
 
 
 class InvalidReason(DomainError):
-    code = "INVALID_REASON"
+    code = MarketplaceErrorCode.INVALID_REASON
     field = ("reason",)
 
 
 class UnknownCurrency(DomainError):
-    code = "UNKNOWN_CURRENCY"
+    code = MarketplaceErrorCode.UNKNOWN_CURRENCY
     field = ("currency",)
 
 

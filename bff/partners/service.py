@@ -16,6 +16,7 @@ from bff.customers.repository import CustomerRepository
 from bff.errors import DomainError, NotFound
 from bff.ledger.repository import LedgerRepository
 from bff.levels.repository import LevelRepository
+from bff.partners.errors import PartnerErrorCode
 from bff.partners.models import Offer, OfferActivation, Partner, RewardKind
 from bff.partners.repository import PartnerRepository
 from bff.secrets import SecretBox
@@ -26,49 +27,49 @@ SECRET_BYTES = 32
 
 
 class CodeTaken(DomainError):
-    code = "CODE_TAKEN"
+    code = PartnerErrorCode.CODE_TAKEN
     field = ("code",)
 
 
 class InvalidCode(DomainError):
-    code = "INVALID_CODE"
+    code = PartnerErrorCode.INVALID_CODE
     field = ("code",)
 
 
 class InvalidReward(DomainError):
-    code = "INVALID_REWARD"
+    code = PartnerErrorCode.INVALID_REWARD
 
 
 class InvalidWindow(DomainError):
-    code = "INVALID_WINDOW"
+    code = PartnerErrorCode.INVALID_WINDOW
     field = ("validTo",)
 
 
 class OfferUnavailable(DomainError):
     """Raised with the code saying why: inactive, not started, expired or exhausted."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: PartnerErrorCode) -> None:
         super().__init__(field=("offerId",))
         self.code = code  # type: ignore[misc]
 
 
 class NotTargeted(DomainError):
-    code = "NOT_TARGETED"
+    code = PartnerErrorCode.NOT_TARGETED
     field = ("offerId",)
 
 
 class AlreadyActivated(DomainError):
-    code = "ALREADY_ACTIVATED"
+    code = PartnerErrorCode.ALREADY_ACTIVATED
     field = ("offerId",)
 
 
 class NotActivated(DomainError):
-    code = "NOT_ACTIVATED"
+    code = PartnerErrorCode.NOT_ACTIVATED
     field = ("offerId",)
 
 
 class LimitReached(DomainError):
-    code = "LIMIT_REACHED"
+    code = PartnerErrorCode.LIMIT_REACHED
     field = ("offerId",)
 
 
@@ -103,16 +104,16 @@ class OfferDraft:
     active: bool = True
 
 
-def availability(offer: Offer, now: datetime) -> str | None:
+def availability(offer: Offer, now: datetime) -> PartnerErrorCode | None:
     """None when the offer is open now; otherwise the error code saying why not."""
     if not offer.active:
-        return "OFFER_INACTIVE"
+        return PartnerErrorCode.OFFER_INACTIVE
     if now < offer.valid_from:
-        return "OFFER_NOT_STARTED"
+        return PartnerErrorCode.OFFER_NOT_STARTED
     if offer.valid_to is not None and offer.valid_to <= now:
-        return "OFFER_EXPIRED"
+        return PartnerErrorCode.OFFER_EXPIRED
     if offer.budget is not None and offer.budget_spent >= offer.budget:
-        return "OFFER_EXHAUSTED"
+        return PartnerErrorCode.OFFER_EXHAUSTED
     return None
 
 
@@ -265,7 +266,7 @@ class ActivationService:
             raise NotFound(field=("offerId",))
         partners = await self.repository.partners_by_ids([offer.partner_id])
         if not partners or not partners[0].active:
-            raise OfferUnavailable("OFFER_INACTIVE")
+            raise OfferUnavailable(PartnerErrorCode.OFFER_INACTIVE)
         problem = availability(offer, self.clock())
         if problem is not None:
             raise OfferUnavailable(problem)

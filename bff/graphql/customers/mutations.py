@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from bff.customers.service import CustomerService
-from bff.errors import DomainError
-from bff.graphql.customers.types import Customer, CustomerErrorCode, CustomerUserError
-from bff.graphql.errors import user_error_fields
+from bff.graphql.customers.types import (
+    Customer,
+    CustomerUserError,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -41,14 +42,8 @@ class CustomerMutations:
     ) -> CustomerProfileUpdatePayload:
         context = info.context
         customer_id = await context.require_customer()
-        try:
-            async with context.db.unit_of_work() as session:
-                customer = await CustomerService(session).update_profile(
-                    customer_id, display_name=input.display_name, locale=input.locale
-                )
-        except DomainError as error:
-            fields = user_error_fields(error, CustomerErrorCode, context.locale)
-            return CustomerProfileUpdatePayload(
-                customer=None, user_errors=[CustomerUserError(**fields)]
+        async with context.db.unit_of_work() as session:
+            customer = await CustomerService(session).update_profile(
+                customer_id, display_name=input.display_name, locale=input.locale
             )
         return CustomerProfileUpdatePayload(customer=Customer.from_model(customer), user_errors=[])

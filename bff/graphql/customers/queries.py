@@ -8,7 +8,9 @@ import strawberry
 
 from bff.auth import Role
 from bff.customers.repository import CustomerRepository
-from bff.graphql.customers.types import Customer
+from bff.graphql.customers.types import (
+    Customer,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

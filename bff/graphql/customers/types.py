@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.customers import models
+from bff.customers.errors import CustomerErrorCode
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, encode_id
-from bff.graphql.ledger.types import CurrencyCode, LedgerEntry, Wallet
-from bff.graphql.levels.types import LevelStatus
-from bff.graphql.marketplace.types import Redemption
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+    LedgerEntry,
+    Wallet,
+)
+from bff.graphql.levels.types import (
+    LevelStatus,
+)
+from bff.graphql.marketplace.types import (
+    Redemption,
+)
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from bff.graphql.partners.types import Offer, offer_connection
+from bff.graphql.partners.types import (
+    Offer,
+    offer_connection,
+)
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import Ladder, describe
 from bff.marketplace.repository import MarketplaceRepository
@@ -24,11 +35,8 @@ if TYPE_CHECKING:
     from bff.graphql.context import Context
 
 
-@strawberry.enum(description="Why a customer mutation did not happen.")
-class CustomerErrorCode(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    DISPLAY_NAME_INVALID = "DISPLAY_NAME_INVALID"
-    LOCALE_UNSUPPORTED = "LOCALE_UNSUPPORTED"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(CustomerErrorCode, description="Why a customer mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a customer mutation.")

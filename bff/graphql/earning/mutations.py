@@ -9,18 +9,18 @@ import strawberry
 
 from bff.auth import Role
 from bff.earning.rule_service import RuleDraft, RuleService
-from bff.errors import DomainError, NotFound
+from bff.errors import NotFound
 from bff.graphql.earning.types import (
     AccrualRule,
     AccrualRuleKind,
-    EarningErrorCode,
     EarningUserError,
     ExpiryPolicy,
 )
-from bff.graphql.errors import user_error_fields
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
-from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -106,10 +106,6 @@ class EarningMutations:
 
 
 async def _run(context: Context, action: Any) -> AccrualRulePayload:
-    try:
-        async with context.db.unit_of_work() as session:
-            rule = await action(session)
-    except DomainError as error:
-        fields = user_error_fields(error, EarningErrorCode, context.locale)
-        return AccrualRulePayload(rule=None, user_errors=[EarningUserError(**fields)])
+    async with context.db.unit_of_work() as session:
+        rule = await action(session)
     return AccrualRulePayload(rule=AccrualRule.from_model(rule), user_errors=[])

@@ -8,7 +8,9 @@ import strawberry
 
 from bff.auth import Role
 from bff.earning.repository import EarningRepository
-from bff.graphql.earning.types import AccrualRule
+from bff.graphql.earning.types import (
+    AccrualRule,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

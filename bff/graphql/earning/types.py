@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
@@ -10,10 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from bff.earning import models
+from bff.earning.errors import EarningErrorCode
 from bff.earning.repository import EarningRepository
 from bff.graphql.errors import UserError
 from bff.graphql.ids import encode_id
-from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -33,15 +35,8 @@ AccrualRuleKind = models.RuleKind
 ExpiryPolicy = models.ExpiryPolicy
 
 
-@strawberry.enum(description="Why a rule mutation did not happen.")
-class EarningErrorCode(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    CODE_TAKEN = "CODE_TAKEN"
-    INVALID_CODE = "INVALID_CODE"
-    INVALID_RATE = "INVALID_RATE"
-    INVALID_WINDOW = "INVALID_WINDOW"
-    INVALID_EXPIRY = "INVALID_EXPIRY"
-    CURRENCY_DISABLED = "CURRENCY_DISABLED"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(EarningErrorCode, description="Why a rule mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a rule mutation.")

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from bff.auth import Role
-from bff.errors import DomainError
 from bff.flags.service import FlagService
-from bff.graphql.errors import user_error_fields
-from bff.graphql.flags.types import FeatureFlagSettings, FlagErrorCode, FlagUserError
+from bff.graphql.flags.types import (
+    FeatureFlagSettings,
+    FlagUserError,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -39,17 +40,13 @@ class FlagMutations:
     ) -> FeatureFlagSetPayload:
         context = info.context
         staff = context.require_role(Role.ADMIN)
-        try:
-            async with context.db.unit_of_work() as session:
-                flag = await FlagService(session).set(
-                    input.key,
-                    enabled=input.enabled,
-                    rollout_percent=input.rollout_percent,
-                    cities=input.cities,
-                    description=input.description,
-                    actor=staff.subject,
-                )
-        except DomainError as error:
-            fields = user_error_fields(error, FlagErrorCode, context.locale)
-            return FeatureFlagSetPayload(flag=None, user_errors=[FlagUserError(**fields)])
+        async with context.db.unit_of_work() as session:
+            flag = await FlagService(session).set(
+                input.key,
+                enabled=input.enabled,
+                rollout_percent=input.rollout_percent,
+                cities=input.cities,
+                description=input.description,
+                actor=staff.subject,
+            )
         return FeatureFlagSetPayload(flag=FeatureFlagSettings.from_model(flag), user_errors=[])

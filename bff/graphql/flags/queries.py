@@ -8,7 +8,10 @@ import strawberry
 
 from bff.auth import Role
 from bff.flags.service import is_on
-from bff.graphql.flags.types import FeatureFlag, FeatureFlagSettings
+from bff.graphql.flags.types import (
+    FeatureFlag,
+    FeatureFlagSettings,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
 
 from bff.flags import models
+from bff.flags.errors import FlagErrorCode
 from bff.graphql.errors import UserError
 
-
-@strawberry.enum(description="Why a flag mutation did not happen.")
-class FlagErrorCode(enum.Enum):
-    INVALID_KEY = "INVALID_KEY"
-    INVALID_ROLLOUT = "INVALID_ROLLOUT"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(FlagErrorCode, description="Why a flag mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a flag mutation.")

@@ -11,16 +11,29 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.graphql.customers.types import level_of, wallets_of
+from bff.graphql.customers.types import (
+    level_of,
+    wallets_of,
+)
 from bff.graphql.flags.queries import viewer_flags
-from bff.graphql.flags.types import FeatureFlag
-from bff.graphql.ledger.types import Wallet
-from bff.graphql.levels.types import LevelStatus
+from bff.graphql.flags.types import (
+    FeatureFlag,
+)
+from bff.graphql.ledger.types import (
+    Wallet,
+)
+from bff.graphql.levels.types import (
+    LevelStatus,
+)
 from bff.graphql.marketplace.queries import marketplace_for
-from bff.graphql.marketplace.types import Marketplace
+from bff.graphql.marketplace.types import (
+    Marketplace,
+)
 from bff.graphql.pagination import Connection
 from bff.graphql.partners.queries import OfferFilter, offers_connection
-from bff.graphql.partners.types import Offer
+from bff.graphql.partners.types import (
+    Offer,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

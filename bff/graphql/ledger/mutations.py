@@ -8,14 +8,12 @@ import strawberry
 
 from bff.auth import Role
 from bff.customers.service import CustomerService
-from bff.errors import DomainError, NotFound
-from bff.graphql.errors import user_error_fields
+from bff.errors import NotFound
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.ledger.types import (
     Currency,
     CurrencyCode,
     LedgerEntry,
-    LedgerErrorCode,
     LedgerUserError,
     Wallet,
 )
@@ -84,8 +82,7 @@ class LedgerMutations:
                 input.code.value, input.enabled
             )
         if currency is None:
-            fields = user_error_fields(NotFound(field=("code",)), LedgerErrorCode, context.locale)
-            return CurrencyUpdatePayload(currency=None, user_errors=[LedgerUserError(**fields)])
+            raise NotFound(field=("code",))
         return CurrencyUpdatePayload(
             currency=Currency.from_model(currency, context.locale), user_errors=[]
         )
@@ -99,13 +96,7 @@ class LedgerMutations:
     ) -> BalanceAdjustPayload:
         context = info.context
         staff = context.require_role(Role.SUPPORT)
-        try:
-            posting = await _adjust(context, input, staff.subject)
-        except DomainError as error:
-            fields = user_error_fields(error, LedgerErrorCode, context.locale)
-            return BalanceAdjustPayload(
-                entry=None, wallet=None, replayed=False, user_errors=[LedgerUserError(**fields)]
-            )
+        posting = await _adjust(context, input, staff.subject)
         return BalanceAdjustPayload(
             entry=LedgerEntry.from_model(posting.entry),
             wallet=Wallet.from_model(posting.wallet),

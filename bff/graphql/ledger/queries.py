@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.graphql.ledger.types import Currency
+from bff.graphql.ledger.types import (
+    Currency,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from bff.graphql.errors import UserError
 from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import Node, encode_id
 from bff.ledger import models
+from bff.ledger.errors import LedgerErrorCode
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -35,20 +35,8 @@ CurrencyCode = models.CurrencyCode
 LedgerEntryKind = models.EntryKind
 
 
-@strawberry.enum(description="Why a ledger mutation did not happen.")
-class LedgerErrorCode(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_AMOUNT = "INVALID_AMOUNT"
-    ZERO_AMOUNT = "ZERO_AMOUNT"
-    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
-    VERSION_CONFLICT = "VERSION_CONFLICT"
-    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
-    IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
-    HOLD_NOT_ACTIVE = "HOLD_NOT_ACTIVE"
-    HOLD_EXPIRED = "HOLD_EXPIRED"
-    CAPTURE_EXCEEDS_HOLD = "CAPTURE_EXCEEDS_HOLD"
-    CURRENCY_DISABLED = "CURRENCY_DISABLED"
-    REASON_REQUIRED = "REASON_REQUIRED"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(LedgerErrorCode, description="Why a ledger mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a ledger mutation.")

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.errors import DomainError
-from bff.graphql.errors import user_error_fields
-from bff.graphql.levels.types import LevelErrorCode, LevelStatus, LevelUserError
+from bff.graphql.levels.types import (
+    LevelStatus,
+    LevelUserError,
+)
 from bff.levels.service import LevelService
 
 if TYPE_CHECKING:
@@ -35,12 +36,8 @@ class LevelMutations:
         context = info.context
         customer_id = await context.require_customer()
         policy = context.policies.levels
-        try:
-            async with context.db.unit_of_work() as session:
-                standing = await LevelService(session, policy).postpone(customer_id)
-        except DomainError as error:
-            fields = user_error_fields(error, LevelErrorCode, context.locale)
-            return LevelDecayPostponePayload(level=None, user_errors=[LevelUserError(**fields)])
+        async with context.db.unit_of_work() as session:
+            standing = await LevelService(session, policy).postpone(customer_id)
         return LevelDecayPostponePayload(
             level=LevelStatus.from_standing(standing, context.locale), user_errors=[]
         )

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.graphql.levels.types import Level
+from bff.graphql.levels.types import (
+    Level,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import strawberry
 
 from bff.graphql.errors import UserError
 from bff.levels import models
+from bff.levels.errors import LevelErrorCode
 from bff.levels.service import Standing
 
-
-@strawberry.enum(description="Why a level mutation did not happen.")
-class LevelErrorCode(enum.Enum):
-    NOTHING_TO_POSTPONE = "NOTHING_TO_POSTPONE"
-    ALREADY_POSTPONED = "ALREADY_POSTPONED"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(LevelErrorCode, description="Why a level mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a level mutation.")

@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from bff.auth import Role
-from bff.errors import DomainError, NotFound
-from bff.graphql.errors import user_error_fields
+from bff.errors import NotFound
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
-from bff.graphql.ledger.types import CurrencyCode, Wallet
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+    Wallet,
+)
 from bff.graphql.marketplace.queries import viewer_city
 from bff.graphql.marketplace.types import (
     MarketplaceCategory,
-    MarketplaceErrorCode,
     MarketplaceProduct,
     MarketplaceUserError,
     Redemption,
@@ -118,11 +119,6 @@ class MarketplaceProductPayload:
     user_errors: list[MarketplaceUserError] = strawberry.field(description="Empty on success.")
 
 
-def _errors(error: DomainError, context: Context) -> list[MarketplaceUserError]:
-    fields = user_error_fields(error, MarketplaceErrorCode, context.locale)
-    return [MarketplaceUserError(**fields)]
-
-
 def _pk(global_id: str, type_name: str, field: str) -> int:
     pk = decode_typed_id(global_id, type_name)
     if pk is None:
@@ -143,19 +139,14 @@ class MarketplaceMutations:
         customer_id = await context.require_customer()
         city = await viewer_city(context, None)
         ttl = timedelta(seconds=context.settings.redemption_hold_seconds)
-        try:
-            product_id = _pk(input.product_id, "MarketplaceProduct", "productId")
-            async with context.db.unit_of_work() as session:
-                redeemed = await RedemptionService(session, ttl).redeem(
-                    customer_id,
-                    product_id,
-                    key=input.idempotency_key,
-                    expected_version=input.expected_version,
-                    city=city,
-                )
-        except DomainError as error:
-            return MarketplaceRedeemPayload(
-                redemption=None, wallet=None, user_errors=_errors(error, context)
+        product_id = _pk(input.product_id, "MarketplaceProduct", "productId")
+        async with context.db.unit_of_work() as session:
+            redeemed = await RedemptionService(session, ttl).redeem(
+                customer_id,
+                product_id,
+                key=input.idempotency_key,
+                expected_version=input.expected_version,
+                city=city,
             )
         return MarketplaceRedeemPayload(
             redemption=Redemption.from_model(redeemed.redemption),
@@ -239,26 +230,23 @@ class MarketplaceMutations:
 
 async def _in_catalogue(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
-) -> tuple[Any, list[MarketplaceUserError]]:
-    """A staff change in its own transaction: the row changed, or the userErrors why not."""
-    try:
-        async with context.db.unit_of_work() as session:
-            return await action(CatalogueService(session)), []
-    except DomainError as error:
-        return None, _errors(error, context)
+) -> Any:
+    """A staff change in its own transaction: the row it changed."""
+    async with context.db.unit_of_work() as session:
+        return await action(CatalogueService(session))
 
 
 async def _category(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
 ) -> MarketplaceCategoryPayload:
-    row, errors = await _in_catalogue(context, action)
-    category = MarketplaceCategory.from_model(row, None) if row is not None else None
-    return MarketplaceCategoryPayload(category=category, user_errors=errors)
+    row = await _in_catalogue(context, action)
+    return MarketplaceCategoryPayload(
+        category=MarketplaceCategory.from_model(row, None), user_errors=[]
+    )
 
 
 async def _product(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
 ) -> MarketplaceProductPayload:
-    row, errors = await _in_catalogue(context, action)
-    product = await product_view(context, row, None) if row is not None else None
-    return MarketplaceProductPayload(product=product, user_errors=errors)
+    row = await _in_catalogue(context, action)
+    return MarketplaceProductPayload(product=await product_view(context, row, None), user_errors=[])

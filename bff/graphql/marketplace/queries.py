@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.graphql.marketplace.types import Marketplace
+from bff.graphql.marketplace.types import (
+    Marketplace,
+)
 from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 

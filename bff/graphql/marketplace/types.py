@@ -12,9 +12,12 @@ import strawberry
 from bff.graphql.errors import BadUserInput, UserError
 from bff.graphql.execution import SharedSubtree
 from bff.graphql.ids import Node, encode_id
-from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+)
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.marketplace import models
+from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.service import Unavailability, redemption_status, unavailability
 from bff.types import utcnow
 
@@ -24,19 +27,8 @@ if TYPE_CHECKING:
 MAX_PRODUCTS_PER_CATEGORY = 50
 
 
-@strawberry.enum(description="Why a marketplace mutation did not happen.")
-class MarketplaceErrorCode(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    PRODUCT_UNAVAILABLE = "PRODUCT_UNAVAILABLE"
-    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
-    VERSION_CONFLICT = "VERSION_CONFLICT"
-    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
-    IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
-    CURRENCY_DISABLED = "CURRENCY_DISABLED"
-    INVALID_PRICE = "INVALID_PRICE"
-    INVALID_TITLE = "INVALID_TITLE"
-    INVALID_REASON = "INVALID_REASON"
-    UNKNOWN_CURRENCY = "UNKNOWN_CURRENCY"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(MarketplaceErrorCode, description="Why a marketplace mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a marketplace mutation.")

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from bff.auth import Role
-from bff.errors import DomainError, NotFound
-from bff.graphql.errors import user_error_fields
+from bff.errors import NotFound
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
-from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+)
 from bff.graphql.partners.types import (
     Offer,
     OfferActivation,
     OfferRewardKind,
     Partner,
-    PartnerErrorCode,
     PartnerUserError,
     offer_view,
 )
@@ -134,10 +134,6 @@ def _given(values: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return given_fields(values, skip=skip, renamed=_RENAMED)
 
 
-def _errors(error: DomainError, context: Context) -> list[PartnerUserError]:
-    return [PartnerUserError(**user_error_fields(error, PartnerErrorCode, context.locale))]
-
-
 @strawberry.type
 class PartnerMutations:
     @strawberry.mutation(description="The signed-in customer activates an offer.")
@@ -218,18 +214,13 @@ async def _activation(
 ) -> OfferActivationPayload:
     customer_id = await context.require_customer()
     offer_id = decode_typed_id(global_id, "Offer")
-    try:
-        if offer_id is None:
-            raise NotFound(field=("offerId",))
-        async with context.db.unit_of_work() as session:
-            service = ActivationService(session)
-            action = service.activate if activate else service.deactivate
-            row = await action(customer_id, offer_id)
-            offer = await service.repository.offer(offer_id)
-    except DomainError as error:
-        return OfferActivationPayload(
-            offer=None, activation=None, user_errors=_errors(error, context)
-        )
+    if offer_id is None:
+        raise NotFound(field=("offerId",))
+    async with context.db.unit_of_work() as session:
+        service = ActivationService(session)
+        action = service.activate if activate else service.deactivate
+        row = await action(customer_id, offer_id)
+        offer = await service.repository.offer(offer_id)
     assert offer is not None
     return OfferActivationPayload(
         offer=await offer_view(context, offer),
@@ -239,18 +230,12 @@ async def _activation(
 
 
 async def _partner(context: Context, action: Any) -> PartnerPayload:
-    try:
-        async with context.db.unit_of_work() as session:
-            partner, secret = await action(PartnerService(session, context.secret_box))
-    except DomainError as error:
-        return PartnerPayload(partner=None, secret=None, user_errors=_errors(error, context))
+    async with context.db.unit_of_work() as session:
+        partner, secret = await action(PartnerService(session, context.secret_box))
     return PartnerPayload(partner=Partner.from_model(partner), secret=secret, user_errors=[])
 
 
 async def _offer(context: Context, action: Any) -> OfferPayload:
-    try:
-        async with context.db.unit_of_work() as session:
-            offer = await action(PartnerService(session, context.secret_box))
-    except DomainError as error:
-        return OfferPayload(offer=None, user_errors=_errors(error, context))
+    async with context.db.unit_of_work() as session:
+        offer = await action(PartnerService(session, context.secret_box))
     return OfferPayload(offer=await offer_view(context, offer), user_errors=[])

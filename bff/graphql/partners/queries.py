@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
-from bff.graphql.partners.types import Offer, Partner, offer_connection
+from bff.graphql.partners.types import (
+    Offer,
+    Partner,
+    offer_connection,
+)
 from bff.partners.repository import PartnerRepository
 from bff.types import utcnow
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Hashable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -13,9 +12,12 @@ from bff.graphql.errors import UserError
 from bff.graphql.execution import VIEWER
 from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import Node, encode_id
-from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.ledger.types import (
+    CurrencyCode,
+)
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.partners import models
+from bff.partners.errors import PartnerErrorCode
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import availability
 from bff.types import utcnow
@@ -31,21 +33,8 @@ strawberry.enum(
 OfferRewardKind = models.RewardKind
 
 
-@strawberry.enum(description="Why a partner or offer mutation did not happen.")
-class PartnerErrorCode(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    CODE_TAKEN = "CODE_TAKEN"
-    INVALID_CODE = "INVALID_CODE"
-    INVALID_REWARD = "INVALID_REWARD"
-    INVALID_WINDOW = "INVALID_WINDOW"
-    OFFER_INACTIVE = "OFFER_INACTIVE"
-    OFFER_NOT_STARTED = "OFFER_NOT_STARTED"
-    OFFER_EXPIRED = "OFFER_EXPIRED"
-    OFFER_EXHAUSTED = "OFFER_EXHAUSTED"
-    NOT_TARGETED = "NOT_TARGETED"
-    ALREADY_ACTIVATED = "ALREADY_ACTIVATED"
-    NOT_ACTIVATED = "NOT_ACTIVATED"
-    LIMIT_REACHED = "LIMIT_REACHED"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(PartnerErrorCode, description="Why a partner or offer mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a partner or offer mutation.")

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from bff.auth import Role
-from bff.errors import DomainError
-from bff.graphql.errors import BadUserInput, user_error_fields
+from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import decode_typed_id
 from bff.graphql.push.queries import campaign_view, preferences_view
 from bff.graphql.push.types import (
@@ -18,13 +17,13 @@ from bff.graphql.push.types import (
     DevicePlatform,
     NotificationCategory,
     NotificationPreference,
-    PushErrorCode,
     PushUserError,
     Segment,
     SendResult,
 )
 from bff.types import utcnow
 from push import delivery
+from push.errors import PushErrorCode
 from push.models import Category, Platform
 from push.repository import PushRepository
 from push.segments import compile_rule
@@ -35,7 +34,6 @@ from push.service import (
     DeviceService,
     PreferenceService,
     SegmentService,
-    TemplateErrors,
 )
 
 if TYPE_CHECKING:
@@ -140,20 +138,6 @@ class CampaignTryPayload:
     user_errors: list[PushUserError] = strawberry.field(description="Empty on success.")
 
 
-def _errors(error: DomainError, context: Context) -> list[PushUserError]:
-    if isinstance(error, TemplateErrors):
-        return [
-            PushUserError(
-                code=PushErrorCode.INVALID_TEMPLATE,
-                field=["input", "templates", p.locale, p.field],
-                message=p.message,
-                locale=p.locale,
-            )
-            for p in error.problems
-        ]
-    return [PushUserError(**user_error_fields(error, PushErrorCode, context.locale))]
-
-
 def _minute(value: str, name: str) -> int:
     hours, _, minutes = value.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
@@ -183,11 +167,8 @@ class PushMutations:
             input.locale,
             input.timezone,
         )
-        try:
-            async with context.db.unit_of_work() as session:
-                device = await DeviceService(session).register(customer_id, draft)
-        except DomainError as error:
-            return DeviceRegisterPayload(device=None, user_errors=_errors(error, context))
+        async with context.db.unit_of_work() as session:
+            device = await DeviceService(session).register(customer_id, draft)
         return DeviceRegisterPayload(device=Device.from_model(device), user_errors=[])
 
     @strawberry.mutation(description="The signed-in customer's app stops pushes to a token.")
@@ -218,13 +199,8 @@ class PushMutations:
     ) -> SegmentPayload:
         context = info.context
         staff = context.require_role(Role.MARKETING)
-        try:
-            async with context.db.unit_of_work() as session:
-                segment = await SegmentService(session).create(
-                    input.name, input.rule, staff.subject
-                )
-        except DomainError as error:
-            return SegmentPayload(segment=None, user_errors=_errors(error, context))
+        async with context.db.unit_of_work() as session:
+            segment = await SegmentService(session).create(input.name, input.rule, staff.subject)
         return SegmentPayload(segment=Segment.from_model(segment), user_errors=[])
 
     @strawberry.mutation(
@@ -248,11 +224,8 @@ class PushMutations:
             cap_per_day=input.cap_per_day,
             cap_per_week=input.cap_per_week,
         )
-        try:
-            async with context.db.unit_of_work() as session:
-                campaign = await CampaignService(session).create(draft, staff.subject)
-        except DomainError as error:
-            return CampaignPayload(campaign=None, user_errors=_errors(error, context))
+        async with context.db.unit_of_work() as session:
+            campaign = await CampaignService(session).create(draft, staff.subject)
         return CampaignPayload(campaign=await campaign_view(context, campaign), user_errors=[])
 
     @strawberry.mutation(description="Staff (role `marketing`): cancel a scheduled campaign.")
@@ -261,11 +234,8 @@ class PushMutations:
     ) -> CampaignPayload:
         context = info.context
         context.require_role(Role.MARKETING)
-        try:
-            async with context.db.unit_of_work() as session:
-                campaign = await CampaignService(session).cancel(_pk(id, "Campaign", "id"))
-        except DomainError as error:
-            return CampaignPayload(campaign=None, user_errors=_errors(error, context))
+        async with context.db.unit_of_work() as session:
+            campaign = await CampaignService(session).cancel(_pk(id, "Campaign", "id"))
         return CampaignPayload(campaign=await campaign_view(context, campaign), user_errors=[])
 
     @strawberry.mutation(

@@ -11,6 +11,7 @@ import strawberry
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, encode_id
 from push import models
+from push.errors import PushErrorCode
 
 
 @strawberry.enum(description="Where the app runs.")
@@ -27,15 +28,8 @@ class NotificationCategory(enum.Enum):
     PARTNER_OFFERS = "PARTNER_OFFERS"
 
 
-@strawberry.enum(description="Why a push mutation did not happen.")
-class PushErrorCode(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 (an error code)
-    INVALID_TIMEZONE = "INVALID_TIMEZONE"
-    INVALID_RULE = "INVALID_RULE"
-    INVALID_TEMPLATE = "INVALID_TEMPLATE"
-    INVALID_CAMPAIGN = "INVALID_CAMPAIGN"
-    NAME_TAKEN = "NAME_TAKEN"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(PushErrorCode, description="Why a push mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a push mutation.")

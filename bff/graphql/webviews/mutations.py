@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.errors import DomainError
-from bff.graphql.errors import UserError, user_error_fields
+from bff.graphql.errors import UserError
+from webviews.errors import WebviewErrorCode
 from webviews.service import WebviewSessions
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
 
 
-@strawberry.enum(description="Why no WebView session was created.")
-class WebviewErrorCode(enum.Enum):
-    INVALID_PATH = "INVALID_PATH"
+# The domain's own enum: its codes are declared once, there.
+strawberry.enum(WebviewErrorCode, description="Why no WebView session was created.")
 
 
 @strawberry.type(description="A problem with `webviewSessionCreate`.")
@@ -55,15 +53,9 @@ class WebviewMutations:
     ) -> WebviewSessionCreatePayload:
         context = info.context
         customer_id = await context.require_customer()
-        try:
-            async with context.db.unit_of_work() as session:
-                issued = await WebviewSessions.configured(session, context.settings).issue_code(
-                    customer_id, input.path
-                )
-        except DomainError as error:
-            fields = user_error_fields(error, WebviewErrorCode, context.locale)
-            return WebviewSessionCreatePayload(
-                url=None, expires_at=None, user_errors=[WebviewUserError(**fields)]
+        async with context.db.unit_of_work() as session:
+            issued = await WebviewSessions.configured(session, context.settings).issue_code(
+                customer_id, input.path
             )
         base = context.settings.public_url or str(context.request.base_url)
         url = f"{base.rstrip('/')}/webviews/session/{issued.code}"

@@ -1,0 +1,10 @@
+"""The flags domain's error codes: its GraphQL enum and messages derive from them."""
+
+from __future__ import annotations
+
+from bff.errors import ErrorCode
+
+
+class FlagErrorCode(ErrorCode):
+    INVALID_KEY = "INVALID_KEY"
+    INVALID_ROLLOUT = "INVALID_ROLLOUT"

@@ -1,0 +1,9 @@
+"""The webviews domain's error codes: its GraphQL enum and messages derive from them."""
+
+from __future__ import annotations
+
+from bff.errors import ErrorCode
+
+
+class WebviewErrorCode(ErrorCode):
+    INVALID_PATH = "INVALID_PATH"
