@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 
 DB = os.environ.get("BENCH_DB", "")
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", "var"))

@@ -33,7 +33,7 @@ from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 from bff.secrets import SecretBox
 from bff.signing import sign
 

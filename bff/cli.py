@@ -223,35 +223,35 @@ def levels_backfill(dry_run: bool, batch_size: int) -> None:
     from tqdm import tqdm
 
     from bff.db import Database
+    from bff.earning.service import OrderService
     from bff.levels.service import LevelService
     from bff.policies import Policies
 
     settings = _settings()
-    policy = Policies.from_settings(settings).levels
+    policies = Policies.from_settings(settings)
 
     async def run() -> Counter[str]:
         db = Database(settings)
         distribution: Counter[str] = Counter()
         try:
             async with db.read() as session:
-                service = LevelService(session, policy)
-                ladder, total = (
-                    await service.ladder(),
-                    await service.repository.customers_with_orders(),
-                )
+                ladder = await LevelService(session, policies.levels).ladder()
+                total = await OrderService(session, policies.earning).customers_with_orders()
             after = 0
             with tqdm(total=total, unit="customer", disable=None) as progress:
                 while True:
                     # One transaction per batch: an interrupted run resumes where it stopped.
                     async with db.unit_of_work() as session:
-                        last, batch = await LevelService(session, policy).backfill_batch(
-                            ladder, after, batch_size, dry_run=dry_run
+                        orders = OrderService(session, policies.earning)
+                        history = await orders.order_history(after, batch_size)
+                        if not history:
+                            return distribution
+                        batch = await LevelService(session, policies.levels).backfill_batch(
+                            ladder, history, dry_run=dry_run
                         )
                     distribution.update(batch)
                     progress.update(sum(batch.values()))
-                    if last == after:
-                        return distribution
-                    after = last
+                    after = history[-1][0]
         finally:
             await db.dispose()
 

@@ -15,7 +15,7 @@ from bff.catalogue import CatalogueCache
 from bff.config import Settings
 from bff.customers.repository import CustomerRepository
 from bff.db import Database
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 from bff.ledger.models import LedgerEntry
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import LevelPolicy, LevelService

@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from bff.errors import DomainError
 from bff.etags import conditional
-from bff.graphql.ids import decode_typed_id
+from bff.global_ids import decode_typed_id
 from bff.i18n import SUPPORTED, message, negotiate_locale
 from webviews import pages
 from webviews.assets import Assets

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.errors import CustomerErrorCode
@@ -42,6 +44,17 @@ class CustomerService:
     async def find(self, external_id: str) -> Customer | None:
         """The customer with this subject, if we have seen it."""
         return await self.repository.by_external_id(external_id)
+
+    async def ids_of(self, external_ids: Sequence[str]) -> dict[str, int]:
+        """Ids of the customers seen so far, by subject."""
+        return await self.repository.ids_by_external_ids(external_ids)
+
+    async def ensure_many(self, external_ids: Sequence[str]) -> dict[str, int]:
+        """Ids by subject, creating the customers seen for the first time."""
+        return await self.repository.ensure_many(external_ids)
+
+    async def find_by_id(self, customer_id: int) -> Customer | None:
+        return await self.repository.by_id(customer_id)
 
     async def get(self, customer_id: int) -> Customer:
         customer = await self.repository.by_id(customer_id)

@@ -16,6 +16,7 @@ from bff.earning.models import (
     AccrualRuleChange,
     Order,
     OrderEvent,
+    OrderStatus,
     PendingAccrual,
     PendingStatus,
 )
@@ -165,6 +166,21 @@ class EarningRepository:
         else:
             rows = await self.session.execute(_PENDING_SUMS, {"ids": list(customer_ids)})
         return {(customer_id, currency): int(total) for customer_id, currency, total in rows}
+
+    async def order_history(self, after_customer_id: int, limit: int) -> Sequence[Any]:
+        """Per customer: completed, not cancelled orders and the latest completion."""
+        result = await self.session.execute(
+            select(Order.customer_id, func.count(Order.id), func.max(Order.completed_at))
+            .where(Order.status == OrderStatus.COMPLETED, Order.customer_id > after_customer_id)
+            .group_by(Order.customer_id)
+            .order_by(Order.customer_id)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def customers_with_orders(self) -> int:
+        count = await self.session.scalar(select(func.count(func.distinct(Order.customer_id))))
+        return int(count or 0)
 
 
 # Read on every signed-in home screen: built once (see the ledger's repository).

@@ -13,7 +13,7 @@ from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, AccrualRuleChange, ExpiryPolicy, RuleKind
 from bff.earning.repository import EarningRepository
 from bff.errors import DomainError, NotFound
-from bff.ledger.repository import LedgerRepository
+from bff.ledger.service import LedgerService
 from bff.types import utcnow
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -88,7 +88,7 @@ def _plain(value: Any) -> Any:
 class RuleService:
     def __init__(self, session: AsyncSession) -> None:
         self.repository = EarningRepository(session)
-        self.ledger = LedgerRepository(session)
+        self.ledger = LedgerService(session)
 
     async def create(self, draft: RuleDraft, actor: str) -> AccrualRule:
         if not CODE.match(draft.code):

@@ -23,7 +23,7 @@ from bff.errors import DomainError
 from bff.flags.service import FlagService
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
-from bff.levels.service import LevelPolicy, LevelService
+from bff.levels.service import LevelPolicy, LevelService, OrderHistory
 from bff.types import utcnow
 
 
@@ -75,6 +75,15 @@ class OrderService:
         self.levels = LevelService(session, self.policy.levels, clock=clock)
         self.flags = FlagService(session)
         self.ledger = LedgerService(session, clock=clock)
+
+    async def order_history(self, after_customer_id: int, limit: int) -> list[OrderHistory]:
+        """Per customer, by id after ``after_customer_id``: completed, not cancelled
+        orders and the latest completion."""
+        rows = await self.repository.order_history(after_customer_id, limit)
+        return [(customer_id, count, latest) for customer_id, count, latest in rows]
+
+    async def customers_with_orders(self) -> int:
+        return await self.repository.customers_with_orders()
 
     async def complete(self, order: CompletedOrder) -> Outcome:
         customer = await self.customers.ensure(order.customer_external_id)

@@ -1,11 +1,10 @@
-"""Relay global ids: opaque base64url of ``Type:pk``, and the ``Node`` interface."""
+"""The ``Node`` interface: an object with a global id (bff.global_ids)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import strawberry
+
+from bff.global_ids import encode_id
 
 
 @strawberry.interface(description="An object with a global id, refetchable through `node`.")
@@ -13,33 +12,6 @@ class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
 
 
-class MalformedId(ValueError):
-    pass
-
-
-def encode_id(type_name: str, pk: int) -> strawberry.ID:
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
-
-
-def decode_id(global_id: str) -> tuple[str, int]:
-    """``(type name, primary key)``; ``MalformedId`` for anything we did not issue."""
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
-        type_name, _, pk = raw.partition(":")
-        number = int(pk)
-    except (UnicodeError, ValueError, binascii.Error) as error:
-        raise MalformedId(global_id) from error
-    if not type_name or number <= 0 or str(number) != pk:
-        raise MalformedId(global_id)
-    return type_name, number
-
-
-def decode_typed_id(global_id: str, type_name: str) -> int | None:
-    """The primary key if ``global_id`` names a ``type_name``; otherwise None."""
-    try:
-        found_type, pk = decode_id(global_id)
-    except MalformedId:
-        return None
-    return pk if found_type == type_name else None
+def node_id(type_name: str, pk: int) -> strawberry.ID:
+    """The global id of a ``type_name`` row, as GraphQL's ``ID``."""
+    return strawberry.ID(encode_id(type_name, pk))

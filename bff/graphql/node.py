@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from bff.auth import Role
+from bff.global_ids import MalformedId, decode_id
 from bff.graphql.customers.types import (
     Customer,
 )
 from bff.graphql.errors import BadUserInput
-from bff.graphql.ids import MalformedId, Node, decode_id
+from bff.graphql.ids import Node
 from bff.graphql.ledger.types import (
     LedgerEntry,
 )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bff.config import Settings
 from bff.earning.events import OrderEventIn, parse_order_event
 from bff.earning.service import OrderService, Outcome
+from bff.errors import NotFound
+from bff.global_ids import decode_typed_id
 from bff.http.common import signed_body
-from bff.marketplace.redemption_events import resolve_redemption
+from bff.marketplace.service import RedemptionService
 from bff.policies import Policies
 from bff.types import utcnow
 
@@ -43,6 +47,33 @@ async def _apply(service: OrderService, event: OrderEventIn) -> Outcome:
     if event.refund_amount is not None:
         return await service.refund(event.brand, event.order_id, event.refund_amount)
     return await service.cancel(event.brand, event.order_id)
+
+
+async def resolve_redemption(
+    session: AsyncSession, settings: Settings, event: OrderEventIn
+) -> dict[str, Any]:
+    """Capture (confirmed) or void (cancelled) the redemption's hold; DomainErrors say why
+    not (NOT_FOUND, HOLD_NOT_ACTIVE, HOLD_EXPIRED)."""
+    redemption_id = decode_typed_id(event.redemption_id or "", "Redemption")
+    if redemption_id is None:
+        raise NotFound(field=("redemption", "id"))
+    service = RedemptionService(session, timedelta(seconds=settings.redemption_hold_seconds))
+    if event.type == "redemption.confirmed":
+        result = await service.confirm(redemption_id)
+        status = "confirmed"
+    else:
+        result = await service.cancel(redemption_id)
+        status = "cancelled"
+    return {
+        "status": status,
+        "redemption": event.redemption_id,
+        "wallet": {
+            "currency": result.wallet.currency,
+            "balance": result.wallet.balance,
+            "held": result.wallet.held,
+            "version": result.wallet.version,
+        },
+    }
 
 
 def _label(outcome: Outcome) -> str:

@@ -25,10 +25,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.customers.repository import CustomerRepository
+from bff.customers.service import CustomerService
 from bff.db import Database
 from bff.ledger.bulk import Accrual
-from bff.ledger.repository import LedgerRepository
 from bff.ledger.service import MAX_AMOUNT, LedgerService
 
 REQUIRED = ("customer_id", "amount")
@@ -126,7 +125,7 @@ def _expiry(text: str) -> datetime | None:
 
 async def check_currency(db: Database, currency: str) -> None:
     async with db.read() as session:
-        known = {c.code: c for c in await LedgerRepository(session).currencies()}
+        known = {c.code: c for c in await LedgerService(session).currencies()}
     if currency not in known:
         raise ImportRefused(f"there is no currency {currency}")
     if not known[currency].enabled:
@@ -195,7 +194,7 @@ class BalanceImport:
     """One batch in one transaction: customers, key claims, then one bulk posting."""
 
     def __init__(self, session: AsyncSession, currency: str) -> None:
-        self.customers = CustomerRepository(session)
+        self.customers = CustomerService(session)
         self.ledger = LedgerService(session)
         self.currency = currency
         self.scope = f"import:{currency}"

@@ -306,6 +306,12 @@ class LedgerService:
             return Posting(entry, wallet), amount - wanted
         return None, amount
 
+    async def currency(self, code: str) -> Currency | None:
+        return await self.repository.currency(code)
+
+    async def currencies(self) -> Sequence[Currency]:
+        return await self.repository.currencies()
+
     async def set_currency_enabled(self, code: str, enabled: bool) -> Currency | None:
         """None for an unknown currency."""
         currency = await self.repository.set_currency_enabled(code, enabled)

@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.driver import driver_reads, driver_select
-from bff.earning.models import Order, OrderStatus
 from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 
 
@@ -94,21 +93,6 @@ class LevelRepository:
             .limit(limit)
         )
         return result.all()
-
-    async def order_history(self, after_customer_id: int, limit: int) -> Sequence[Any]:
-        """Per customer: completed, not cancelled orders and the latest completion."""
-        result = await self.session.execute(
-            select(Order.customer_id, func.count(Order.id), func.max(Order.completed_at))
-            .where(Order.status == OrderStatus.COMPLETED, Order.customer_id > after_customer_id)
-            .group_by(Order.customer_id)
-            .order_by(Order.customer_id)
-            .limit(limit)
-        )
-        return result.all()
-
-    async def customers_with_orders(self) -> int:
-        count = await self.session.scalar(select(func.count(func.distinct(Order.customer_id))))
-        return int(count or 0)
 
     async def add_event(self, event: LevelEvent) -> None:
         self.session.add(event)

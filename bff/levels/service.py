@@ -17,6 +17,10 @@ from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.levels.repository import LevelRepository
 from bff.types import utcnow
 
+# One customer's orders as levels-backfill sees them: (customer id, completed orders,
+# latest completion).
+OrderHistory = tuple[int, int, datetime]
+
 
 class NothingToPostpone(DomainError):
     code = LevelErrorCode.NOTHING_TO_POSTPONE
@@ -121,6 +125,11 @@ class LevelService:
         ladder = await self.ladder()
         row = await self.repository.standing(customer_id)
         return ladder.by_code[row.level_code].cashback_bonus_bp if row else 0
+
+    async def level_code_of(self, customer_id: int) -> str | None:
+        """The customer's level, or None before their first order."""
+        row = await self.repository.standing(customer_id)
+        return row.level_code if row else None
 
     async def standing_of(self, customer_id: int) -> Standing:
         """Where the customer stands on the ladder now."""
@@ -235,17 +244,14 @@ class LevelService:
         )
 
     async def backfill_batch(
-        self, ladder: Ladder, after_customer_id: int, limit: int, *, dry_run: bool
-    ) -> tuple[int, Counter[str]]:
+        self, ladder: Ladder, history: Sequence[OrderHistory], *, dry_run: bool
+    ) -> Counter[str]:
         """Assign levels from order history to one batch of customers (no rewards: they
-        were earned before the program existed). Returns the last customer id seen."""
-        rows = await self.repository.order_history(after_customer_id, limit)
+        were earned before the program existed): how many got each level."""
         distribution: Counter[str] = Counter()
-        last = after_customer_id
-        for customer_id, completed, last_order_at in rows:
+        for customer_id, completed, last_order_at in history:
             level = ladder.earned(completed)
             distribution[level.code] += 1
-            last = customer_id
             if dry_run:
                 continue
             now = self.clock()
@@ -260,7 +266,7 @@ class LevelService:
                     customer_id, "backfill", before, level.code, {"completed_orders": completed}
                 )
             await self._save(row, now)
-        return last, distribution
+        return distribution
 
     @staticmethod
     def _enter(row: CustomerLevel, level_code: str, now: datetime) -> None:

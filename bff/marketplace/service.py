@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.catalogue import catalogue_changed
 from bff.errors import DomainError, NotFound
 from bff.ledger.models import Hold, HoldStatus, Wallet
-from bff.ledger.repository import LedgerRepository
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.models import EVERYWHERE, Category, Product, Redemption, StopListEntry
@@ -111,7 +110,7 @@ class CatalogueService:
     def __init__(self, session: AsyncSession, clock: Callable[[], datetime] = utcnow) -> None:
         self.session = session
         self.repository = MarketplaceRepository(session)
-        self.ledger = LedgerRepository(session)
+        self.ledger = LedgerService(session, clock=clock)
         self.clock = clock
 
     async def create_category(self, draft: CategoryDraft) -> Category:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from bff.db import Database
-from bff.ledger.repository import LedgerRepository
+from bff.ledger.service import LedgerService
 from bff.partners.models import Offer, Partner
 from bff.partners.repository import PartnerRepository
 from bff.secrets import SecretBox
@@ -44,7 +44,7 @@ class PartnerDirectory:
             return cached[1]
         async with self.db.read() as session:
             partner = await PartnerRepository(session).partner_by_code(code)
-            currencies = await LedgerRepository(session).currencies()
+            currencies = await LedgerService(session).currencies()
         known = None
         if partner is not None and partner.active:
             enabled = frozenset(c.code for c in currencies if c.enabled)

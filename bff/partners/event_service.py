@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.customers.repository import CustomerRepository
-from bff.graphql.ids import decode_typed_id
+from bff.customers.service import CustomerService
+from bff.global_ids import decode_typed_id
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.partners.directory import PartnerDirectory
@@ -161,7 +161,7 @@ class PartnerEventService:
         locked = await self.repository.lock_offers(offer_ids)
         self.offers = {pk: o for pk, o in locked.items() if o.partner_id == self.partner.id}
         subjects = [e.customer_id for e in read if e.customer_id]
-        self.customers = await CustomerRepository(self.session).ids_by_external_ids(subjects)
+        self.customers = await CustomerService(self.session).ids_of(subjects)
         pairs = [
             (pk, self.customers[e.customer_id])
             for e in read

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.catalogue import catalogue_changed
-from bff.customers.repository import CustomerRepository
+from bff.customers.service import CustomerService
 from bff.errors import DomainError, NotFound
-from bff.ledger.repository import LedgerRepository
-from bff.levels.repository import LevelRepository
+from bff.ledger.service import LedgerService
+from bff.levels.service import LevelService
 from bff.partners.errors import PartnerErrorCode
 from bff.partners.models import Offer, OfferActivation, Partner, RewardKind
 from bff.partners.repository import PartnerRepository
@@ -123,7 +123,7 @@ class PartnerService:
     def __init__(self, session: AsyncSession, box: SecretBox) -> None:
         self.session = session
         self.repository = PartnerRepository(session)
-        self.ledger = LedgerRepository(session)
+        self.ledger = LedgerService(session)
         self.box = box
 
     async def create_partner(self, draft: PartnerDraft) -> tuple[Partner, str]:
@@ -227,8 +227,8 @@ class ActivationService:
 
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.repository = PartnerRepository(session)
-        self.customers = CustomerRepository(session)
-        self.levels = LevelRepository(session)
+        self.customers = CustomerService(session)
+        self.levels = LevelService(session, clock=clock)
         self.clock = clock
 
     async def activate(self, customer_id: int, offer_id: int) -> OfferActivation:
@@ -274,11 +274,8 @@ class ActivationService:
 
     async def _check_targeting(self, customer_id: int, offer: Offer) -> None:
         if offer.cities:
-            customer = await self.customers.by_id(customer_id)
+            customer = await self.customers.find_by_id(customer_id)
             if customer is None or customer.city not in offer.cities:
                 raise NotTargeted()
-        if offer.levels:
-            standing = await self.levels.standing(customer_id)
-            level = standing.level_code if standing else None
-            if level not in offer.levels:
-                raise NotTargeted()
+        if offer.levels and await self.levels.level_code_of(customer_id) not in offer.levels:
+            raise NotTargeted()

@@ -14,7 +14,7 @@ from bff.app import create_app
 from bff.auth import Role
 from bff.catalogue import CatalogueCache
 from bff.config import Settings
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 from bff.partners.models import Offer
 from bff.secrets import SecretBox
 from tests.conftest import counting_statements, serving

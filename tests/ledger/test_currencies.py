@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bff.auth import Role
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 from bff.ledger.service import LedgerService, Source
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.fixtures.marketplace import give_coins, make_category, make_product

@@ -191,13 +191,14 @@ async def test_backfill_assigns_levels_from_order_history(db, settings):
     async with db.unit_of_work() as session:
         service = LevelService(session, POLICY)
         ladder = await service.ladder()
-        _, preview = await service.backfill_batch(ladder, 0, 100, dry_run=True)
+        history = await OrderService(session).order_history(0, 100)
+        preview = await service.backfill_batch(ladder, history, dry_run=True)
     assert preview == {"BRONZE": 1, "SILVER": 1, "GOLD": 1}
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(CustomerLevel)) == 0
     async with db.unit_of_work() as session:
-        service = LevelService(session, POLICY)
-        await service.backfill_batch(ladder, 0, 100, dry_run=False)
+        history = await OrderService(session).order_history(0, 100)
+        await LevelService(session, POLICY).backfill_batch(ladder, history, dry_run=False)
     async with db.read() as session:
         rows = (
             await session.scalars(select(CustomerLevel).order_by(CustomerLevel.customer_id))

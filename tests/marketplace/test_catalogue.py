@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bff.auth import Role
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 from bff.marketplace.models import StopListEntry
 from bff.types import utcnow
 from tests.conftest import counting_statements

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bff.auth import Role
-from bff.graphql.ids import encode_id
+from bff.global_ids import encode_id
 from bff.ledger.models import Hold, Wallet
 from bff.types import utcnow
 from bff.worker import JobReport, expire_holds

@@ -9,7 +9,7 @@ import strawberry
 from bff.customers import models
 from bff.customers.errors import CustomerErrorCode
 from bff.graphql.errors import UserError
-from bff.graphql.ids import Node, encode_id
+from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
     LedgerEntry,
@@ -142,7 +142,7 @@ class Customer(Node):
     @classmethod
     def from_model(cls, customer: models.Customer) -> Customer:
         return cls(
-            id=encode_id("Customer", customer.id),
+            id=node_id("Customer", customer.id),
             external_id=customer.external_id,
             display_name=customer.display_name,
             locale=customer.locale,

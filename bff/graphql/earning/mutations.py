@@ -10,13 +10,13 @@ import strawberry
 from bff.auth import Role
 from bff.earning.rule_service import RuleDraft, RuleService
 from bff.errors import NotFound
+from bff.global_ids import decode_typed_id
 from bff.graphql.earning.types import (
     AccrualRule,
     AccrualRuleKind,
     EarningUserError,
     ExpiryPolicy,
 )
-from bff.graphql.ids import decode_typed_id
 from bff.graphql.inputs import given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,

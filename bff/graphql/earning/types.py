@@ -12,7 +12,7 @@ from bff.earning import models
 from bff.earning.errors import EarningErrorCode
 from bff.earning.repository import EarningRepository
 from bff.graphql.errors import UserError
-from bff.graphql.ids import encode_id
+from bff.graphql.ids import node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -92,7 +92,7 @@ class AccrualRule:
     @classmethod
     def from_model(cls, rule: models.AccrualRule) -> AccrualRule:
         return cls(
-            id=encode_id("AccrualRule", rule.id),
+            id=node_id("AccrualRule", rule.id),
             code=rule.code,
             title=rule.title,
             currency=CurrencyCode(rule.currency),

@@ -9,7 +9,7 @@ import strawberry
 from bff.auth import Role
 from bff.customers.service import CustomerService
 from bff.errors import NotFound
-from bff.graphql.ids import decode_typed_id
+from bff.global_ids import decode_typed_id
 from bff.graphql.ledger.types import (
     Currency,
     CurrencyCode,

@@ -11,7 +11,7 @@ import strawberry
 from bff.auth import Role
 from bff.graphql.errors import UserError
 from bff.graphql.futures import answered, mapped
-from bff.graphql.ids import Node, encode_id
+from bff.graphql.ids import Node, node_id
 from bff.ledger import models
 from bff.ledger.errors import LedgerErrorCode
 
@@ -158,7 +158,7 @@ class LedgerEntry(Node):
     @classmethod
     def from_model(cls, entry: models.LedgerEntry) -> LedgerEntry:
         return cls(
-            id=encode_id("LedgerEntry", entry.id),
+            id=node_id("LedgerEntry", entry.id),
             currency=CurrencyCode(entry.currency),
             kind=LedgerEntryKind(entry.kind),
             amount=entry.delta,

@@ -11,7 +11,7 @@ import strawberry
 
 from bff.graphql.errors import BadUserInput, UserError
 from bff.graphql.execution import SharedSubtree
-from bff.graphql.ids import Node, encode_id
+from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -89,7 +89,7 @@ class MarketplaceProduct(Node):
         cls, product: models.Product, city: str | None, stops: list[models.StopListEntry]
     ) -> MarketplaceProduct:
         return cls(
-            id=encode_id("MarketplaceProduct", product.id),
+            id=node_id("MarketplaceProduct", product.id),
             title=product.title,
             description=product.description,
             image_url=product.image_url,
@@ -143,7 +143,7 @@ class MarketplaceCategory(Node):
     @classmethod
     def from_model(cls, category: models.Category, city: str | None) -> MarketplaceCategory:
         return cls(
-            id=encode_id("MarketplaceCategory", category.id),
+            id=node_id("MarketplaceCategory", category.id),
             title=category.title,
             image_url=category.image_url,
             price=Price(amount=category.price, currency=CurrencyCode(category.currency)),
@@ -223,7 +223,7 @@ class Redemption(Node):
     @classmethod
     def from_model(cls, row: models.Redemption) -> Redemption:
         return cls(
-            id=encode_id("Redemption", row.id),
+            id=node_id("Redemption", row.id),
             price=Price(amount=row.price, currency=CurrencyCode(row.currency)),
             created_at=row.created_at,
             pk=row.id,

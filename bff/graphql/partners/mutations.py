@@ -9,7 +9,7 @@ import strawberry
 
 from bff.auth import Role
 from bff.errors import NotFound
-from bff.graphql.ids import decode_typed_id
+from bff.global_ids import decode_typed_id
 from bff.graphql.inputs import given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,

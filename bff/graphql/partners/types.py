@@ -11,7 +11,7 @@ import strawberry
 from bff.graphql.errors import UserError
 from bff.graphql.execution import VIEWER
 from bff.graphql.futures import answered, mapped
-from bff.graphql.ids import Node, encode_id
+from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -100,7 +100,7 @@ class Offer(Node):
         partner: models.Partner,
     ) -> Offer:
         return cls(
-            id=encode_id("Offer", offer.id),
+            id=node_id("Offer", offer.id),
             title=offer.title,
             description=offer.description,
             terms=offer.terms,
@@ -201,7 +201,7 @@ class Partner(Node):
     @classmethod
     def from_model(cls, partner: models.Partner) -> Partner:
         return cls(
-            id=encode_id("Partner", partner.id),
+            id=node_id("Partner", partner.id),
             code=partner.code,
             name=partner.name,
             category=partner.category,

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from bff.auth import Role
+from bff.global_ids import decode_typed_id
 from bff.graphql.errors import BadUserInput
-from bff.graphql.ids import decode_typed_id
 from bff.graphql.push.queries import campaign_view, preferences_view
 from bff.graphql.push.types import (
     Campaign,

@@ -8,8 +8,8 @@ import strawberry
 
 from bff.auth import Role
 from bff.errors import DomainError
+from bff.global_ids import decode_typed_id
 from bff.graphql.errors import BadUserInput
-from bff.graphql.ids import decode_typed_id
 from bff.graphql.push.types import (
     Campaign,
     CampaignStats,

@@ -9,7 +9,7 @@ from typing import Any, cast
 import strawberry
 
 from bff.graphql.errors import UserError
-from bff.graphql.ids import Node, encode_id
+from bff.graphql.ids import Node, node_id
 from push import models
 from push.errors import PushErrorCode
 
@@ -74,7 +74,7 @@ class Segment(Node):
     @classmethod
     def from_model(cls, row: models.Segment) -> Segment:
         rule: Any = row.rule
-        return cls(id=encode_id("Segment", row.id), name=row.name, rule=rule)
+        return cls(id=node_id("Segment", row.id), name=row.name, rule=rule)
 
 
 @strawberry.type(description="How many customers a rule selects, and a few of them.")
@@ -126,7 +126,7 @@ class Campaign(Node):
     @classmethod
     def from_model(cls, row: models.Campaign, stats: CampaignStats) -> Campaign:
         return cls(
-            id=encode_id("Campaign", row.id),
+            id=node_id("Campaign", row.id),
             name=row.name,
             status=CampaignStatus(row.status),
             send_at=row.send_at,
