@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check bff webviews push tests bench
 	$(BIN)/ruff format --check bff webviews push tests bench
 	$(BIN)/mypy bff webviews push
+	$(BIN)/lint-imports
 	$(BIN)/loyalty-bff export-schema --check
 
 format: $(STAMP)
