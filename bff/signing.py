@@ -1,4 +1,4 @@
-"""HMAC-SHA256 signatures of server-to-server requests (CONTRACT.md, Identity).
+"""HMAC-SHA256 signatures of server-to-server requests (README, "Orders in").
 
 ``X-Timestamp`` is unix seconds; ``X-Signature`` is ``sha256=<hex>`` of
 HMAC(secret, timestamp + "." + body). A timestamp more than the window away from now

@@ -2,7 +2,7 @@
 server that speaks the FCM HTTP v1 API.
 
 ``_MessagingService.FCM_URL`` is read when the app's messaging service is first built, so
-it is set before that (DESIGN.md). ``send_each_async`` binds its HTTP client to the event
+it is set before that. ``send_each_async`` binds its HTTP client to the event
 loop that first uses it: build one sender per loop.
 """
 

@@ -60,3 +60,17 @@ def test_the_kernel_importing_a_domain_breaks_the_rules(tmp_path):
     result = lint_imports(tree)
     assert result.returncode == 1, result.stdout
     assert "The kernel imports no domain" in result.stdout
+
+
+def test_nothing_cites_documents_outside_the_repository():
+    cited = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("bff", "push", "webviews")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "CONTRACT.md" in line or "DESIGN.md" in line
+    ]
+    for name in ("schema.graphql", "README.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        cited += [name for word in ("CONTRACT.md", "DESIGN.md") if word in text]
+    assert cited == []

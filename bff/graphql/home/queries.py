@@ -84,6 +84,6 @@ class Home:
 
 @strawberry.type
 class HomeQueries:
-    @strawberry.field(description="One round trip for the native home screen (CONTRACT.md).")
+    @strawberry.field(description="One round trip for the native home screen.")
     async def home(self, info: strawberry.Info[Context, None]) -> Home:
         return Home(customer_pk=await info.context.viewer_customer_id())
