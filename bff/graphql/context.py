@@ -73,6 +73,12 @@ class Context:
             raise Forbidden(f"this needs the '{role.value}' role")
         return self.principal
 
+    async def may_see_customer(self, customer_id: int) -> bool:
+        """Support staff see every customer's objects; a customer sees their own."""
+        if self.is_staff_with(Role.SUPPORT):
+            return True
+        return await self.viewer_customer_id() == customer_id
+
     def is_staff_with(self, role: Role) -> bool:
         return self.principal is not None and self.principal.has_role(role)
 

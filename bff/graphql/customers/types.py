@@ -140,6 +140,13 @@ class Customer(Node):
         return build_connection(rows, size, lambda e: e.id, LedgerEntry.from_model)
 
     @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> Customer | None:
+        customer = await context.loaders.customer_by_id.load(pk)
+        if customer and await context.may_see_customer(customer.id):
+            return cls.from_model(customer)
+        return None
+
+    @classmethod
     def from_model(cls, customer: models.Customer) -> Customer:
         return cls(
             id=node_id("Customer", customer.id),

@@ -156,6 +156,13 @@ class LedgerEntry(Node):
         return self.entry_actor if info.context.is_staff_with(Role.SUPPORT) else None
 
     @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> LedgerEntry | None:
+        entry = await context.loaders.ledger_entry_by_id.load(pk)
+        if entry and await context.may_see_customer(entry.customer_id):
+            return cls.from_model(entry)
+        return None
+
+    @classmethod
     def from_model(cls, entry: models.LedgerEntry) -> LedgerEntry:
         return cls(
             id=node_id("LedgerEntry", entry.id),

@@ -16,13 +16,13 @@ from bff.graphql.ledger.types import (
     CurrencyCode,
     Wallet,
 )
-from bff.graphql.marketplace.queries import viewer_city
 from bff.graphql.marketplace.types import (
     MarketplaceCategory,
     MarketplaceProduct,
     MarketplaceUserError,
     Redemption,
     product_view,
+    viewer_city,
 )
 from bff.marketplace.service import (
     CatalogueService,

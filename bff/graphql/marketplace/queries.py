@@ -7,24 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.graphql.marketplace.types import (
-    Marketplace,
-)
+from bff.graphql.marketplace.types import Marketplace, viewer_city
 from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
-
-
-async def viewer_city(context: Context, asked: str | None) -> str | None:
-    """The signed-in customer's city (from their latest order), else the one asked for."""
-    customer_id = await context.viewer_customer_id()
-    if customer_id is not None:
-        customer = await context.loaders.customer_by_id.load(customer_id)
-        if customer is not None and customer.city:
-            return customer.city
-    return asked.strip() or None if asked else None
 
 
 @strawberry.type

@@ -18,6 +18,7 @@ from bff.graphql.ledger.types import (
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.marketplace import models
 from bff.marketplace.errors import MarketplaceErrorCode
+from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import Unavailability, redemption_status, unavailability
 from bff.types import utcnow
 
@@ -85,6 +86,14 @@ class MarketplaceProduct(Node):
         return MarketplaceCategory.from_model(category, self.city)
 
     @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> MarketplaceProduct | None:
+        """Products are public; an inactive one says so in ``unavailableReason``."""
+        product = await context.loaders.product_by_id.load(pk)
+        if product is None:
+            return None
+        return await product_view(context, product, await viewer_city(context, None))
+
+    @classmethod
     def from_model(
         cls, product: models.Product, city: str | None, stops: list[models.StopListEntry]
     ) -> MarketplaceProduct:
@@ -98,6 +107,16 @@ class MarketplaceProduct(Node):
             city=city,
             unavailable=unavailability(product.active, stops, city),
         )
+
+
+async def viewer_city(context: Context, asked: str | None) -> str | None:
+    """The signed-in customer's city (from their latest order), else the one asked for."""
+    customer_id = await context.viewer_customer_id()
+    if customer_id is not None:
+        customer = await context.loaders.customer_by_id.load(customer_id)
+        if customer is not None and customer.city:
+            return customer.city
+    return asked.strip() or None if asked else None
 
 
 async def product_view(
@@ -139,6 +158,14 @@ class MarketplaceCategory(Node):
             lambda p: p.id,
             lambda p: MarketplaceProduct.from_model(p, self.city, stops_of[p.id]),
         )
+
+    @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> MarketplaceCategory | None:
+        """Categories are public; inactive ones are gone for customers."""
+        category = await context.loaders.category_by_id.load(pk)
+        if category is None or not category.active:
+            return None
+        return cls.from_model(category, await viewer_city(context, None))
 
     @classmethod
     def from_model(cls, category: models.Category, city: str | None) -> MarketplaceCategory:
@@ -219,6 +246,14 @@ class Redemption(Node):
         product = await info.context.loaders.product_by_id.load(self.product_pk)
         assert product is not None
         return await product_view(info.context, product, None)
+
+    @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> Redemption | None:
+        async with context.reads.read() as session:
+            redemption = await MarketplaceRepository(session).redemption(pk)
+        if redemption and await context.may_see_customer(redemption.customer_id):
+            return cls.from_model(redemption)
+        return None
 
     @classmethod
     def from_model(cls, row: models.Redemption) -> Redemption:

@@ -94,6 +94,14 @@ class Offer(Node):
         return activation_view(info.context, self.pk)
 
     @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> Offer | None:
+        """Offers are public catalogue objects."""
+        async with context.reads.read() as session:
+            offer = await PartnerRepository(session).offer(pk)
+        # Outside the read: the view's loaders take their turn on the same session.
+        return await offer_view(context, offer) if offer else None
+
+    @classmethod
     def from_model(
         cls,
         offer: models.Offer,
@@ -197,6 +205,13 @@ class Partner(Node):
             )
         key = ("partner offers", self.pk, after, size)
         return await offer_connection(info.context, rows, size, key)
+
+    @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> Partner | None:
+        """Partners are public catalogue objects."""
+        async with context.reads.read() as session:
+            partners = await PartnerRepository(session).partners_by_ids([pk])
+        return cls.from_model(partners[0]) if partners else None
 
     @classmethod
     def from_model(cls, partner: models.Partner) -> Partner:
