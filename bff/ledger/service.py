@@ -135,7 +135,6 @@ class LedgerService:
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.repository = LedgerRepository(session)
         self.clock = clock
-        self._record_id: int | None = None
 
     # postings
 
@@ -155,7 +154,7 @@ class LedgerService:
         """Add points as a new lot (with an optional expiry)."""
         _check_amount(amount)
 
-        async def operation() -> Posting:
+        async def operation(record_id: int | None) -> Posting:
             wallet, entry = await self._post_change(
                 customer_id,
                 currency,
@@ -165,6 +164,7 @@ class LedgerService:
                 source=source,
                 actor=actor,
                 lot=NewLot(expires_at),
+                record_id=record_id,
             )
             return Posting(entry, wallet)
 
@@ -178,6 +178,12 @@ class LedgerService:
             source=source,
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
+
+    async def lock_wallets(self, customer_ids: Sequence[int], currency: str) -> None:
+        """Lock the customers' wallets of ``currency`` up front, in the one order every
+        writer uses, for a caller that will post to many of them in this transaction
+        (``accrue_many(..., wallets_locked=True)``)."""
+        await self.repository.lock_wallets(customer_ids, currency)
 
     async def accrue_many(
         self, items: Sequence[Accrual], *, wallets_locked: bool = False
@@ -218,10 +224,16 @@ class LedgerService:
         """Take points from what is available; ``expected_version`` guards a priced checkout."""
         _check_amount(amount)
 
-        async def operation() -> Posting:
+        async def operation(record_id: int | None) -> Posting:
             change = Change(delta=-amount, need_available=amount, expected_version=expected_version)
             wallet, entry = await self._post_change(
-                customer_id, currency, change, kind=EntryKind.SPEND, reason=reason, source=source
+                customer_id,
+                currency,
+                change,
+                kind=EntryKind.SPEND,
+                reason=reason,
+                source=source,
+                record_id=record_id,
             )
             await self._consume_lots(wallet, amount)
             return Posting(entry, wallet)
@@ -254,7 +266,7 @@ class LedgerService:
         reason = _check_reason(reason)
         source = Source("staff", actor)
 
-        async def operation() -> Posting:
+        async def operation(record_id: int | None) -> Posting:
             if amount > 0:
                 change, lot = Change(delta=amount), NewLot(None)
             else:
@@ -269,6 +281,7 @@ class LedgerService:
                 source=source,
                 actor=actor,
                 lot=lot,
+                record_id=record_id,
             )
             if amount < 0:
                 await self._consume_lots(wallet, -amount)
@@ -367,7 +380,7 @@ class LedgerService:
         ``expected_version`` guards a priced checkout, as for ``spend``."""
         _check_amount(amount)
 
-        async def operation() -> HoldResult:
+        async def operation(record_id: int | None) -> HoldResult:
             change = Change(
                 delta=0,
                 held_delta=amount,
@@ -399,6 +412,7 @@ class LedgerService:
                     reason=reason,
                     source=source,
                     hold_id=hold.id,
+                    record_id=record_id,
                 ),
             )
             return HoldResult(hold, wallet, (entry,))
@@ -533,6 +547,7 @@ class LedgerService:
         source: Source,
         actor: str | None = None,
         lot: NewLot | None = None,
+        record_id: int | None = None,
     ) -> tuple[Wallet, LedgerEntry]:
         """Apply a change and record its entry (and lot) together; say why when refused."""
         fields = self._entry_fields(
@@ -542,6 +557,7 @@ class LedgerService:
             reason=reason,
             source=source,
             actor=actor,
+            record_id=record_id,
         )
         for _ in range(CHANGE_ATTEMPTS):
             posted = await self.repository.apply_posting(
@@ -638,7 +654,9 @@ class LedgerService:
         source: Source,
         actor: str | None = None,
         hold_id: int | None = None,
+        record_id: int | None = None,
     ) -> dict[str, Any]:
+        """An entry's own fields; ``record_id`` is the idempotency key that asked for it."""
         return {
             "kind": kind,
             "delta": delta,
@@ -648,7 +666,7 @@ class LedgerService:
             "source_id": source.id,
             "actor": actor,
             "hold_id": hold_id,
-            "idempotency_record_id": self._record_id,
+            "idempotency_record_id": record_id,
             "created_at": self.clock(),
         }
 
@@ -656,11 +674,11 @@ class LedgerService:
         self,
         idempotency: IdempotencyKey | None,
         digest: str,
-        operation: Callable[[], Awaitable[R]],
+        operation: Callable[[int | None], Awaitable[R]],
         replay: Callable[[IdempotencyRecord], Awaitable[R]],
     ) -> R:
         if idempotency is None:
-            return await operation()
+            return await operation(None)
         if not 0 < len(idempotency.key) <= MAX_KEY_LENGTH:
             raise IdempotencyKeyInvalid()
         scope, key = idempotency.scope, idempotency.key
@@ -672,11 +690,7 @@ class LedgerService:
                 raise IdempotencyConflict()
             return await replay(record)
         # Entries posted by this operation point back to the key that produced them.
-        self._record_id = record_id
-        try:
-            return await operation()
-        finally:
-            self._record_id = None
+        return await operation(record_id)
 
     async def _replay_posting(self, record: IdempotencyRecord) -> Posting:
         entry = await self.repository.first_entry_of(record.id)

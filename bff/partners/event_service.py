@@ -4,14 +4,17 @@ back. Every event is stored with its outcome, so partners can reconcile.
 A request (one event or a batch) is one transaction that takes its locks in one order:
 offers, then activations, then wallets, each in id order. Concurrent requests therefore
 never deadlock, and a budget counted in memory under the offer's lock cannot be overrun.
-Accruals are posted together (one statement per currency on PostgreSQL).
+Accruals are posted together (one statement per currency).
+
+The service keeps no state between calls: what one request reads, locks and collects
+lives in its ``_Batch``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -24,7 +27,14 @@ from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.partners.directory import PartnerDirectory
 from bff.partners.events import COMPLETED, Invalid, PartnerEventIn
-from bff.partners.models import EventStatus, Offer, Partner, PartnerEvent, RewardKind
+from bff.partners.models import (
+    EventStatus,
+    Offer,
+    OfferActivation,
+    Partner,
+    PartnerEvent,
+    RewardKind,
+)
 from bff.partners.repository import PartnerEventRepository
 from bff.partners.service import availability
 from bff.types import utcnow
@@ -63,6 +73,23 @@ class TakeGeneralPath(Exception):
     """The single-event fast path does not apply: roll back and take the general one."""
 
 
+@dataclass
+class _Batch:
+    """One request's events: what was read and locked up front, and what is collected
+    to be written at the end."""
+
+    known: dict[str, PartnerEvent]
+    offers: dict[int, Offer]
+    customers: dict[str, int]
+    activations: dict[tuple[int, int], OfferActivation]
+    enabled: frozenset[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    in_batch: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accruals: list[Accrual] = field(default_factory=list)
+    spent: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+    completions: defaultdict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+
 class PartnerEventService:
     def __init__(
         self,
@@ -73,34 +100,30 @@ class PartnerEventService:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
-        self._enabled = enabled
+        # The enabled currencies, when the caller knows them (the partner directory).
+        self.enabled = enabled
         self.partner = partner
         self.clock = clock
         self.repository = PartnerEventRepository(session)
         self.ledger = LedgerService(session, clock=clock)
-        self._rows: list[dict[str, Any]] = []
-        self._in_batch: dict[str, dict[str, Any]] = {}
-        self._accruals: list[Accrual] = []
-        self._spent: dict[int, int] = defaultdict(int)
-        self._completions: dict[int, int] = defaultdict(int)  # activation id: count
 
     async def ingest(self, events: Sequence[PartnerEventIn | Invalid]) -> list[EventResult]:
-        await self._lock(events)
+        batch = await self._lock(events)
         results, seen = [], set()
         for event in events:
-            if event.id is not None and (event.id in self.known or event.id in seen):
-                earlier = self.known.get(event.id)
+            if event.id is not None and (event.id in batch.known or event.id in seen):
+                earlier = batch.known.get(event.id)
                 results.append(
                     EventResult(event.id, "duplicate", earlier.reason if earlier else None)
                 )
                 continue
             if event.id is not None:
                 seen.add(event.id)
-            results.append(await self._one(event))
-        await self._post_accruals()
-        await self.repository.add_budget_spent(self._spent)
-        await self.repository.add_completions(self._completions)
-        await self.repository.add_events(self._rows)
+            results.append(await self._one(batch, event))
+        await self._post_accruals(batch)
+        await self.repository.add_budget_spent(batch.spent)
+        await self.repository.add_completions(batch.completions)
+        await self.repository.add_events(batch.rows)
         return results
 
     async def complete_alone(
@@ -116,7 +139,7 @@ class PartnerEventService:
             or event.type != COMPLETED
             or offer_pk is None
             or not event.customer_id
-            or self._enabled is None
+            or self.enabled is None
         ):
             raise TakeGeneralPath
         offer = await offers.offer(offer_pk)
@@ -124,7 +147,7 @@ class PartnerEventService:
             raise TakeGeneralPath
         points = reward_points(offer, event.amount)
         when = event.occurred_at or self.clock()
-        if offer.currency not in self._enabled or availability(offer, when) or not points:
+        if offer.currency not in self.enabled or availability(offer, when) or not points:
             raise TakeGeneralPath
         customer_id = await self.repository.record_completion(
             offer,
@@ -150,56 +173,65 @@ class PartnerEventService:
         )
         return EventResult(event.id, "accrued", points=points)
 
-    async def _lock(self, events: Sequence[PartnerEventIn | Invalid]) -> None:
+    async def _lock(self, events: Sequence[PartnerEventIn | Invalid]) -> _Batch:
         read = [e for e in events if isinstance(e, PartnerEventIn)]
         ids = [e.id for e in events if e.id is not None] + [
             e.refers_to for e in read if e.refers_to
         ]
-        self.known = await self.repository.known_events(self.partner.id, ids)
+        known = await self.repository.known_events(self.partner.id, ids)
         offer_ids = [pk for e in read if (pk := _offer_pk(e)) is not None]
-        offer_ids += [k.offer_id for k in self.known.values() if k.offer_id is not None]
+        offer_ids += [k.offer_id for k in known.values() if k.offer_id is not None]
         locked = await self.repository.lock_offers(offer_ids)
-        self.offers = {pk: o for pk, o in locked.items() if o.partner_id == self.partner.id}
+        offers = {pk: o for pk, o in locked.items() if o.partner_id == self.partner.id}
         subjects = [e.customer_id for e in read if e.customer_id]
-        self.customers = await CustomerService(self.session).ids_of(subjects)
+        customers = await CustomerService(self.session).ids_of(subjects)
         pairs = [
-            (pk, self.customers[e.customer_id])
+            (pk, customers[e.customer_id])
             for e in read
-            if e.customer_id in self.customers and (pk := _offer_pk(e)) in self.offers
+            if e.customer_id in customers and (pk := _offer_pk(e)) in offers
         ]
-        self.activations = await self.repository.lock_activations(pairs)
-        await self._lock_wallets(pairs)
-        if self._enabled is None:
-            currencies = await self.ledger.repository.currencies()
-            self._enabled = frozenset(c.code for c in currencies if c.enabled)
-        self.enabled = self._enabled
+        activations = await self.repository.lock_activations(pairs)
+        await self._lock_wallets(pairs, known, offers)
+        enabled = self.enabled
+        if enabled is None:
+            currencies = await self.ledger.currencies()
+            enabled = frozenset(c.code for c in currencies if c.enabled)
+        return _Batch(known, offers, customers, activations, enabled)
 
-    async def _lock_wallets(self, pairs: list[tuple[int, int]]) -> None:
+    async def _lock_wallets(
+        self,
+        pairs: list[tuple[int, int]],
+        known: dict[str, PartnerEvent],
+        offers: dict[int, Offer],
+    ) -> None:
         by_currency: dict[str, set[int]] = defaultdict(set)
         for offer_id, customer_id in pairs:
-            by_currency[self.offers[offer_id].currency].add(customer_id)
-        for earlier in self.known.values():
-            offer = self.offers.get(earlier.offer_id or 0)
+            by_currency[offers[offer_id].currency].add(customer_id)
+        for earlier in known.values():
+            offer = offers.get(earlier.offer_id or 0)
             if offer is not None and earlier.customer_id is not None:
                 by_currency[offer.currency].add(earlier.customer_id)
         for currency in sorted(by_currency):
-            await self.ledger.repository.lock_wallets(sorted(by_currency[currency]), currency)
+            await self.ledger.lock_wallets(sorted(by_currency[currency]), currency)
 
-    async def _one(self, event: PartnerEventIn | Invalid) -> EventResult:
+    async def _one(self, batch: _Batch, event: PartnerEventIn | Invalid) -> EventResult:
         if isinstance(event, Invalid):
-            self._store(event.id or "", "invalid", event.raw, EventStatus.REJECTED, "MALFORMED")
+            self._store(
+                batch, event.id or "", "invalid", event.raw, EventStatus.REJECTED, "MALFORMED"
+            )
             return EventResult(event.id, "rejected", "MALFORMED", event.error.field)
         if event.type == COMPLETED:
-            return self._complete(event)
-        await self._post_accruals()  # a reversal may take back what this batch accrued
-        return await self._reverse(event)
+            return self._complete(batch, event)
+        await self._post_accruals(batch)  # a reversal may take back what this batch accrued
+        return await self._reverse(batch, event)
 
-    def _complete(self, event: PartnerEventIn) -> EventResult:
-        offer = self.offers.get(_offer_pk(event) or 0)
-        customer = self.customers.get(event.customer_id or "")
-        code, points = self._refusal(event, offer, customer)
+    def _complete(self, batch: _Batch, event: PartnerEventIn) -> EventResult:
+        offer = batch.offers.get(_offer_pk(event) or 0)
+        customer = batch.customers.get(event.customer_id or "")
+        code, points = self._refusal(batch, event, offer, customer)
         if code is not None or offer is None or customer is None or points is None:
             self._store(
+                batch,
                 event.id,
                 event.type,
                 event.raw,
@@ -211,10 +243,10 @@ class PartnerEventService:
             )
             return EventResult(event.id, "rejected", code)
         if offer.budget is not None:  # spending is tracked only where a budget caps it
-            self._spent[offer.id] += points
-        self._completions[self.activations[(offer.id, customer)].id] += 1
-        self._accruals.append(self._accrual(offer, customer, event, points))
-        self._store_accrued(event, offer, customer, points)
+            batch.spent[offer.id] += points
+        batch.completions[batch.activations[(offer.id, customer)].id] += 1
+        batch.accruals.append(self._accrual(offer, customer, event, points))
+        self._store_accrued(batch, event, offer, customer, points)
         return EventResult(event.id, "accrued", points=points)
 
     def _accrual(
@@ -231,9 +263,10 @@ class PartnerEventService:
         )
 
     def _store_accrued(
-        self, event: PartnerEventIn, offer: Offer, customer_id: int, points: int
+        self, batch: _Batch, event: PartnerEventIn, offer: Offer, customer_id: int, points: int
     ) -> None:
         self._store(
+            batch,
             event.id,
             event.type,
             event.raw,
@@ -246,20 +279,24 @@ class PartnerEventService:
         )
 
     def _refusal(
-        self, event: PartnerEventIn, offer: Offer | None, customer_id: int | None
+        self,
+        batch: _Batch,
+        event: PartnerEventIn,
+        offer: Offer | None,
+        customer_id: int | None,
     ) -> tuple[str | None, int | None]:
         if offer is None:
             return "UNKNOWN_OFFER", None
-        if offer.currency not in self.enabled:
+        if offer.currency not in batch.enabled:
             return "OFFER_INACTIVE", None
-        activation = self.activations.get((offer.id, customer_id or 0))
+        activation = batch.activations.get((offer.id, customer_id or 0))
         if activation is None or not activation.active:
             return "NOT_ACTIVATED", None
         problem = availability(offer, event.occurred_at or self.clock())
         if problem is not None and problem != "OFFER_EXHAUSTED":
             return problem, None
         limit = offer.per_customer_limit
-        done = activation.completions + self._completions[activation.id]
+        done = activation.completions + batch.completions[activation.id]
         if limit is not None and done >= limit:
             return "LIMIT_REACHED", None
         points = reward_points(offer, event.amount)
@@ -267,14 +304,14 @@ class PartnerEventService:
             return "AMOUNT_REQUIRED", None
         if points <= 0:
             return "NOTHING_EARNED", None
-        used = offer.budget_spent + self._spent[offer.id]
+        used = offer.budget_spent + batch.spent[offer.id]
         if offer.budget is not None and used + points > offer.budget:
             return "BUDGET_EXHAUSTED", None
         return None, points
 
-    async def _reverse(self, event: PartnerEventIn) -> EventResult:
+    async def _reverse(self, batch: _Batch, event: PartnerEventIn) -> EventResult:
         refers_to = event.refers_to or ""
-        original: Any = self.known.get(refers_to) or self._in_batch.get(refers_to)
+        original: Any = batch.known.get(refers_to) or batch.in_batch.get(refers_to)
         fields = _fields(original)
         code = None
         if original is None or fields["type"] != COMPLETED:
@@ -283,11 +320,13 @@ class PartnerEventService:
             code = "ALREADY_REVERSED"
         elif fields["status"] != EventStatus.ACCRUED:
             code = "NOT_ACCRUED"
-        offer = self.offers.get(fields.get("offer_id") or 0)
+        offer = batch.offers.get(fields.get("offer_id") or 0)
         if code is None and offer is None:
             code = "UNKNOWN_EVENT"
         if code is not None or offer is None:
-            self._store(event.id, event.type, event.raw, EventStatus.REJECTED, code, event=event)
+            self._store(
+                batch, event.id, event.type, event.raw, EventStatus.REJECTED, code, event=event
+            )
             return EventResult(event.id, "rejected", code)
         points = int(fields["points"])
         _, shortfall = await self.ledger.reverse(
@@ -298,9 +337,10 @@ class PartnerEventService:
             source=Source("partner_event", f"{self.partner.code}:{event.id}"),
         )
         if offer.budget is not None:
-            self._spent[offer.id] -= points
+            batch.spent[offer.id] -= points
         _set_status(original, EventStatus.REVERSED)
         self._store(
+            batch,
             event.id,
             event.type,
             event.raw,
@@ -312,14 +352,15 @@ class PartnerEventService:
         )
         return EventResult(event.id, "applied", points=points - shortfall)
 
-    async def _post_accruals(self) -> None:
-        if self._accruals:
+    async def _post_accruals(self, batch: _Batch) -> None:
+        if batch.accruals:
             # The batch locked these wallets already (see _lock_wallets).
-            await self.ledger.accrue_many(self._accruals, wallets_locked=True)
-            self._accruals = []
+            await self.ledger.accrue_many(batch.accruals, wallets_locked=True)
+            batch.accruals = []
 
     def _store(
         self,
+        batch: _Batch,
         event_id: str,
         event_type: str,
         raw: Any,
@@ -348,8 +389,8 @@ class PartnerEventService:
             "occurred_at": event.occurred_at if event else None,
             "received_at": self.clock(),
         }
-        self._rows.append(row)
-        self._in_batch[event_id[:128]] = row
+        batch.rows.append(row)
+        batch.in_batch[event_id[:128]] = row
 
 
 def _fields(original: PartnerEvent | dict[str, Any] | None) -> dict[str, Any]:
