@@ -1,5 +1,5 @@
 """Where the benchmarks run: ``BFF_BENCH_POSTGRES_URL`` (or ``--url``), or else a
-``bff_bench`` database on the local server of the data folder (bff/embedded_db.py),
+``bff_bench`` database on the local server of the data folder (bff/kernel/embedded_db.py),
 started when it does not run yet."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from bff.config import Settings
-from bff.embedded_db import EmbeddedServer
+from bff.kernel.config import Settings
+from bff.kernel.embedded_db import EmbeddedServer
 
 BENCH_DATABASE = "bff_bench"
 

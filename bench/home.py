@@ -34,9 +34,9 @@ from partner_events import free_port
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bff.auth import issue_dev_token
-from bff.config import Settings
-from bff.migrate import upgrade
+from bff.kernel.auth import issue_dev_token
+from bff.kernel.config import Settings
+from bff.kernel.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 HOME = (
@@ -95,9 +95,9 @@ def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[byt
     }
     command = [sys.executable, "-m", "bff", "serve", "--workers", "2", "--port", str(port)]
     if kind == "baseline":
-        # The same two workers as `serve`, each with its own socket (bff/serving.py).
+        # The same two workers as `serve`, each with its own socket (bff/kernel/serving.py).
         serve_baseline = (
-            "from bff.serving import serve; "
+            "from bff.kernel.serving import serve; "
             f"serve('home_baseline:app', '127.0.0.1', {port}, 2, log_level='warning', "
             "access_log=False)"
         )

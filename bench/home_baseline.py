@@ -3,7 +3,7 @@
 `GET /home` verifies the same dev token, reads the same rows with plain SQL on the raw
 driver (asyncpg), every request, no cache, and returns the
 same JSON as the GraphQL `home` query in bench/home.py. bench/home.py serves it with 2
-workers, as `loyalty-bff serve --workers 2` serves the service (bff/serving.py); alone:
+workers, as `loyalty-bff serve --workers 2` serves the service (bff/kernel/serving.py); alone:
 
     BENCH_DB=postgresql://... BENCH_DATA_DIR=... uvicorn home_baseline:app
 """
@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bff.global_ids import encode_id
+from bff.kernel.global_ids import encode_id
 
 DB = os.environ.get("BENCH_DB", "")
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", "var"))
@@ -183,7 +183,7 @@ async def flags_part(rows: Rows, subject: str, city: str | None) -> list[dict[st
     return flags
 
 
-# As the service does (bff/auth.py): a checked token is trusted again until it expires.
+# As the service does (bff/kernel/auth.py): a checked token is trusted again until it expires.
 VERIFIED: dict[str, tuple[str, float]] = {}
 
 

@@ -29,10 +29,10 @@ from database import bench_url
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bff.config import Settings
-from bff.db import Database
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
+from bff.kernel.migrate import upgrade
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
-from bff.migrate import upgrade
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bff.signing import SignatureError, verify
+from bff.kernel.signing import SignatureError, verify
 
 SECRET = os.environ.get("BENCH_PARTNER_SECRET", "bench-partner-secret")
 URL = os.environ.get("BENCH_ASYNCPG_URL", "postgresql://bff:bff@127.0.0.1/bff_bench")

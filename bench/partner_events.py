@@ -33,9 +33,9 @@ from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bff.global_ids import encode_id
-from bff.secrets import SecretBox
-from bff.signing import sign
+from bff.kernel.global_ids import encode_id
+from bff.kernel.secrets import SecretBox
+from bff.kernel.signing import sign
 
 SECRET = "bench-partner-secret"
 # Now, not a fixed date: the offer opens a day before the run.

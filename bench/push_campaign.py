@@ -29,7 +29,7 @@ from partner_events import free_port
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bff.migrate import upgrade
+from bff.kernel.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = {

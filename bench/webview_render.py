@@ -29,9 +29,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bff.app import create_app
-from bff.auth import issue_dev_token
-from bff.config import Settings
-from bff.migrate import upgrade
+from bff.kernel.auth import issue_dev_token
+from bff.kernel.config import Settings
+from bff.kernel.migrate import upgrade
 
 CREATE = "mutation ($p: String!) { webviewSessionCreate(input: {path: $p}) { url } }"
 

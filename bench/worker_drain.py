@@ -23,9 +23,9 @@ from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bff.config import Settings
-from bff.db import Database
 from bff.earning.service import AccrualQueue
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
 
 BATCH = 500
 

@@ -9,11 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from bff.auth import TokenVerifier
-from bff.catalogue import CatalogueCache, CatalogueListener, listener_dsn
-from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
-from bff.db import Database, with_database_url
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.http.common import EXCEPTION_HANDLERS
@@ -22,11 +18,15 @@ from bff.http.levels import customer_level
 from bff.http.openapi import openapi_document
 from bff.http.orders import order_events
 from bff.http.partners import hold_capture, hold_create, hold_void, partner_events
-from bff.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bff.kernel.auth import TokenVerifier
+from bff.kernel.catalogue import CatalogueCache, CatalogueListener, listener_dsn
+from bff.kernel.config import Settings
+from bff.kernel.db import Database, with_database_url
+from bff.kernel.metrics import HttpMetricsMiddleware, metrics_endpoint
+from bff.kernel.secrets import SecretBox
 from bff.partners.directory import PartnerDirectory
 from bff.persisted.service import Mode, PersistedQueries
 from bff.policies import Policies
-from bff.secrets import SecretBox
 from push.sender import Sender
 from push.sender import configured as push_configured
 from webviews.assets import Assets

@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 
-from bff.auth import Role, issue_dev_token
-from bff.config import ConfigError, Settings
-from bff.embedded_db import EmbeddedDatabaseError, EmbeddedServer
+from bff.kernel.auth import Role, issue_dev_token
+from bff.kernel.config import ConfigError, Settings
+from bff.kernel.embedded_db import EmbeddedDatabaseError, EmbeddedServer
 
 SCHEMA_PATH = Path("schema.graphql")
 
@@ -22,7 +22,7 @@ SCHEMA_PATH = Path("schema.graphql")
 def _settings(*, database: bool = True) -> Settings:
     """Settings from the environment; with ``database``, a database to use (the local
     server is started when no URL is configured)."""
-    from bff.db import with_database_url
+    from bff.kernel.db import with_database_url
 
     try:
         settings = Settings.from_env()
@@ -46,8 +46,8 @@ async def _demo_webview_code(settings: Settings) -> str:
     from datetime import timedelta
 
     from bff.customers.service import CustomerService
-    from bff.db import Database
     from bff.demo import DEMO_CUSTOMER
+    from bff.kernel.db import Database
     from webviews.service import WebviewSessions
 
     db = Database(settings)
@@ -76,7 +76,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 
 
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
-    from bff.serving import serve as serve_app
+    from bff.kernel.serving import serve as serve_app
 
     # Worker processes read their settings from the environment: the server found or
     # started here is theirs too.
@@ -98,7 +98,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int)
 def migrate() -> None:
     """Upgrade the database to the newest schema (Alembic)."""
     settings = _settings()
-    from bff.migrate import run_upgrade
+    from bff.kernel.migrate import run_upgrade
 
     run_upgrade(settings)
     click.echo(f"database is at the newest schema ({_safe_url(settings)})")
@@ -114,9 +114,9 @@ def migrate() -> None:
 )
 def demo(then_serve: bool) -> None:
     """Migrate, load demo data (idempotent), print tokens and URLs, then serve."""
-    from bff.db import Database
     from bff.demo import DEMO_CUSTOMER, DEMO_STAFF, load_demo
-    from bff.migrate import run_upgrade
+    from bff.kernel.db import Database
+    from bff.kernel.migrate import run_upgrade
     from bff.worker import JobReport, run_once
 
     settings = _settings()
@@ -222,8 +222,8 @@ def levels_backfill(dry_run: bool, batch_size: int) -> None:
 
     from tqdm import tqdm
 
-    from bff.db import Database
     from bff.earning.service import OrderService
+    from bff.kernel.db import Database
     from bff.levels.service import LevelService
     from bff.policies import Policies
 
@@ -273,7 +273,7 @@ def convert_currency(source: str, target: str, rate: str, dry_run: bool) -> None
     """Convert every wallet of one currency into another (resumable, never twice)."""
     from tqdm import tqdm
 
-    from bff.db import Database
+    from bff.kernel.db import Database
     from bff.ledger.conversion import Conversion, ConversionRefused, check, convert_all
     from bff.ledger.service import Rate
 
@@ -321,7 +321,8 @@ def import_balances(file: Path, currency: str, batch_size: int, workers: int) ->
     status is 1 when any row failed."""
     from tqdm import tqdm
 
-    from bff.db import Database
+    from bff.kernel.db import Database
+    from bff.kernel.types import utcnow
     from bff.ledger.importing import (
         BadRow,
         ImportRefused,
@@ -330,7 +331,6 @@ def import_balances(file: Path, currency: str, batch_size: int, workers: int) ->
         read_lines,
         read_rows,
     )
-    from bff.types import utcnow
 
     code = currency.upper()
 
@@ -374,7 +374,7 @@ def allow_operations(files: tuple[Path, ...]) -> None:
     FILES are .graphql documents (hashed exactly as written, as the app must send them)
     or Apollo persisted-query manifests (.json).
     """
-    from bff.db import Database
+    from bff.kernel.db import Database
     from bff.persisted.service import ManifestError, allow_operations, read_operations
 
     try:

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bff.customers.service import CustomerService
-from bff.db import Database
 from bff.earning.models import ExpiryPolicy, RuleKind
 from bff.earning.rule_service import RuleDraft, RuleService
 from bff.earning.service import CompletedOrder, OrderService
 from bff.flags.service import FlagService
+from bff.kernel.db import Database
+from bff.kernel.types import utcnow
 from bff.ledger.errors import LedgerError
 from bff.ledger.models import EntryKind
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
-from bff.types import utcnow
 
 DEMO_CUSTOMER = "demo-anna"
 DEMO_STAFF = "staff-olga"

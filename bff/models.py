@@ -1,9 +1,9 @@
 """Imports every domain's models so ``metadata`` knows all tables (Alembic, tests)."""
 
 from bff.customers import models as customers
-from bff.db import Base
 from bff.earning import models as earning
 from bff.flags import models as flags
+from bff.kernel.db import Base
 from bff.ledger import models as ledger
 from bff.levels import models as levels
 from bff.marketplace import models as marketplace

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bff.config import Settings
 from bff.earning.service import EarningPolicy
+from bff.kernel.config import Settings
 from bff.levels.service import LevelPolicy
 
 

@@ -13,13 +13,13 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from bff.config import Settings
-from bff.db import Database
 from bff.earning.service import AccrualQueue, EarningPolicy
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
+from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
 from bff.levels.service import LevelPolicy, LevelService
 from bff.policies import Policies
-from bff.types import utcnow
 from push.delivery import deliver, start_due_campaigns
 from push.sender import Sender
 from push.sender import configured as push_configured

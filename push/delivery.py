@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from firebase_admin import messaging
 from jinja2 import TemplateError
 
-from bff.config import Settings
-from bff.db import Database
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
 from push.models import Campaign, CampaignStatus, Device, Message, MessageStatus
 from push.repository import PushRepository
 from push.segments import compile_rule

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bff.db import Base
-from bff.types import BigId, UTCDateTime, utcnow
+from bff.kernel.db import Base
+from bff.kernel.types import BigId, UTCDateTime, utcnow
 
 
 class Platform(enum.StrEnum):

@@ -12,9 +12,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
+from bff.kernel.types import UTCDateTime
 from bff.ledger.models import Currency, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level
-from bff.types import UTCDateTime
 from push.models import (
     Campaign,
     CampaignStatus,

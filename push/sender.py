@@ -18,7 +18,7 @@ import firebase_admin
 import google.auth.credentials
 from firebase_admin import credentials, exceptions, messaging
 
-from bff.config import Settings
+from bff.kernel.config import Settings
 from push.fcm_client import FcmHttpClient
 
 MAX_BATCH = 500  # send_each's own limit

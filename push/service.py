@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.errors import DomainError, NotFound, Problem
-from bff.types import utcnow
+from bff.kernel.errors import DomainError, NotFound, Problem
+from bff.kernel.types import utcnow
 from push.errors import PushErrorCode
 from push.models import (
     DEFAULT_PREFERENCES,

@@ -22,8 +22,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.config import Settings
-from bff.db import Database
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
 from bff.ledger.models import EntryKind, LedgerEntry, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.marketplace.models import Redemption

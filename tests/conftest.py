@@ -11,8 +11,8 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 
 from bff.app import create_app
-from bff.config import Settings
-from bff.db import Database
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
 from tests.fixtures.database import empty_postgres, migrated_database
 
 
@@ -69,7 +69,7 @@ class StatementCounter:
 
 @contextmanager
 def counting_statements(app_or_db: Any) -> Iterator[StatementCounter]:
-    """Counts SQL statements sent by the app's engine or on its driver (bff.db.DriverReads),
+    """Counts SQL statements sent by the app's engine or on its driver (bff.kernel.db.DriverReads),
     BEGIN/COMMIT excluded."""
     database: Database = getattr(getattr(app_or_db, "state", None), "db", app_or_db)
     counter = StatementCounter()

@@ -55,7 +55,7 @@ def test_a_domain_reaching_into_a_siblings_repository_breaks_the_rules(tmp_path)
 
 def test_the_kernel_importing_a_domain_breaks_the_rules(tmp_path):
     tree = copy_of_the_code(tmp_path)
-    config = tree / "bff" / "config.py"
+    config = tree / "bff" / "kernel" / "config.py"
     config.write_text(config.read_text() + "\nimport bff.ledger.service\n")
     result = lint_imports(tree)
     assert result.returncode == 1, result.stdout

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from bff.auth import (
+from bff.kernel.auth import (
     DEV_AUDIENCE,
     DEV_ISSUER,
     VERIFIED_CACHE_SECONDS,
@@ -25,7 +25,7 @@ from bff.auth import (
     bearer_token,
     issue_dev_token,
 )
-from bff.config import ConfigError, Settings
+from bff.kernel.config import ConfigError, Settings
 
 ISSUER = "https://id.example.test/realms/retail"
 AUDIENCE = "loyalty-bff"

@@ -228,10 +228,10 @@ def test_levels_backfill_dry_run_then_apply(env):
     run(["migrate"], env)
     import asyncio
 
-    from bff.config import Settings
-    from bff.db import Database
     from bff.earning.service import CompletedOrder, OrderService
-    from bff.types import utcnow
+    from bff.kernel.config import Settings
+    from bff.kernel.db import Database
+    from bff.kernel.types import utcnow
 
     async def history() -> None:
         settings = Settings(

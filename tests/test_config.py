@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bff.config import ConfigError, Settings
-from bff.i18n import message, negotiate_locale
+from bff.kernel.config import ConfigError, Settings
+from bff.kernel.i18n import message, negotiate_locale
 
 
 def test_defaults_are_the_local_postgresql_server_and_development():

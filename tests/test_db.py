@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from bff.app import create_app
-from bff.db import Database
+from bff.kernel.db import Database
 from tests.conftest import serving
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import gql, token

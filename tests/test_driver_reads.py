@@ -1,4 +1,4 @@
-"""The per-customer reads that run on the raw driver (bff.driver, on asyncpg) answer
+"""The per-customer reads that run on the raw driver (bff.kernel.driver, on asyncpg) answer
 exactly as their ORM twins, which still serve every unit of work."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.repository import CustomerRepository
-from bff.db import Database
-from bff.driver import driver_reads
 from bff.earning.repository import EarningRepository
 from bff.earning.service import CompletedOrder, OrderService
+from bff.kernel.db import Database
+from bff.kernel.driver import driver_reads
+from bff.kernel.secrets import SecretBox
+from bff.kernel.types import utcnow
 from bff.ledger.repository import LedgerRepository
 from bff.levels.repository import LevelRepository
 from bff.partners.repository import PartnerRepository
 from bff.policies import Policies
-from bff.secrets import SecretBox
-from bff.types import utcnow
 from tests.conftest import counting_statements
 from tests.fixtures.earning import make_rule
 from tests.fixtures.factories import accrue, make_customer
@@ -148,7 +148,7 @@ def test_models_from_the_driver_work_in_a_fresh_process():
         "from bff.customers.models import Customer\n"
         "from datetime import datetime, timedelta, timezone\n"
         "from sqlalchemy.dialects.postgresql.asyncpg import dialect\n"
-        "from bff.driver import driver_models\n"
+        "from bff.kernel.driver import driver_models\n"
         "moscow = timezone(timedelta(hours=3))\n"
         "row = (7, 'anna', None, 'en', None, datetime(2026, 12, 2, 13, tzinfo=moscow))\n"
         "[customer] = driver_models(Customer, [row], dialect())\n"

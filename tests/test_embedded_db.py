@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bff.embedded_db import PORT, SYSTEM_USER, EmbeddedServer
+from bff.kernel.embedded_db import PORT, SYSTEM_USER, EmbeddedServer
 from tests.test_cli import CLI, ROOT, _free_port, clean_environment, run
 
 

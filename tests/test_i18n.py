@@ -5,7 +5,7 @@ from __future__ import annotations
 import graphql
 
 from bff.graphql.schema import build_schema
-from bff.i18n import MESSAGES, message, negotiate_locale
+from bff.kernel.i18n import MESSAGES, message, negotiate_locale
 
 
 def test_every_user_error_code_has_both_messages():

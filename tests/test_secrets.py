@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from bff.config import ConfigError, Settings
-from bff.secrets import SecretBox
+from bff.kernel.config import ConfigError, Settings
+from bff.kernel.secrets import SecretBox
 
 
 def test_sealed_secrets_open_with_the_same_key_only(tmp_path):

@@ -1,11 +1,11 @@
-"""The worker's garbage-collector policy (bff/serving.py); serving itself is exercised by
+"""The worker's garbage-collector policy (bff/kernel/serving.py); serving itself is exercised by
 `serve --workers 2` in tests/test_cli.py."""
 
 from __future__ import annotations
 
 import gc
 
-from bff.serving import GC_THRESHOLDS, settle_garbage_collector
+from bff.kernel.serving import GC_THRESHOLDS, settle_garbage_collector
 
 
 def test_a_started_worker_collects_rarely_and_never_walks_what_startup_made():

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bff.kernel.types import utcnow
 from bff.ledger.models import Hold, Wallet
 from bff.ledger.service import LedgerService, Source
-from bff.types import utcnow
 from bff.worker import JobReport, expire_holds, expire_lots
 from tests.fixtures.factories import accrue, make_customer
 

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bff.db import Base
-from bff.types import UTCDateTime, utcnow
+from bff.kernel.db import Base
+from bff.kernel.types import UTCDateTime, utcnow
 
 
 class WebviewCode(Base):

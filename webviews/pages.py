@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from bff.catalogue import CatalogueCache
-from bff.config import Settings
 from bff.customers.repository import CustomerRepository
-from bff.db import Database
-from bff.global_ids import encode_id
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
+from bff.kernel.global_ids import encode_id
+from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import LevelPolicy, LevelService
@@ -25,7 +26,6 @@ from bff.marketplace.service import RedemptionService, unavailability
 from bff.partners import models as partner_models
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import ActivationService, availability
-from bff.types import utcnow
 
 FEED_SIZE = 50
 HISTORY_PAGE = 20

@@ -21,10 +21,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bff.errors import DomainError
-from bff.etags import conditional
-from bff.global_ids import decode_typed_id
-from bff.i18n import SUPPORTED, message, negotiate_locale
+from bff.kernel.errors import DomainError
+from bff.kernel.etags import conditional
+from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.i18n import SUPPORTED, message, negotiate_locale
 from webviews import pages
 from webviews.assets import Assets
 from webviews.models import WebviewSession

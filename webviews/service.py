@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.config import Settings
-from bff.errors import DomainError
-from bff.types import utcnow
+from bff.kernel.config import Settings
+from bff.kernel.errors import DomainError
+from bff.kernel.types import utcnow
 from webviews.errors import WebviewErrorCode
 from webviews.models import WebviewCode, WebviewSession
 from webviews.repository import WebviewRepository

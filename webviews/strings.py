@@ -1,4 +1,4 @@
-"""The pages' own words, in English and Russian (error texts come from bff.i18n)."""
+"""The pages' own words, in English and Russian (error texts come from bff.kernel.i18n)."""
 
 from __future__ import annotations
 

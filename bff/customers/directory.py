@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bff.customers.models import Customer
 from bff.customers.service import CustomerService
-from bff.db import Database, Reader
+from bff.kernel.db import Database, Reader
 
 CACHE_SIZE = 100_000
 

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.models import Customer
-from bff.driver import driver_reads, driver_select
-from bff.types import utcnow
+from bff.kernel.driver import driver_reads, driver_select
+from bff.kernel.types import utcnow
 
 
 class CustomerRepository:
@@ -71,6 +71,6 @@ class CustomerRepository:
 
 
 # Read on every request that needs the viewer's row; twins of `by_external_id` and
-# `by_ids` on the driver (bff.driver; tests/test_driver_reads.py).
+# `by_ids` on the driver (bff.kernel.driver; tests/test_driver_reads.py).
 _DRIVER_BY_EXTERNAL_ID = driver_select(Customer, "external_id = $1")
 _DRIVER_BY_IDS = driver_select(Customer, "id = ANY($1::bigint[])")

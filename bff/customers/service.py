@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.customers.errors import CustomerErrorCode
 from bff.customers.models import Customer
 from bff.customers.repository import CustomerRepository
-from bff.errors import DomainError, NotFound
-from bff.i18n import SUPPORTED
+from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.i18n import SUPPORTED
 
 MAX_EXTERNAL_ID = 255
 MAX_NAME = 200

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bff.earning.service import CompletedOrder
-from bff.errors import MalformedInput
+from bff.kernel.errors import MalformedInput
 
 ORDER_TYPES = ("order.completed", "order.cancelled", "order.refunded")
 REDEMPTION_TYPES = ("redemption.confirmed", "redemption.cancelled")  # marketplace gifts

@@ -10,7 +10,6 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.driver import driver_reads
 from bff.earning.models import (
     AccrualRule,
     AccrualRuleChange,
@@ -20,6 +19,7 @@ from bff.earning.models import (
     PendingAccrual,
     PendingStatus,
 )
+from bff.kernel.driver import driver_reads
 
 
 class EarningRepository:
@@ -192,7 +192,7 @@ _PENDING_SUMS = (
     )
     .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
 )
-# Its twin on the driver (bff.driver; tests/test_driver_reads.py).
+# Its twin on the driver (bff.kernel.driver; tests/test_driver_reads.py).
 _DRIVER_PENDING_SUMS = (
     "SELECT customer_id, currency, sum(amount) FROM pending_accruals "
     "WHERE customer_id = ANY($1::bigint[]) AND status = $2 GROUP BY customer_id, currency"

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, AccrualRuleChange, ExpiryPolicy, RuleKind
 from bff.earning.repository import EarningRepository
-from bff.errors import DomainError, NotFound
+from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
-from bff.types import utcnow
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 

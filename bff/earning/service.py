@@ -19,12 +19,12 @@ from bff.earning.errors import EarningErrorCode
 from bff.earning.models import Order, OrderStatus, PendingAccrual, PendingStatus
 from bff.earning.repository import EarningRepository
 from bff.earning.rules import OrderFacts, expiry_for, points_for, proportional, rule_applies
-from bff.errors import DomainError
 from bff.flags.service import FlagService
+from bff.kernel.errors import DomainError
+from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.levels.service import LevelPolicy, LevelService, OrderHistory
-from bff.types import utcnow
 
 
 class OrderNotFound(DomainError):

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.catalogue import catalogue_changed
-from bff.errors import DomainError
 from bff.flags.errors import FlagErrorCode
 from bff.flags.models import FeatureFlag
 from bff.flags.repository import FlagRepository
-from bff.types import utcnow
+from bff.kernel.catalogue import catalogue_changed
+from bff.kernel.errors import DomainError
+from bff.kernel.types import utcnow
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 

@@ -1,10 +1,10 @@
-"""HTTP caching of persisted-query GETs (see bff.etags)."""
+"""HTTP caching of persisted-query GETs (see bff.kernel.etags)."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
-from bff.etags import conditional
+from bff.kernel.etags import conditional
 
 VARY = "Authorization, Accept, Accept-Language"
 

@@ -7,17 +7,17 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bff.auth import InvalidToken, Principal, Role, TokenVerifier, bearer_token
-from bff.catalogue import CatalogueCache
-from bff.config import Settings
 from bff.customers.directory import CustomerDirectory
 from bff.customers.models import Customer
-from bff.db import Database, RequestReads
 from bff.graphql.errors import Forbidden, Unauthenticated
 from bff.graphql.loaders import Loaders
-from bff.i18n import negotiate_locale
+from bff.kernel.auth import InvalidToken, Principal, Role, TokenVerifier, bearer_token
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.config import Settings
+from bff.kernel.db import Database, RequestReads
+from bff.kernel.i18n import negotiate_locale
+from bff.kernel.secrets import SecretBox
 from bff.policies import Policies
-from bff.secrets import SecretBox
 
 
 @dataclass

@@ -13,8 +13,8 @@ from typing import TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 
-from bff.catalogue import CatalogueCache
-from bff.db import Reader
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.db import Reader
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -13,8 +13,8 @@ from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
 
-from bff.errors import DomainError
-from bff.i18n import message
+from bff.kernel.errors import DomainError
+from bff.kernel.i18n import message
 
 
 class ApiError(GraphQLError):

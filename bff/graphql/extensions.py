@@ -22,9 +22,9 @@ from strawberry.extensions import (
 )
 from strawberry.types.graphql import OperationType
 
-from bff.config import Settings
 from bff.graphql.errors import ApiError
-from bff.metrics import observe_operation
+from bff.kernel.config import Settings
+from bff.kernel.metrics import observe_operation
 
 CACHE_SIZE = 1024
 INTERNAL = "INTERNAL_SERVER_ERROR"

@@ -1,4 +1,4 @@
-"""The ``Node`` interface: an object with a global id (bff.global_ids)."""
+"""The ``Node`` interface: an object with a global id (bff.kernel.global_ids)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from bff.global_ids import encode_id
+from bff.kernel.global_ids import encode_id
 
 
 @strawberry.interface(description="An object with a global id, refetchable through `node`.")

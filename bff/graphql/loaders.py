@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from bff.catalogue import CatalogueCache
-from bff.db import Reader
 from bff.graphql.customers.loaders import CustomerLoaders
 from bff.graphql.dataloaders import CatalogueLoader
 from bff.graphql.earning.loaders import EarningLoaders
@@ -12,6 +10,8 @@ from bff.graphql.ledger.loaders import LedgerLoaders
 from bff.graphql.levels.loaders import LevelLoaders
 from bff.graphql.marketplace.loaders import MarketplaceLoaders
 from bff.graphql.partners.loaders import PartnerLoaders
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.db import Reader
 
 __all__ = ["CatalogueLoader", "Loaders"]
 

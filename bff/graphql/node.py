@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.global_ids import MalformedId, decode_id
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import Node
+from bff.kernel.global_ids import MalformedId, decode_id
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -7,7 +7,6 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from bff.config import Settings
 from bff.graphql.customers.mutations import CustomerMutations
 from bff.graphql.customers.queries import CustomerQueries
 from bff.graphql.customers.types import (
@@ -45,6 +44,7 @@ from bff.graphql.partners.types import (
 from bff.graphql.push.mutations import PushMutations
 from bff.graphql.push.queries import PushQueries
 from bff.graphql.webviews.mutations import WebviewMutations
+from bff.kernel.config import Settings
 
 Query = merge_types(
     "Query",

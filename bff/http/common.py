@@ -15,10 +15,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bff.config import Settings
-from bff.errors import DomainError, MalformedInput
-from bff.i18n import message
-from bff.signing import SignatureError, verify
+from bff.kernel.config import Settings
+from bff.kernel.errors import DomainError, MalformedInput
+from bff.kernel.i18n import message
+from bff.kernel.signing import SignatureError, verify
 
 MAX_BODY_BYTES = 256 * 1024
 

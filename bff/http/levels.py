@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bff.config import Settings
 from bff.customers.service import CustomerService
 from bff.http.common import Refusal, signed_body
+from bff.kernel.config import Settings
 from bff.levels.service import LevelService
 from bff.policies import Policies
 

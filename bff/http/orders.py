@@ -9,15 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bff.config import Settings
 from bff.earning.events import OrderEventIn, parse_order_event
 from bff.earning.service import OrderService, Outcome
-from bff.errors import NotFound
-from bff.global_ids import decode_typed_id
 from bff.http.common import signed_body
+from bff.kernel.config import Settings
+from bff.kernel.errors import NotFound
+from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.types import utcnow
 from bff.marketplace.service import RedemptionService
 from bff.policies import Policies
-from bff.types import utcnow
 
 
 async def order_events(request: Request) -> JSONResponse:

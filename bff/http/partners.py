@@ -9,11 +9,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bff.config import Settings
 from bff.customers.service import CustomerService
-from bff.db import Database
-from bff.errors import MalformedInput
 from bff.http.common import MAX_BODY_BYTES, Refusal, bounded_body, check_signature
+from bff.kernel.config import Settings
+from bff.kernel.db import Database
+from bff.kernel.errors import MalformedInput
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bff.db import Database
+from bff.kernel.db import Database
 from bff.ledger.repository import LedgerRepository
 from bff.ledger.service import LedgerService, Rate
 

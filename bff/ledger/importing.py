@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
-from bff.db import Database
+from bff.kernel.db import Database
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import MAX_AMOUNT, LedgerService
 

@@ -28,8 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import Base
-from bff.driver import driver_reads, driver_select
+from bff.kernel.db import Base
+from bff.kernel.driver import driver_reads, driver_select
+from bff.kernel.types import utcnow
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -39,7 +40,6 @@ from bff.ledger.models import (
     Lot,
     Wallet,
 )
-from bff.types import utcnow
 
 M = TypeVar("M", bound=Base)
 
@@ -605,7 +605,7 @@ _WALLETS_OF_CUSTOMERS = (
     .order_by(Wallet.customer_id, Wallet.currency)
 )
 
-# The same two reads as SQL for the driver (bff.driver);
+# The same two reads as SQL for the driver (bff.kernel.driver);
 # tests/test_driver_reads.py holds each to its twin above.
 _DRIVER_WALLETS_OF_CUSTOMERS = driver_select(
     Wallet, "customer_id = ANY($1::bigint[]) ORDER BY customer_id, currency"

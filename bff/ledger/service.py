@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.catalogue import catalogue_changed
+from bff.kernel.catalogue import catalogue_changed
+from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual, post_accruals
 from bff.ledger.errors import (
     CaptureExceedsHold,
@@ -43,7 +44,6 @@ from bff.ledger.models import (
     Wallet,
 )
 from bff.ledger.repository import Change, LedgerRepository, NewLot, entry_values
-from bff.types import utcnow
 
 # GraphQL Int is 32-bit: one posting stays well inside it.
 MAX_AMOUNT = 100_000_000

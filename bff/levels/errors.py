@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bff.errors import ErrorCode
+from bff.kernel.errors import ErrorCode
 
 
 class LevelErrorCode(ErrorCode):

@@ -9,8 +9,8 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bff.customers import models as _customers  # noqa: F401 - registers the FK target
-from bff.db import Base
-from bff.types import BigId, UTCDateTime, utcnow
+from bff.kernel.db import Base
+from bff.kernel.types import BigId, UTCDateTime, utcnow
 
 
 class Level(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.driver import driver_reads, driver_select
+from bff.kernel.driver import driver_reads, driver_select
 from bff.levels.models import CustomerLevel, Level, LevelEvent, LevelReward
 
 
@@ -102,5 +102,5 @@ class LevelRepository:
 _STANDINGS = select(CustomerLevel).where(
     CustomerLevel.customer_id.in_(bindparam("ids", expanding=True))
 )
-# Its twin on the driver (bff.driver; tests/test_driver_reads.py).
+# Its twin on the driver (bff.kernel.driver; tests/test_driver_reads.py).
 _DRIVER_STANDINGS = driver_select(CustomerLevel, "customer_id = ANY($1::bigint[])")

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.errors import DomainError
+from bff.kernel.errors import DomainError
+from bff.kernel.types import utcnow
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.levels.errors import LevelErrorCode
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.levels.repository import LevelRepository
-from bff.types import utcnow
 
 # One customer's orders as levels-backfill sees them: (customer id, completed orders,
 # latest completion).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bff.errors import NOT_FOUND, ErrorCode
+from bff.kernel.errors import NOT_FOUND, ErrorCode
 from bff.ledger.errors import LedgerErrorCode
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bff.customers import models as _customers  # noqa: F401 - registers the FK target
-from bff.db import Base
+from bff.kernel.db import Base
+from bff.kernel.types import BigId, UTCDateTime, utcnow
 from bff.ledger import models as _ledger  # noqa: F401 - registers the FK targets
-from bff.types import BigId, UTCDateTime, utcnow
 
 EVERYWHERE = "*"  # stop-list scope that covers every city
 

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.catalogue import catalogue_changed
-from bff.errors import DomainError, NotFound
+from bff.kernel.catalogue import catalogue_changed
+from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.types import utcnow
 from bff.ledger.models import Hold, HoldStatus, Wallet
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.models import EVERYWHERE, Category, Product, Redemption, StopListEntry
 from bff.marketplace.repository import MarketplaceRepository
-from bff.types import utcnow
 
 MAX_PRICE = 10**9
 TITLE_LIMIT = 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from bff.errors import MalformedInput
+from bff.kernel.errors import MalformedInput
 from bff.partners.events import COMPLETED, REVERSED
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bff.db import Database
+from bff.kernel.db import Database
+from bff.kernel.secrets import SecretBox
 from bff.ledger.service import LedgerService
 from bff.partners.models import Offer, Partner
 from bff.partners.repository import PartnerRepository
-from bff.secrets import SecretBox
 
 TTL_SECONDS = 10.0
 MAX_CACHED_OFFERS = 10_000  # ids come from partners' requests: bound the memory

@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
-from bff.global_ids import decode_typed_id
+from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.partners.directory import PartnerDirectory
@@ -37,7 +38,6 @@ from bff.partners.models import (
 )
 from bff.partners.repository import PartnerEventRepository
 from bff.partners.service import availability
-from bff.types import utcnow
 
 KOPECK_BASIS_POINTS = 1_000_000  # kopecks * basis points / this = points
 

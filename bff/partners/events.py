@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bff.errors import MalformedInput
+from bff.kernel.errors import MalformedInput
 
 MAX_BATCH = 1000
 COMPLETED, REVERSED = "offer.completed", "offer.reversed"

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.driver import driver_reads, driver_select
+from bff.kernel.driver import driver_reads, driver_select
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
 
 
@@ -256,7 +256,7 @@ _ACTIVATIONS_OF = select(OfferActivation).where(
     OfferActivation.customer_id == bindparam("customer_id"),
     OfferActivation.offer_id.in_(bindparam("offer_ids", expanding=True)),
 )
-# Its twin on the driver (bff.driver; tests/test_driver_reads.py).
+# Its twin on the driver (bff.kernel.driver; tests/test_driver_reads.py).
 _DRIVER_ACTIVATIONS_OF = driver_select(
     OfferActivation, "customer_id = $1 AND offer_id = ANY($2::bigint[])"
 )

@@ -11,16 +11,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.catalogue import catalogue_changed
 from bff.customers.service import CustomerService
-from bff.errors import DomainError, NotFound
+from bff.kernel.catalogue import catalogue_changed
+from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.secrets import SecretBox
+from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
 from bff.levels.service import LevelService
 from bff.partners.errors import PartnerErrorCode
 from bff.partners.models import Offer, OfferActivation, Partner, RewardKind
 from bff.partners.repository import PartnerRepository
-from bff.secrets import SecretBox
-from bff.types import utcnow
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
 SECRET_BYTES = 32

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.kernel.types import utcnow
 from bff.persisted.models import PersistedQuery
-from bff.types import utcnow
 
 
 class PersistedQueryRepository:

@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bff.db import Database
+from bff.kernel.db import Database
 from bff.persisted.repository import PersistedQueryRepository
 
 PROCESS_CACHE_SIZE = 5_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bff.auth import Role
-from bff.global_ids import encode_id
+from bff.kernel.auth import Role
+from bff.kernel.global_ids import encode_id
 from tests.conftest import counting_statements
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import error_codes, gql, token

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bff.auth import Role
+from bff.kernel.auth import Role
 from tests.fixtures.earning import completed, make_rule, send
 from tests.fixtures.graphql import error_codes, gql, token
 
@@ -193,7 +193,7 @@ async def test_feature_flags_for_the_native_shell(app_client, db, settings):
 async def test_the_ordering_system_reads_perks(app_client, db):
     import time
 
-    from bff.signing import sign
+    from bff.kernel.signing import sign
 
     for number in range(5):
         await send(app_client, completed(f"e{number}", f"A-{number}", 1_000))

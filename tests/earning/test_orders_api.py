@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from bff.customers.models import Customer
 from bff.earning.models import Order, OrderEvent, PendingAccrual
 from bff.earning.service import AccrualQueue
+from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry, Wallet
 from bff.policies import Policies
-from bff.types import utcnow
 from tests.fixtures.earning import (
     cancelled,
     completed,

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bff.earning.models import ExpiryPolicy, PendingAccrual, PendingStatus, RuleKind
 from bff.earning.rules import expiry_for, points_for, proportional
 from bff.earning.service import AccrualQueue, CompletedOrder, OrderService
+from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry, Lot
 from bff.policies import Policies
-from bff.types import utcnow
 from tests.fixtures.earning import hours, make_rule
 from tests.ledger.invariants import check_wallet_invariants
 

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from strawberry.extensions.validation_cache import _get_validate_cache
 
 from bff.app import create_app
-from bff.config import Settings
 from bff.graphql.extensions import CACHE_SIZE, validation_rules
+from bff.kernel.config import Settings
 from tests.fixtures.graphql import error_codes, gql, post, token
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bff.catalogue import CatalogueCache
-from bff.db import Database
 from bff.graphql.loaders import CatalogueLoader, Loaders
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.db import Database
 
 
 class Shelf:

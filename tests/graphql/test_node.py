@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bff.global_ids import encode_id
+from bff.kernel.global_ids import encode_id
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import make_category, make_product

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bff.app import create_app
-from bff.config import ConfigError, Settings
+from bff.kernel.config import ConfigError, Settings
 from bff.persisted.models import PersistedQuery
 from bff.persisted.service import Operation, allow_operations
 from tests.conftest import serving

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bff.db import Database, RequestReads
+from bff.kernel.db import Database, RequestReads
 from bff.ledger.repository import LedgerRepository
 from tests.conftest import counting_statements
 from tests.fixtures.factories import accrue, make_customer

@@ -9,11 +9,11 @@ import asyncio
 import pytest
 import strawberry
 
-from bff.catalogue import CatalogueCache
-from bff.db import Database
 from bff.graphql.execution import VIEWER, SharingExecutionContext, viewer_fields
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.db import Database
+from bff.kernel.types import utcnow
 from bff.marketplace.models import EVERYWHERE, Product, StopListEntry
-from bff.types import utcnow
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import give_coins, make_category, make_product
 from tests.fixtures.partners import activate, make_offer, make_partner, offer_gid

@@ -11,9 +11,9 @@ import strawberry
 import bff
 import push
 import webviews
-from bff.errors import CommonErrorCode, DomainError, ErrorCode
 from bff.graphql.errors import UserError, handle_user_errors
-from bff.i18n import MESSAGES, SUPPORTED
+from bff.kernel.errors import CommonErrorCode, DomainError, ErrorCode
+from bff.kernel.i18n import MESSAGES, SUPPORTED
 from bff.ledger.errors import LedgerErrorCode
 
 

@@ -9,14 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from bff import catalogue as catalogue_module
 from bff.app import create_app
-from bff.auth import Role
-from bff.catalogue import CatalogueCache
-from bff.config import Settings
-from bff.global_ids import encode_id
+from bff.kernel import catalogue as catalogue_module
+from bff.kernel.auth import Role
+from bff.kernel.catalogue import CatalogueCache
+from bff.kernel.config import Settings
+from bff.kernel.global_ids import encode_id
+from bff.kernel.secrets import SecretBox
 from bff.partners.models import Offer
-from bff.secrets import SecretBox
 from tests.conftest import counting_statements, serving
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import make_category, make_product

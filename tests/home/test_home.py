@@ -6,9 +6,9 @@ import gc
 from collections import Counter
 from datetime import timedelta
 
+from bff.kernel.types import utcnow
 from bff.marketplace.models import Category, Product, StopListEntry
 from bff.partners.models import Offer, RewardKind
-from bff.types import utcnow
 from tests.conftest import counting_statements
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import give_coins
@@ -137,7 +137,7 @@ async def test_home_for_a_customer_and_for_an_anonymous_visitor(app_client, db, 
 
 
 async def test_a_home_request_leaves_nothing_to_the_garbage_collector(app_client, db, settings):
-    # A worker collects rarely (bff.serving); whatever a request leaves in reference
+    # A worker collects rarely (bff.kernel.serving); whatever a request leaves in reference
     # cycles piles up until a collection walks it all at once, a pause for every request
     # in flight. The request's executor, context, loaders and sessions must be freed as
     # soon as the answer is sent.

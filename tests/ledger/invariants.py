@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bff.db import Database
+from bff.kernel.db import Database
 from bff.ledger.models import Hold, HoldStatus, LedgerEntry, Lot, Wallet
 
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bff.db import Database
+from bff.kernel.db import Database
+from bff.kernel.types import utcnow
 from bff.ledger import errors
 from bff.ledger.models import IdempotencyRecord, LedgerEntry, Wallet
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
-from bff.types import utcnow
 from tests.fixtures.factories import accrue, make_customer
 from tests.ledger.invariants import check_wallet_invariants
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bff.auth import Role
-from bff.global_ids import encode_id
+from bff.kernel.auth import Role
+from bff.kernel.global_ids import encode_id
 from bff.ledger.service import LedgerService, Source
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.fixtures.marketplace import give_coins, make_category, make_product

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bff.db import Database
+from bff.kernel.db import Database
+from bff.kernel.types import utcnow
 from bff.ledger import errors
 from bff.ledger.models import Currency, EntryKind, HoldStatus, LedgerEntry, Lot
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Posting, Source
-from bff.types import utcnow
 from tests.fixtures.factories import accrue, make_customer
 from tests.ledger.invariants import check_wallet_invariants
 

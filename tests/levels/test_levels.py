@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bff.earning.service import CompletedOrder, OrderService
+from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry
 from bff.levels.models import CustomerLevel, LevelEvent, LevelReward
 from bff.levels.service import AlreadyPostponed, LevelPolicy, LevelService, NothingToPostpone
 from bff.policies import Policies
-from bff.types import utcnow
 from tests.fixtures.factories import make_customer
 
 POLICY = LevelPolicy(decay_days=30, postpone_days=30)

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from bff.auth import Role
-from bff.global_ids import encode_id
+from bff.kernel.auth import Role
+from bff.kernel.global_ids import encode_id
+from bff.kernel.types import utcnow
 from bff.marketplace.models import StopListEntry
-from bff.types import utcnow
 from tests.conftest import counting_statements
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.fixtures.marketplace import give_coins, make_category, make_product

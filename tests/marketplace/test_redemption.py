@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bff.auth import Role
-from bff.global_ids import encode_id
+from bff.kernel.auth import Role
+from bff.kernel.global_ids import encode_id
+from bff.kernel.types import utcnow
 from bff.ledger.models import Hold, Wallet
-from bff.types import utcnow
 from bff.worker import JobReport, expire_holds
 from tests.fixtures.earning import send
 from tests.fixtures.graphql import gql, token

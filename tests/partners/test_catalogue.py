@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bff.auth import Role
+from bff.kernel.auth import Role
+from bff.kernel.types import utcnow
 from bff.partners.models import Offer, Partner
-from bff.types import utcnow
 from tests.fixtures.earning import completed, send
 from tests.fixtures.graphql import error_codes, gql, token
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from bff.kernel.types import utcnow
 from bff.ledger.models import Wallet
 from bff.ledger.service import LedgerService, Source
 from bff.partners.adapters import rubles_to_kopecks
 from bff.partners.events import MalformedInput
 from bff.partners.models import Offer, OfferActivation, PartnerEvent, RewardKind
-from bff.types import utcnow
 from tests.conftest import counting_statements
 from tests.fixtures.partners import (
     PARTNER_SECRET,
@@ -329,7 +329,7 @@ async def test_malformed_bodies_and_oversized_batches(app_client, db, setup):
 
 
 async def test_a_rotated_secret_stops_working_here_at_once(app_client, db, settings, setup):
-    from bff.auth import Role
+    from bff.kernel.auth import Role
     from tests.fixtures.graphql import gql, token
 
     _, offer = setup

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from bff.kernel.types import utcnow
 from bff.ledger.models import Hold
 from bff.ledger.service import LedgerService
-from bff.types import utcnow
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.partners import make_partner, post_signed
 

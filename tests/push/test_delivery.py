@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from bff.types import utcnow
+from bff.kernel.types import utcnow
 from push.delivery import deliver, quiet_until, start_due_campaigns
 from push.models import Campaign, Category, Device, Message, MessageStatus, Platform
 from push.sender import Sender

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bff.app import create_app
-from bff.auth import Role
-from bff.types import utcnow
+from bff.kernel.auth import Role
+from bff.kernel.types import utcnow
 from push.delivery import deliver, start_due_campaigns
 from tests.conftest import serving
 from tests.fixtures.fcm import PROJECT

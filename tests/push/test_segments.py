@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from bff.earning.models import Order
+from bff.kernel.types import utcnow
 from bff.levels.models import CustomerLevel
-from bff.types import utcnow
 from push.models import Platform
 from push.segments import RuleError, compile_rule
 from push.service import InvalidRule, SegmentService
@@ -23,7 +23,7 @@ async def people(db, settings):
     opted in. boris: Moscow, 50 points, sushi yesterday, Android, not opted in, offer
     activated. olga: no city, 0 points, no device."""
     from bff.customers.models import Customer
-    from bff.secrets import SecretBox
+    from bff.kernel.secrets import SecretBox
 
     now = utcnow()
     anna = await customer_with_device(db, "anna", token(1), points=0, platform=Platform.IOS)

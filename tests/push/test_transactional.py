@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bff.kernel.types import utcnow
 from bff.levels.models import CustomerLevel, LevelEvent
-from bff.types import utcnow
 from push.delivery import deliver
 from push.models import Category, Message
 from push.sender import Sender

@@ -22,8 +22,8 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy import select
 
+from bff.kernel.secrets import SecretBox
 from bff.partners.models import OfferActivation
-from bff.secrets import SecretBox
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import token
 from tests.fixtures.marketplace import make_category, make_product

@@ -37,7 +37,7 @@ def web(web_settings, db) -> Iterator[TestClient]:
 
 @pytest.fixture
 async def offer(db, web_settings):
-    from bff.secrets import SecretBox
+    from bff.kernel.secrets import SecretBox
 
     partner = await make_partner(db, SecretBox.from_settings(web_settings), category="coffee")
     return await make_offer(db, partner, title="Free latte", reward_points=50)
@@ -118,7 +118,7 @@ async def test_only_a_signed_in_customer_gets_a_url(web):
 
 
 async def test_offer_feed_renders_the_offers_from_the_database(web, web_settings, db, offer):
-    from bff.secrets import SecretBox
+    from bff.kernel.secrets import SecretBox
 
     other = await make_partner(
         db, SecretBox.from_settings(web_settings), code="tele", category="telecom"
@@ -202,8 +202,8 @@ async def test_redeeming_a_gift_holds_its_price(web, web_settings, db):
 
 
 async def test_unavailable_gifts_are_greyed_with_the_reason(web, db):
+    from bff.kernel.types import utcnow
     from bff.marketplace.models import StopListEntry
-    from bff.types import utcnow
 
     category = await make_category(db)
     product = await make_product(db, category, "Diavola")
@@ -288,7 +288,7 @@ async def test_static_files_have_hashed_names_and_long_cache(web):
 
 
 async def test_a_page_with_its_css_and_js_weighs_under_60_kb(web, web_settings, db):
-    from bff.secrets import SecretBox
+    from bff.kernel.secrets import SecretBox
 
     partner = await make_partner(db, SecretBox.from_settings(web_settings))
     for n in range(30):
@@ -311,7 +311,7 @@ async def test_sessions_end(web_settings, db, offer):
 
 
 async def test_expired_rows_can_be_forgotten(web, web_settings, db):
-    from bff.types import utcnow
+    from bff.kernel.types import utcnow
     from webviews.repository import WebviewRepository
 
     sign_in(web, web_settings, "anna", "/webviews/level")
@@ -321,8 +321,8 @@ async def test_expired_rows_can_be_forgotten(web, web_settings, db):
 
 
 async def test_postponing_decay_from_the_level_page(web, web_settings, db):
+    from bff.kernel.types import utcnow
     from bff.levels.models import CustomerLevel
-    from bff.types import utcnow
 
     customer = await make_customer(db, "anna")
     now = utcnow()

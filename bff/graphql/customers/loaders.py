@@ -9,8 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from bff.customers.models import Customer
 from bff.customers.repository import CustomerRepository
-from bff.db import Reader
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
 
 
 class CustomerLoaders(LoaderSet):

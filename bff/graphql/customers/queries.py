@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.auth import Role
 from bff.customers.repository import CustomerRepository
 from bff.graphql.customers.types import (
     Customer,
 )
+from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

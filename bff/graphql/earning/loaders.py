@@ -8,9 +8,9 @@ from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
-from bff.db import Reader
 from bff.earning.repository import EarningRepository
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
 
 
 class EarningLoaders(LoaderSet):

@@ -7,10 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from bff.auth import Role
 from bff.earning.rule_service import RuleDraft, RuleService
-from bff.errors import NotFound
-from bff.global_ids import decode_typed_id
 from bff.graphql.earning.types import (
     AccrualRule,
     AccrualRuleKind,
@@ -21,6 +18,9 @@ from bff.graphql.inputs import given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.kernel.auth import Role
+from bff.kernel.errors import NotFound
+from bff.kernel.global_ids import decode_typed_id
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

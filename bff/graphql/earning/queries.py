@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.auth import Role
 from bff.earning.repository import EarningRepository
 from bff.graphql.earning.types import (
     AccrualRule,
 )
+from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

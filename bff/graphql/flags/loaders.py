@@ -7,10 +7,10 @@ from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
-from bff.db import Reader
 from bff.flags.models import FeatureFlag
 from bff.flags.repository import FlagRepository
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
 
 
 class FlagLoaders(LoaderSet):

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.auth import Role
 from bff.flags.service import FlagService
 from bff.graphql.flags.types import (
     FeatureFlagSettings,
     FlagUserError,
 )
+from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.auth import Role
 from bff.flags.service import is_on
 from bff.graphql.flags.types import (
     FeatureFlag,
     FeatureFlagSettings,
 )
+from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -10,8 +10,8 @@ from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
-from bff.db import Reader
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
 from bff.ledger.models import Currency, Hold, LedgerEntry, Wallet
 from bff.ledger.repository import LedgerRepository
 

@@ -6,10 +6,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.auth import Role
 from bff.customers.service import CustomerService
-from bff.errors import NotFound
-from bff.global_ids import decode_typed_id
 from bff.graphql.ledger.types import (
     Currency,
     CurrencyCode,
@@ -17,6 +14,9 @@ from bff.graphql.ledger.types import (
     LedgerUserError,
     Wallet,
 )
+from bff.kernel.auth import Role
+from bff.kernel.errors import NotFound
+from bff.kernel.global_ids import decode_typed_id
 from bff.ledger.service import IdempotencyKey, LedgerService, Posting
 
 if TYPE_CHECKING:

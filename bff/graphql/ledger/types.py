@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.auth import Role
 from bff.graphql.errors import UserError
 from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import Node, node_id
+from bff.kernel.auth import Role
 from bff.ledger import models
 from bff.ledger.errors import LedgerErrorCode
 

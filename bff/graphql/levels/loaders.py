@@ -7,8 +7,8 @@ from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
-from bff.db import Reader
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
 from bff.levels.models import CustomerLevel, Level
 from bff.levels.repository import LevelRepository
 

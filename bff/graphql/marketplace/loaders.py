@@ -8,11 +8,11 @@ from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
-from bff.db import Reader
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
+from bff.kernel.types import utcnow
 from bff.marketplace.models import Category, Product, StopListEntry
 from bff.marketplace.repository import MarketplaceRepository
-from bff.types import utcnow
 
 # (category id, page size + 1, after product id): pages of one shape load together
 ProductPageKey = tuple[int, int, int | None]

@@ -8,9 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from bff.auth import Role
-from bff.errors import NotFound
-from bff.global_ids import decode_typed_id
 from bff.graphql.inputs import given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,
@@ -24,6 +21,9 @@ from bff.graphql.marketplace.types import (
     product_view,
     viewer_city,
 )
+from bff.kernel.auth import Role
+from bff.kernel.errors import NotFound
+from bff.kernel.global_ids import decode_typed_id
 from bff.marketplace.service import (
     CatalogueService,
     CategoryDraft,

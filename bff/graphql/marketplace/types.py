@@ -16,11 +16,11 @@ from bff.graphql.ledger.types import (
     CurrencyCode,
 )
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.kernel.types import utcnow
 from bff.marketplace import models
 from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import Unavailability, redemption_status, unavailability
-from bff.types import utcnow
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

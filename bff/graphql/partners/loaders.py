@@ -8,8 +8,8 @@ from functools import cached_property, partial
 
 from strawberry.dataloader import DataLoader
 
-from bff.db import Reader
 from bff.graphql.dataloaders import LoaderSet
+from bff.kernel.db import Reader
 from bff.partners.models import OfferActivation, Partner
 from bff.partners.repository import PartnerRepository
 

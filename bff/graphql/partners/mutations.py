@@ -7,9 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from bff.auth import Role
-from bff.errors import NotFound
-from bff.global_ids import decode_typed_id
 from bff.graphql.inputs import given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,
@@ -22,6 +19,9 @@ from bff.graphql.partners.types import (
     PartnerUserError,
     offer_view,
 )
+from bff.kernel.auth import Role
+from bff.kernel.errors import NotFound
+from bff.kernel.global_ids import decode_typed_id
 from bff.partners.service import (
     ActivationService,
     OfferDraft,

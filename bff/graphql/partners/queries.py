@@ -12,8 +12,8 @@ from bff.graphql.partners.types import (
     Partner,
     offer_connection,
 )
+from bff.kernel.types import utcnow
 from bff.partners.repository import PartnerRepository
-from bff.types import utcnow
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

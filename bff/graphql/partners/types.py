@@ -16,11 +16,11 @@ from bff.graphql.ledger.types import (
     CurrencyCode,
 )
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.kernel.types import utcnow
 from bff.partners import models
 from bff.partners.errors import PartnerErrorCode
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import availability
-from bff.types import utcnow
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from bff.auth import Role
-from bff.global_ids import decode_typed_id
 from bff.graphql.errors import BadUserInput
 from bff.graphql.push.queries import campaign_view, preferences_view
 from bff.graphql.push.types import (
@@ -21,7 +19,9 @@ from bff.graphql.push.types import (
     Segment,
     SendResult,
 )
-from bff.types import utcnow
+from bff.kernel.auth import Role
+from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.types import utcnow
 from push import delivery
 from push.errors import PushErrorCode
 from push.models import Category, Platform

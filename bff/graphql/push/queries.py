@@ -6,9 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.auth import Role
-from bff.errors import DomainError
-from bff.global_ids import decode_typed_id
 from bff.graphql.errors import BadUserInput
 from bff.graphql.push.types import (
     Campaign,
@@ -18,7 +15,10 @@ from bff.graphql.push.types import (
     ReasonCount,
     SegmentPreview,
 )
-from bff.i18n import message
+from bff.kernel.auth import Role
+from bff.kernel.errors import DomainError
+from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.i18n import message
 from push import models
 from push.models import Category, MessageStatus
 from push.repository import PushRepository

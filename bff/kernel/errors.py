@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 class ErrorCode(StrEnum):
     """The error codes of one domain: each domain declares one such enum, in its
     ``errors`` module, and everything else derives from it: the API's GraphQL enum of the
-    same name, the messages of bff/i18n.py (a test holds every code to a message in every
+    same name, the messages of bff/kernel/i18n.py (a test holds every code to a message in every
     language) and the HTTP status of the signed APIs."""
 
     @property

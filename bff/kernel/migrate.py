@@ -10,10 +10,10 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bff.config import Settings
-from bff.db import create_engine
+from bff.kernel.config import Settings
+from bff.kernel.db import create_engine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:

@@ -1,6 +1,6 @@
 """Engine, sessions and the unit of work, on PostgreSQL.
 
-Without a configured URL the local server of ``bff.embedded_db`` is started (or reused);
+Without a configured URL the local server of ``bff.kernel.embedded_db`` is started (or reused);
 production refuses that at configuration time.
 """
 
@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from bff.config import Settings
-from bff.embedded_db import EmbeddedServer
+from bff.kernel.config import Settings
+from bff.kernel.embedded_db import EmbeddedServer
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -35,7 +35,7 @@ _NAMING = {
 
 CATALOGUE_CHANGED = "bff_catalogue_changed"
 # In ``Session.info``: a session that never writes, and where its driver reads are shown
-# (bff.driver).
+# (bff.kernel.driver).
 READS_ONLY = "bff_reads_only"
 DRIVER_LISTENERS = "bff_driver_listeners"
 
@@ -83,14 +83,14 @@ class Database:
     def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
         self.settings = settings = with_database_url(settings)
         self.engine = engine or create_engine(settings)
-        # Called with each statement sent on the driver (bff.driver); tests count them.
+        # Called with each statement sent on the driver (bff.kernel.driver); tests count them.
         self.driver_listeners: list[Callable[[str], None]] = []
         reads_only = {READS_ONLY: True, DRIVER_LISTENERS: self.driver_listeners}
         self._read_sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info=reads_only
         )
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # Run after a transaction marked by ``bff.catalogue.catalogue_changed`` commits.
+        # Run after a transaction marked by ``bff.kernel.catalogue.catalogue_changed`` commits.
         self.after_catalogue_commit: list[Callable[[], None]] = []
 
     @asynccontextmanager

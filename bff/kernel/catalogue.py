@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.db import CATALOGUE_CHANGED
+from bff.kernel.db import CATALOGUE_CHANGED
 
 CHANNEL = "bff_catalogue"
 MAX_ENTRIES = 20_000  # keys include page cursors: bound the memory

@@ -23,7 +23,7 @@ from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from bff.db import DRIVER_LISTENERS, READS_ONLY, Base
+from bff.kernel.db import DRIVER_LISTENERS, READS_ONLY, Base
 
 ModelT = TypeVar("ModelT", bound=Base)
 

@@ -20,7 +20,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bff.config import ConfigError, Settings
+from bff.kernel.config import ConfigError, Settings
 
 ALGORITHMS = ["RS256", "ES256"]
 DEV_ISSUER = "loyalty-bff-dev"

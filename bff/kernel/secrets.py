@@ -10,7 +10,7 @@ import os
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from bff.config import ConfigError, Settings
+from bff.kernel.config import ConfigError, Settings
 
 
 class SecretBox:
