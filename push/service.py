@@ -193,7 +193,7 @@ class CampaignService:
 
     async def create(self, draft: CampaignDraft, actor: str) -> Campaign:
         if await self.repository.segment(draft.segment_id) is None:
-            raise NotFound(field=("segmentId",))
+            raise NotFound(field=("segment_id",))
         problems = check(draft.templates)
         if problems:
             raise TemplateErrors(problems)

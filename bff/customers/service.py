@@ -18,7 +18,7 @@ MAX_NAME = 200
 
 class DisplayNameInvalid(DomainError):
     code = CustomerErrorCode.DISPLAY_NAME_INVALID
-    field = ("displayName",)
+    field = ("display_name",)
 
 
 class LocaleUnsupported(DomainError):
@@ -59,7 +59,7 @@ class CustomerService:
     async def get(self, customer_id: int) -> Customer:
         customer = await self.repository.by_id(customer_id)
         if customer is None:
-            raise NotFound(field=("customerId",))
+            raise NotFound(field=("customer_id",))
         return customer
 
     async def set_city(self, customer_id: int, city: str) -> None:

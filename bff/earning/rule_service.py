@@ -39,12 +39,12 @@ class InvalidRate(RuleError):
 
 class InvalidWindow(RuleError):
     code = EarningErrorCode.INVALID_WINDOW
-    field = ("validTo",)
+    field = ("valid_to",)
 
 
 class InvalidExpiry(RuleError):
     code = EarningErrorCode.INVALID_EXPIRY
-    field = ("expiryDays",)
+    field = ("expiry_days",)
 
 
 class RuleCurrencyDisabled(RuleError):
@@ -126,9 +126,9 @@ class RuleService:
             raise RuleCurrencyDisabled(currency=draft.currency)
         if draft.kind == RuleKind.PER_AMOUNT:
             if not (draft.step_amount or 0) > 0 or not (draft.points_per_step or 0) > 0:
-                raise InvalidRate(field=("stepAmount",))
+                raise InvalidRate(field=("step_amount",))
         elif not 0 < (draft.percent_bp or 0) <= 10_000:
-            raise InvalidRate(field=("percentBasisPoints",))
+            raise InvalidRate(field=("percent_basis_points",))
         if draft.valid_to is not None and draft.valid_to <= draft.valid_from:
             raise InvalidWindow()
         if (draft.expiry_policy == ExpiryPolicy.DAYS) != bool(draft.expiry_days):

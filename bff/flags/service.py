@@ -25,7 +25,7 @@ class InvalidFlagKey(DomainError):
 
 class InvalidRollout(DomainError):
     code = FlagErrorCode.INVALID_ROLLOUT
-    field = ("rolloutPercent",)
+    field = ("rollout_percent",)
 
 
 def bucket(key: str, subject: str) -> int:

@@ -12,6 +12,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.field import StrawberryField
+from strawberry.utils.str_converters import to_camel_case
 
 from bff.kernel.errors import DomainError
 from bff.kernel.i18n import message
@@ -56,9 +57,15 @@ def user_error_fields(error: DomainError, codes: type[E], locale: str) -> dict[s
     """The keyword arguments of a domain's UserError type for ``error``."""
     return {
         "code": codes(error.code.value),
-        "field": ["input", *error.field] if error.field else None,
+        "field": input_path(error.field) if error.field else None,
         "message": message(error.code, locale, error.params),
     }
+
+
+def input_path(field: tuple[str, ...]) -> list[str]:
+    """A domain's field (``expected_version``) as the path of the mutation's input field
+    (``["input", "expectedVersion"]``)."""
+    return ["input", *(to_camel_case(part) for part in field)]
 
 
 class UserErrors(FieldExtension):
@@ -92,7 +99,7 @@ class UserErrors(FieldExtension):
             return [user_error_fields(error, self.codes, info.context.locale)]
         code = self.codes(error.code.value)
         return [
-            {"code": code, "field": ["input", *p.field], "message": p.text, **p.extra}
+            {"code": code, "field": input_path(p.field), "message": p.text, **p.extra}
             for p in error.problems
         ]
 

@@ -58,17 +58,17 @@ class InsufficientFunds(LedgerError):
 
 class VersionConflict(LedgerError):
     code = LedgerErrorCode.VERSION_CONFLICT
-    field = ("expectedVersion",)
+    field = ("expected_version",)
 
 
 class IdempotencyConflict(LedgerError):
     code = LedgerErrorCode.IDEMPOTENCY_CONFLICT
-    field = ("idempotencyKey",)
+    field = ("idempotency_key",)
 
 
 class IdempotencyKeyInvalid(LedgerError):
     code = LedgerErrorCode.IDEMPOTENCY_KEY_INVALID
-    field = ("idempotencyKey",)
+    field = ("idempotency_key",)
 
 
 class HoldNotActive(LedgerError):

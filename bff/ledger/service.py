@@ -342,7 +342,7 @@ class LedgerService:
         source currency may be disabled: retiring it is the point."""
         wallet = await self.repository.lock_wallet_by_id(wallet_id)
         if wallet is None:
-            raise NotFound(field=("walletId",))
+            raise NotFound(field=("wallet_id",))
         debited, credited = rate.apply(wallet.available)
         if credited <= 0:
             return None
@@ -589,7 +589,7 @@ class LedgerService:
     async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
         hold = await self.repository.hold(hold_id)
         if hold is None:
-            raise NotFound(field=("holdId",))
+            raise NotFound(field=("hold_id",))
         wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
         hold = await self.repository.hold(hold_id)  # re-read under the wallet lock
         assert wallet is not None

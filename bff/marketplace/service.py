@@ -31,7 +31,7 @@ NULLABLE = frozenset({"image_url"})
 
 class ProductUnavailable(DomainError):
     code = MarketplaceErrorCode.PRODUCT_UNAVAILABLE
-    field = ("productId",)
+    field = ("product_id",)
 
 
 class InvalidPrice(DomainError):
@@ -133,7 +133,7 @@ class CatalogueService:
 
     async def create_product(self, category_id: int, draft: ProductDraft) -> Product:
         if await self.repository.category(category_id) is None:
-            raise NotFound(field=("categoryId",))
+            raise NotFound(field=("category_id",))
         _check_title(draft.title)
         now = self.clock()
         product = Product(
@@ -180,7 +180,7 @@ class CatalogueService:
     async def _product(self, product_id: int) -> Product:
         product = await self.repository.product(product_id)
         if product is None:
-            raise NotFound(field=("productId",))
+            raise NotFound(field=("product_id",))
         return product
 
     async def _check_category(self, title: str, price: int, currency: str) -> None:
@@ -232,7 +232,7 @@ class RedemptionService:
         earlier = await self.repository.redemption_by_key(customer_id, key)
         product = await self.repository.product(product_id)
         if product is None:
-            raise NotFound(field=("productId",))
+            raise NotFound(field=("product_id",))
         category = await self.repository.category(product.category_id)
         assert category is not None
         if earlier is None:

@@ -42,35 +42,35 @@ class InvalidReward(DomainError):
 
 class InvalidWindow(DomainError):
     code = PartnerErrorCode.INVALID_WINDOW
-    field = ("validTo",)
+    field = ("valid_to",)
 
 
 class OfferUnavailable(DomainError):
     """Raised with the code saying why: inactive, not started, expired or exhausted."""
 
     def __init__(self, code: PartnerErrorCode) -> None:
-        super().__init__(field=("offerId",))
+        super().__init__(field=("offer_id",))
         self.code = code  # type: ignore[misc]
 
 
 class NotTargeted(DomainError):
     code = PartnerErrorCode.NOT_TARGETED
-    field = ("offerId",)
+    field = ("offer_id",)
 
 
 class AlreadyActivated(DomainError):
     code = PartnerErrorCode.ALREADY_ACTIVATED
-    field = ("offerId",)
+    field = ("offer_id",)
 
 
 class NotActivated(DomainError):
     code = PartnerErrorCode.NOT_ACTIVATED
-    field = ("offerId",)
+    field = ("offer_id",)
 
 
 class LimitReached(DomainError):
     code = PartnerErrorCode.LIMIT_REACHED
-    field = ("offerId",)
+    field = ("offer_id",)
 
 
 @dataclass
@@ -193,7 +193,7 @@ class PartnerService:
     async def _partner(self, code: str) -> Partner:
         partner = await self.repository.partner_by_code(code)
         if partner is None:
-            raise NotFound(field=("partnerCode",))
+            raise NotFound(field=("partner_code",))
         return partner
 
     async def _check_offer(self, draft: OfferDraft) -> None:
@@ -202,24 +202,24 @@ class PartnerService:
             raise InvalidReward(field=("currency",))
         if draft.reward_kind == RewardKind.FIXED:
             if not 0 < (draft.reward_points or 0) <= 1_000_000:
-                raise InvalidReward(field=("rewardPoints",))
+                raise InvalidReward(field=("reward_points",))
         elif not 0 < (draft.reward_percent_bp or 0) <= 10_000:
-            raise InvalidReward(field=("rewardPercentBasisPoints",))
+            raise InvalidReward(field=("reward_percent_basis_points",))
         if draft.reward_cap is not None and draft.reward_cap <= 0:
-            raise InvalidReward(field=("rewardCap",))
+            raise InvalidReward(field=("reward_cap",))
         if draft.valid_to is not None and draft.valid_to <= draft.valid_from:
             raise InvalidWindow()
         if draft.per_customer_limit is not None and draft.per_customer_limit <= 0:
-            raise InvalidReward(field=("perCustomerLimit",))
+            raise InvalidReward(field=("per_customer_limit",))
         if draft.budget is not None and draft.budget <= 0:
             raise InvalidReward(field=("budget",))
 
 
 def _check_partner(draft: PartnerDraft) -> None:
     if draft.logo_url is not None and not draft.logo_url.startswith("https://"):
-        raise InvalidReward(field=("logoUrl",))
+        raise InvalidReward(field=("logo_url",))
     if draft.kopecks_per_point is not None and not 0 < draft.kopecks_per_point <= 100_000:
-        raise InvalidReward(field=("kopecksPerPoint",))
+        raise InvalidReward(field=("kopecks_per_point",))
 
 
 class ActivationService:
@@ -252,7 +252,7 @@ class ActivationService:
 
     async def deactivate(self, customer_id: int, offer_id: int) -> OfferActivation:
         if await self.repository.offer(offer_id) is None:
-            raise NotFound(field=("offerId",))
+            raise NotFound(field=("offer_id",))
         activation = await self.repository.activation(offer_id, customer_id)
         if activation is None or not activation.active:
             raise NotActivated()
@@ -263,7 +263,7 @@ class ActivationService:
     async def _open_offer(self, offer_id: int) -> Offer:
         offer = await self.repository.offer(offer_id)
         if offer is None:
-            raise NotFound(field=("offerId",))
+            raise NotFound(field=("offer_id",))
         partners = await self.repository.partners_by_ids([offer.partner_id])
         if not partners or not partners[0].active:
             raise OfferUnavailable(PartnerErrorCode.OFFER_INACTIVE)
