@@ -116,8 +116,8 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def build_response(self, data: dict[str, Any] | None) -> Any:
         response = super().build_response(data)
         # graphql-core's helpers are bound methods of this executor, which holds them: a
-        # cycle that left all of a request's objects (~330 on a home screen) to the
-        # garbage collector, whose pauses made the tail of the home benchmark.
+        # cycle that left all of a request's objects to the garbage collector, whose
+        # pauses made the tail of the home benchmark.
         self.async_helpers = _FINISHED_HELPERS
         return response
 

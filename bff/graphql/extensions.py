@@ -70,7 +70,7 @@ class RequestPolicy(MaskErrors):
 
     One extension rather than four (token limit, validation rules, masking, metrics):
     strawberry wraps every hook of every extension in a new context manager per request,
-    which cost a home request ~0.3 ms with seven of them.
+    a cost every request pays for each extension.
     """
 
     def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:

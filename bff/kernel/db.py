@@ -128,8 +128,8 @@ class RequestReads:
     one session for them all, opened on first use and closed by ``close``.
 
     A query's DataLoaders dispatch concurrently; sharing, they take turns on one
-    connection, which saves a pool checkout, a BEGIN and a ROLLBACK per loader (about
-    0.4 ms of CPU each, six times on a signed-in home screen). Each statement still sees
+    connection, which saves a pool checkout, a BEGIN and a ROLLBACK per loader (six times
+    on a signed-in home screen). Each statement still sees
     what is committed when it runs (READ COMMITTED): the catalogue cache relies on that
     (a read that starts after an edit sees the edit). Only queries share: a mutation's payload reads
     what the mutation has just committed through a session of its own.

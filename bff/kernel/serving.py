@@ -72,15 +72,15 @@ def settle_garbage_collector() -> None:
     A home request makes thousands of short-lived containers; with Python's default
     threshold (a young collection every 700) the collector walked the objects of every
     request in flight many times over, and promoted them to older generations to be
-    walked again: about a sixth of a worker's CPU under load (bench/home.py, against a
-    run with the collector off). Collecting every 50,000 finds most of them freed
-    already. What exists once the app has started (modules, the schema, settings)
-    lives as long as the process, so it is frozen out of every collection.
+    walked again: a good part of a worker's CPU under load (bench/home.py, against a
+    run with the collector off). Collecting rarely finds most of them freed already.
+    What exists once the app has started (modules, the schema, settings) lives as long
+    as the process, so it is frozen out of every collection.
 
     The rarer the collections, the longer each one: a request must leave nothing in
-    reference cycles (tests/home/test_home.py). When each home request left ~330
-    objects to the collector, a young collection paused the worker for 65 to 95 ms with
-    every request in flight, which was most of the benchmark's p99.
+    reference cycles (tests/home/test_home.py). When each home request left its objects
+    to the collector, each young collection paused the worker with every request in
+    flight, which was most of the benchmark's p99.
     """
     gc.collect()
     gc.freeze()

@@ -82,7 +82,7 @@ async def offers_connection(
         return await offer_connection(context, rows, size, key)
 
     key = ("offers", after_id, size, chosen.partner_code, chosen.category, chosen.active_only)
-    # The page itself is kept, not only its rows: building its views is a third of the
+    # The page itself is kept, not only its rows: building its views is most of the
     # cost of the offers on a home screen. Its partners may have been read earlier in
     # this request, so it is kept only if nothing changed since the request began.
     return await context.catalogue.get(key, page, context.catalogue_generation)
