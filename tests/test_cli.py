@@ -92,6 +92,18 @@ def test_worker_once_runs_a_round(env):
     assert "holds expired: 0" in result.stdout
 
 
+def wait_until_ready(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} never answered"
+        time.sleep(0.2)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -112,13 +124,7 @@ def test_serve_with_two_workers(env):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_ready(f"{base}/readyz")
         answers = {
             httpx.post(
                 f"{base}/graphql",

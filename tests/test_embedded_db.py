@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from bff.kernel.embedded_db import PORT, SYSTEM_USER, EmbeddedServer
-from tests.test_cli import CLI, ROOT, _free_port, clean_environment, run
+from tests.test_cli import CLI, ROOT, _free_port, clean_environment, run, wait_until_ready
 
 
 def environment(data: Path) -> dict[str, str]:
@@ -78,15 +77,7 @@ def test_serve_with_workers_beside_a_worker_and_a_cli(data):
     )
     try:
         ready = f"http://127.0.0.1:{port}/readyz"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(ready, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve never became ready"
-            time.sleep(0.2)
+        wait_until_ready(ready)
         pid = running_pid(env)
         run(["migrate"], env)
         run(["worker", "--once"], env)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bff.earning.service import CompletedOrder
-from bff.kernel.errors import MalformedInput
+from bff.kernel.errors import MalformedInput, json_object
 
 ORDER_TYPES = ("order.completed", "order.cancelled", "order.refunded")
 REDEMPTION_TYPES = ("redemption.confirmed", "redemption.cancelled")  # marketplace gifts
@@ -30,12 +29,7 @@ class OrderEventIn:
 
 
 def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedInput("body", "not valid JSON") from error
-    if not isinstance(data, dict):
-        raise MalformedInput("body", "must be a JSON object")
+    data = json_object(body)
     event_id = _string(data, "id", 128)
     event_type = _string(data, "type", 32)
     if event_type not in EVENT_TYPES:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from bff.customers.service import CustomerService
 from bff.http.common import MAX_BODY_BYTES, Refusal, bounded_body, check_signature
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
-from bff.kernel.errors import MalformedInput
+from bff.kernel.errors import MalformedInput, json_object
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
@@ -97,7 +96,7 @@ async def hold_create(request: Request) -> Response:
     partner = known.partner
     if partner.kopecks_per_point is None:
         raise Refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
-    data = _object(body)
+    data = json_object(body)
     customer_ext = _text(data, "customer_id")
     key = _text(data, "idempotency_key")
     amount = _positive(data, "amount")
@@ -136,7 +135,7 @@ async def _resolve(request: Request, *, capture: bool) -> Response:
         hold_id = int(request.path_params["hold_id"])
     except ValueError as error:
         raise MalformedInput("hold_id", str(error)) from error
-    data = _object(body) if body.strip() else {}
+    data = json_object(body) if body.strip() else {}
     amount = _positive(data, "amount") if "amount" in data else None
     async with request.app.state.db.unit_of_work() as session:
         ledger = LedgerService(session)
@@ -166,16 +165,6 @@ def _hold_json(result: HoldResult, partner: Partner) -> dict[str, Any]:
         "expires_at": hold.expires_at.isoformat(),
         "replayed": result.replayed,
     }
-
-
-def _object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedInput("body", "not valid JSON") from error
-    if not isinstance(data, dict):
-        raise MalformedInput("body", "must be a JSON object")
-    return data
 
 
 def _text(data: dict[str, Any], key: str) -> str:

@@ -8,6 +8,7 @@ domain's ``ErrorCode`` enum, and ``params`` fill the localised message.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -65,3 +66,14 @@ class MalformedInput(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object; ``MalformedInput`` otherwise."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MalformedInput("body", "not valid JSON") from error
+    if not isinstance(data, dict):
+        raise MalformedInput("body", "must be a JSON object")
+    return data
