@@ -102,3 +102,12 @@ def test_messages_fill_parameters_and_fall_back():
     )
     assert message("HOLD_NOT_ACTIVE", "en", {}) == "The hold is already {status}."
     assert message("NO_SUCH_CODE", "en") == "The value is not valid."
+
+
+@pytest.mark.parametrize("spelling", ["Production", "PRODUCTION", " production "])
+def test_production_is_production_however_it_is_spelled(spelling):
+    settings = Settings.from_env({**PRODUCTION, "BFF_ENV": spelling})
+    assert settings.is_production
+    assert not settings.graphiql_enabled
+    with pytest.raises(ConfigError, match="BFF_DEV_AUTH is refused"):
+        Settings.from_env({**PRODUCTION, "BFF_ENV": spelling, "BFF_DEV_AUTH": "1"})

@@ -85,6 +85,9 @@ class Settings:
     port: int = 8000
 
     def __post_init__(self) -> None:
+        # "Production" and " production" are production too: never fall back to
+        # development (dev auth, GraphiQL, the embedded server) on a typo of case.
+        object.__setattr__(self, "env", self.env.strip().lower())
         for name in ("database_url", "database_listen_url"):
             if url := getattr(self, name):
                 object.__setattr__(self, name, _asyncpg_url(url))
