@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from bff.kernel.errors import MalformedInput
 from bff.kernel.types import utcnow
 from bff.ledger.models import Wallet
 from bff.ledger.service import LedgerService, Source
 from bff.partners.adapters import rubles_to_kopecks
-from bff.partners.events import MalformedInput
-from bff.partners.models import Offer, OfferActivation, PartnerEvent, RewardKind
+from bff.partners.directory import PartnerDirectory
+from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent, RewardKind
 from tests.conftest import counting_statements
 from tests.fixtures.partners import (
     PARTNER_SECRET,
@@ -356,3 +357,30 @@ async def test_the_partner_cache_expires(app_client, db, setup):
         await session.execute(update(Partner).values(active=False))
     assert first is not None
     assert await directory.get("bank") is None
+
+
+async def test_unknown_partner_codes_and_offers_are_never_kept(app_client, db, setup):
+    _, offer = setup
+    directory = app_client.app.state.partners
+    for number in range(300):
+        response = await post_signed(app_client, f"/api/partners/nobody-{number}/events", {})
+        assert response.json()["error"]["code"] == "UNKNOWN_PARTNER"
+        assert await directory.offer(10_000 + number) is None
+    assert directory.kept() == (0, 0)
+    await post_signed(app_client, EVENTS, event("k-1", offer))  # the fast path keeps its offer
+    assert directory.kept() == (1, 1)
+
+
+async def test_the_partner_cache_drops_the_least_recently_used(app_client, db, monkeypatch):
+    monkeypatch.setattr("bff.partners.directory.MAX_CACHED_PARTNERS", 2)
+    box = app_client.app.state.secret_box
+    for code in ("bank", "telecom", "insurer"):
+        await make_partner(db, box, code=code)
+    directory = PartnerDirectory(app_client.app.state.db, box)
+    for code in ("bank", "telecom", "bank", "insurer"):
+        assert (await directory.get(code)) is not None
+    assert directory.kept() == (2, 0)
+    async with db.unit_of_work() as session:  # were "telecom" still kept, it would be found
+        await session.execute(update(Partner).where(Partner.code == "telecom").values(active=False))
+    assert await directory.get("telecom") is None
+    assert (await directory.get("bank")) is not None  # used last but one: still kept
