@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -88,6 +88,24 @@ class GraphQLView(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """JSON that must be an object, a list or null (strawberry checks the rest)."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list | None):
+            raise HTTPException(400, "A JSON object was expected")
+        if isinstance(parsed, dict) and not isinstance(parsed.get("operationName"), str | None):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string")
+        return parsed
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A body of ``null`` is a 400 too: strawberry would call ``.get`` on it."""
+        is_json = request.method != "GET" and "json" in (request.content_type or "")
+        if is_json and self.parse_json(await request.get_body()) is None:
+            raise HTTPException(400, "A JSON object was expected")
+        return await super().parse_http_body(request)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET by hash has no `query` either, and apps send it with `Accept: */*`.

@@ -195,3 +195,32 @@ async def test_readiness_fails_when_the_database_is_unreachable(tmp_path):
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert live.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"null",
+        b"1",
+        b'"x"',
+        b"[]",
+        b"{",
+        b'{"query": 5}',
+        b'{"query": "{ levels { code } }", "variables": 5}',
+        b'{"query": "{ levels { code } }", "extensions": "x"}',
+        b'{"query": "{ levels { code } }", "operationName": 5}',
+    ],
+)
+async def test_a_body_that_is_not_a_graphql_request_is_a_400(app_client, body):
+    response = await app_client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize(("variables", "status"), [("5", 400), ('"x"', 400), ("null", 200)])
+async def test_get_variables_must_be_an_object_or_null(app_client, variables, status):
+    response = await app_client.get(
+        "/graphql", params={"query": "{ levels { code } }", "variables": variables}
+    )
+    assert response.status_code == status, response.text
