@@ -255,3 +255,19 @@ async def test_a_refused_token_is_never_remembered(idp_settings, rsa_key):
         with pytest.raises(InvalidToken):
             await verifier.verify(forged)
     assert verifier._verified == {}
+
+
+async def test_a_token_of_the_other_key_type_is_refused_not_a_crash(tmp_path, idp_settings):
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    with pytest.raises(InvalidToken, match="refused"):
+        await TokenVerifier(idp_settings).verify(sign(ec_key, algorithm="ES256"))
+    ec_settings = Settings(
+        data_dir=tmp_path,
+        jwt_public_key=public_pem(ec_key),
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+    )
+    other_rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(InvalidToken, match="refused"):
+        await TokenVerifier(ec_settings).verify(sign(other_rsa, algorithm="RS256"))
+    assert (await TokenVerifier(ec_settings).verify(sign(ec_key, algorithm="ES256"))).subject

@@ -18,11 +18,10 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from bff.kernel.config import ConfigError, Settings
 
-ALGORITHMS = ["RS256", "ES256"]
 DEV_ISSUER = "loyalty-bff-dev"
 DEV_AUDIENCE = "loyalty-app"
 DEV_TOKEN_TTL_SECONDS = 30 * 24 * 3600
@@ -130,7 +129,9 @@ class TokenVerifier:
             return jwt.decode(
                 token,
                 key,
-                algorithms=ALGORITHMS,
+                # Only the algorithm of the key's type: PyJWT hands an RSA key to the EC
+                # verifier otherwise (a TypeError, not a refusal).
+                algorithms=[_algorithm_of(key)],
                 issuer=issuer,
                 audience=audience,
                 leeway=self.settings.jwt_leeway_seconds,
@@ -140,6 +141,14 @@ class TokenVerifier:
             raise InvalidToken("the token has expired") from error
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the token was refused: {error}") from error
+
+
+def _algorithm_of(key: Any) -> str:
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return "ES256"
+    raise InvalidToken("the identity provider's key is neither RSA nor EC")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
