@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bff.kernel.errors import MalformedInput
+from bff.kernel.types import utcnow
+
+# A partner's clock may run a little ahead of ours; an event dated further on is an error
+# (it would otherwise judge the offer's window at a time that has not come).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 MAX_BATCH = 1000
 COMPLETED, REVERSED = "offer.completed", "offer.reversed"
@@ -101,4 +107,8 @@ def _time(data: dict[str, Any], *, optional: bool = False) -> datetime | None:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise MalformedInput("occurred_at", "must be an ISO 8601 time with a zone")
+    if parsed > utcnow() + FUTURE_TOLERANCE:
+        raise MalformedInput("occurred_at", "is in the future")
+    if parsed < EARLIEST:
+        raise MalformedInput("occurred_at", "is before the program existed")
     return parsed

@@ -384,3 +384,12 @@ async def test_the_partner_cache_drops_the_least_recently_used(app_client, db, m
         await session.execute(update(Partner).where(Partner.code == "telecom").values(active=False))
     assert await directory.get("telecom") is None
     assert (await directory.get("bank")) is not None  # used last but one: still kept
+
+
+@pytest.mark.parametrize("occurred_at", ["2999-01-01T00:00:00+00:00", "0001-01-01T00:00:00+00:00"])
+async def test_an_event_dated_outside_any_offer_is_malformed(app_client, db, setup, occurred_at):
+    _, offer = setup
+    response = await post_signed(app_client, EVENTS, event("d-1", offer, occurred_at=occurred_at))
+    body = response.json()
+    assert (body["status"], body["code"], body["field"]) == ("rejected", "MALFORMED", "occurred_at")
+    assert await balance(db) == 0
