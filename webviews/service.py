@@ -21,7 +21,8 @@ from webviews.repository import WebviewRepository
 PREFIX = "/webviews/"
 # A path inside the WebViews: letters, digits and -_/ with an optional query string; no
 # scheme, host, "//", ".." or backslash, so the redirect can never leave this site.
-SAFE_PATH = re.compile(r"^/webviews/[A-Za-z0-9_\-/]*(\?[A-Za-z0-9_\-=&%.]*)?$")
+# fullmatch: "$" would also match before a trailing newline.
+SAFE_PATH = re.compile(r"/webviews/[A-Za-z0-9_\-/]*(\?[A-Za-z0-9_\-=&%.]*)?")
 
 
 class InvalidPath(DomainError):
@@ -33,7 +34,7 @@ def digest(secret: str) -> str:
 
 
 def check_path(path: str) -> str:
-    if len(path) > 500 or not SAFE_PATH.match(path) or "//" in path or ".." in path:
+    if len(path) > 500 or not SAFE_PATH.fullmatch(path) or "//" in path or ".." in path:
         raise InvalidPath()
     return path
 

@@ -96,6 +96,8 @@ async def test_an_expired_code_shows_the_friendly_page(web_settings, db):
         "/graphql",
         "",
         "/webviews/a b",
+        "/webviews/offers\n",
+        "/webviews/offers?x=1\n",
     ],
 )
 async def test_only_paths_inside_the_webviews_are_accepted(web, web_settings, path):
