@@ -12,6 +12,7 @@ from starlette.routing import Route
 from bff.customers.directory import CustomerDirectory
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
+from bff.http.body_limit import BodyLimit
 from bff.http.common import EXCEPTION_HANDLERS
 from bff.http.health import healthz, readyz
 from bff.http.levels import customer_level
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics_endpoint),
             *webview_routes,
         ],
-        middleware=[Middleware(HttpMetricsMiddleware)],
+        middleware=[Middleware(BodyLimit), Middleware(HttpMetricsMiddleware)],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )

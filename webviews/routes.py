@@ -37,7 +37,6 @@ CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 NOTICES = {"activated", "deactivated", "redeemed", "postponed"}
-MAX_FORM_BYTES = 4096
 
 templates = Jinja2Templates(
     env=jinja2.Environment(
@@ -228,9 +227,7 @@ async def rules_page(request: Request) -> Response:
 
 
 async def _form(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
+    body = await request.body()  # bounded by bff.http.body_limit
     parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {key: values[0] for key, values in parsed.items()}
 

@@ -20,8 +20,6 @@ from bff.kernel.errors import DomainError, MalformedInput
 from bff.kernel.i18n import message
 from bff.kernel.signing import SignatureError, verify
 
-MAX_BODY_BYTES = 256 * 1024
-
 
 class Refusal(Exception):
     """An answer other than success: ``status``, a stable ``code`` and a message."""
@@ -35,17 +33,11 @@ def refusal(status: int, code: str, text: str, /, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": {**extra, "code": code, "message": text}}, status_code=status)
 
 
-async def signed_body(request: Request, secret: str, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, if it is signed with ``secret``; ``Refusal`` otherwise."""
-    body = await bounded_body(request, limit)
-    check_signature(request, secret, body)
-    return body
-
-
-async def bounded_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+async def signed_body(request: Request, secret: str) -> bytes:
+    """The request body (its size bounded by bff.http.body_limit), if it is signed with
+    ``secret``; ``Refusal`` otherwise."""
     body = await request.body()
-    if len(body) > limit:
-        raise Refusal(413, "TOO_LARGE", f"bodies are limited to {limit} bytes")
+    check_signature(request, secret, body)
     return body
 
 

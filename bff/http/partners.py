@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bff.customers.service import CustomerService
-from bff.http.common import MAX_BODY_BYTES, Refusal, bounded_body, check_signature
+from bff.http.common import Refusal, check_signature
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
 from bff.kernel.errors import MalformedInput, json_object
@@ -21,12 +21,10 @@ from bff.partners.event_service import EventResult, PartnerEventService, TakeGen
 from bff.partners.events import Invalid, PartnerEventIn, parse_event, read_body
 from bff.partners.models import Partner
 
-MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024
 
-
-async def _signed_partner(request: Request, limit: int) -> tuple[KnownPartner, bytes]:
+async def _signed_partner(request: Request) -> tuple[KnownPartner, bytes]:
     """The partner named in the URL and the body, if the body is signed with its secret."""
-    body = await bounded_body(request, limit)
+    body = await request.body()
     directory: PartnerDirectory = request.app.state.partners
     known = await directory.get(request.path_params["partner_code"])
     if known is None:
@@ -55,7 +53,7 @@ def universal_id(raw: Any, adapted: bool) -> str | None:
 
 
 async def partner_events(request: Request) -> Response:
-    known, body = await _signed_partner(request, MAX_BATCH_BODY_BYTES)
+    known, body = await _signed_partner(request)
     partner = known.partner
     objects, is_batch = read_body(body)
     state = request.app.state
@@ -92,7 +90,7 @@ async def _ingest(
 
 
 async def hold_create(request: Request) -> Response:
-    known, body = await _signed_partner(request, MAX_BODY_BYTES)
+    known, body = await _signed_partner(request)
     partner = known.partner
     if partner.kopecks_per_point is None:
         raise Refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
@@ -129,7 +127,7 @@ async def hold_void(request: Request) -> Response:
 
 
 async def _resolve(request: Request, *, capture: bool) -> Response:
-    known, body = await _signed_partner(request, MAX_BODY_BYTES)
+    known, body = await _signed_partner(request)
     partner = known.partner
     try:
         hold_id = int(request.path_params["hold_id"])
