@@ -216,9 +216,12 @@ class PartnerEventService:
 
     async def _one(self, batch: _Batch, event: PartnerEventIn | Invalid) -> EventResult:
         if isinstance(event, Invalid):
-            self._store(
-                batch, event.id or "", "invalid", event.raw, EventStatus.REJECTED, "MALFORMED"
-            )
+            # Without an id of its own there is nothing to store it under (ids are unique
+            # per partner) nor to reconcile it by: it is answered, not kept.
+            if event.id is not None:
+                self._store(
+                    batch, event.id, "invalid", event.raw, EventStatus.REJECTED, "MALFORMED"
+                )
             return EventResult(event.id, "rejected", "MALFORMED", event.error.field)
         if event.type == COMPLETED:
             return self._complete(batch, event)

@@ -393,3 +393,26 @@ async def test_an_event_dated_outside_any_offer_is_malformed(app_client, db, set
     body = response.json()
     assert (body["status"], body["code"], body["field"]) == ("rejected", "MALFORMED", "occurred_at")
     assert await balance(db) == 0
+
+
+async def test_events_without_a_usable_id_are_refused_and_the_rest_of_the_batch_goes_on(
+    app_client, db, setup
+):
+    _, offer = setup
+    nameless = [
+        {k: v for k, v in event("x", offer).items() if k != "id"},
+        {**event("x", offer), "id": ""},
+        {**event("x", offer), "id": 17},
+        {**event("x", offer), "id": None},
+    ]
+    for attempt in range(2):  # the same again: nothing was kept under an empty id
+        batch = [*nameless, event(f"good-{attempt}", offer)]
+        response = await post_signed(app_client, EVENTS, {"events": batch})
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [(r["status"], r.get("code"), r.get("field")) for r in results[:4]] == [
+            ("rejected", "MALFORMED", "id")
+        ] * 4
+        assert results[4]["status"] == "accrued"
+    assert await stored(db) == [("good-0", "accrued", None), ("good-1", "accrued", None)]
+    assert await balance(db) == 200
