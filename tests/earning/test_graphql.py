@@ -210,3 +210,21 @@ async def test_the_ordering_system_reads_perks(app_client, db):
     assert (await app_client.get("/api/customers/anna/level")).status_code == 401
     missing = await app_client.get("/api/customers/nobody/level", headers=headers)
     assert missing.status_code == 404
+
+
+async def test_explicit_null_only_clears_what_may_be_empty(app_client, settings):
+    admin = token(settings, "boss", Role.ADMIN)
+    created = await gql(
+        app_client, CREATE, cashback(validTo="2099-01-01T00:00:00+00:00"), bearer=admin
+    )
+    rule_id = created["data"]["accrualRuleCreate"]["rule"]["id"]
+    for field in ("title", "active", "validFrom", "levelBonus"):
+        body = await gql(app_client, UPDATE, {"input": {"id": rule_id, field: None}}, bearer=admin)
+        assert error_codes(body) == ["BAD_USER_INPUT"], (field, body)
+        assert f"`{field}` cannot be null" in body["errors"][0]["message"]
+    cleared = await gql(
+        app_client, UPDATE, {"input": {"id": rule_id, "validTo": None}}, bearer=admin
+    )
+    assert cleared["data"]["accrualRuleUpdate"]["userErrors"] == []
+    rules = await gql(app_client, "{ accrualRules { title validTo } }", bearer=admin)
+    assert rules["data"]["accrualRules"] == [{"title": "Cashback 3 %", "validTo": None}]

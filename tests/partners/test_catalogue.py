@@ -214,3 +214,25 @@ async def test_node_finds_partners_and_offers(app_client, settings):
     )
     assert (await gql(app_client, query, {"id": offer}))["data"]["node"]["title"] == "Open a card"
     assert (await gql(app_client, query, {"id": partner}))["data"]["node"]["code"] == "bank"
+
+
+async def test_explicit_null_for_a_required_field_is_a_bad_request(app_client, db, settings):
+    await create_partner(app_client, settings)
+    offer = (await create_offer(app_client, settings))["offer"]
+    admin = token(settings, "boss", Role.ADMIN)
+    cases = [
+        ("partnerUpdate", "PartnerUpdateInput", {"code": "bank", "name": None}, "name"),
+        ("partnerUpdate", "PartnerUpdateInput", {"code": "bank", "active": None}, "active"),
+        ("offerUpdate", "OfferUpdateInput", {"id": offer["id"], "title": None}, "title"),
+        ("offerUpdate", "OfferUpdateInput", {"id": offer["id"], "active": None}, "active"),
+    ]
+    for mutation, kind, values, field in cases:
+        selection = f"{mutation}(input: $input) {{ userErrors {{ code }} }}"
+        query = f"mutation M($input: {kind}!) {{ {selection} }}"
+        body = await gql(app_client, query, {"input": values}, bearer=admin)
+        assert error_codes(body) == ["BAD_USER_INPUT"], (mutation, field, body)
+        assert f"`{field}` cannot be null" in body["errors"][0]["message"]
+    async with db.read() as session:
+        stored = (await session.scalars(select(Offer))).one()
+        partner = (await session.scalars(select(Partner))).one()
+    assert (stored.title, partner.name, partner.active) == ("Open a card", "Bank", True)

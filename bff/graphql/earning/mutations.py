@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from bff.earning import models
 from bff.earning.rule_service import RuleDraft, RuleService
 from bff.graphql.earning.types import (
     AccrualRule,
@@ -82,7 +83,7 @@ class EarningMutations:
         self, info: strawberry.Info[Context, None], input: AccrualRuleCreateInput
     ) -> AccrualRulePayload:
         staff = info.context.require_role(Role.ADMIN)
-        values = given_fields(input, renamed=_RENAMED)
+        values = given_fields(input, model=models.AccrualRule, renamed=_RENAMED)
         return await _run(
             info.context, lambda s: RuleService(s).create(RuleDraft(**values), staff.subject)
         )
@@ -95,7 +96,7 @@ class EarningMutations:
     ) -> AccrualRulePayload:
         staff = info.context.require_role(Role.ADMIN)
         rule_id = decode_typed_id(input.id, "AccrualRule")
-        changes = given_fields(input, skip=("id",), renamed=_RENAMED)
+        changes = given_fields(input, model=models.AccrualRule, skip=("id",), renamed=_RENAMED)
 
         async def update(session: Any) -> Any:
             if rule_id is None:

@@ -22,6 +22,7 @@ from bff.graphql.partners.types import (
 from bff.kernel.auth import Role
 from bff.kernel.errors import NotFound
 from bff.kernel.global_ids import decode_typed_id
+from bff.partners import models
 from bff.partners.service import (
     ActivationService,
     OfferDraft,
@@ -130,8 +131,8 @@ class OfferPayload:
 _RENAMED = {"reward_percent_basis_points": "reward_percent_bp"}
 
 
-def _given(values: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
-    return given_fields(values, skip=skip, renamed=_RENAMED)
+def _given(values: Any, model: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return given_fields(values, model=model, skip=skip, renamed=_RENAMED)
 
 
 @strawberry.type
@@ -153,7 +154,7 @@ class PartnerMutations:
         self, info: strawberry.Info[Context, None], input: PartnerCreateInput
     ) -> PartnerPayload:
         info.context.require_role(Role.ADMIN)
-        draft = PartnerDraft(**_given(input))
+        draft = PartnerDraft(**_given(input, models.Partner))
         return await _partner(info.context, lambda s: s.create_partner(draft))
 
     @strawberry.mutation(description="Staff (role `marketing`): change a partner.")
@@ -161,7 +162,7 @@ class PartnerMutations:
         self, info: strawberry.Info[Context, None], input: PartnerUpdateInput
     ) -> PartnerPayload:
         info.context.require_role(Role.MARKETING)
-        changes = _given(input, skip=("code",))
+        changes = _given(input, models.Partner, skip=("code",))
 
         async def update(service: PartnerService) -> tuple[Any, None]:
             return await service.update_partner(input.code, changes), None
@@ -187,7 +188,7 @@ class PartnerMutations:
         self, info: strawberry.Info[Context, None], input: OfferCreateInput
     ) -> OfferPayload:
         info.context.require_role(Role.MARKETING)
-        draft = OfferDraft(**_given(input, skip=("partner_code",)))
+        draft = OfferDraft(**_given(input, models.Offer, skip=("partner_code",)))
         return await _offer(info.context, lambda s: s.create_offer(input.partner_code, draft))
 
     @strawberry.mutation(description="Staff (role `marketing`): change an offer.")
@@ -196,7 +197,7 @@ class PartnerMutations:
     ) -> OfferPayload:
         info.context.require_role(Role.MARKETING)
         offer_id = decode_typed_id(input.id, "Offer")
-        changes = _given(input, skip=("id",))
+        changes = _given(input, models.Offer, skip=("id",))
 
         async def update(service: PartnerService) -> Any:
             if offer_id is None:
