@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
 
-from graphql import ASTValidationRule, GraphQLError
+from graphql import ASTValidationRule, GraphQLError, StringValueNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     MaskErrors,
@@ -30,6 +30,15 @@ CACHE_SIZE = 1024
 INTERNAL = "INTERNAL_SERVER_ERROR"
 
 
+class NoNulInStrings(ASTValidationRule):
+    """PostgreSQL text cannot hold NUL: a string literal with one is a validation error
+    (variables are checked as the request is read, bff.graphql.view)."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
+        if "\x00" in node.value:
+            self.report_error(GraphQLError("Strings must not contain NUL characters.", node))
+
+
 @cache
 def validation_rules(
     max_depth: int, max_aliases_count: int, introspection: bool
@@ -37,6 +46,7 @@ def validation_rules(
     rules: list[type[ASTValidationRule]] = [
         query_depth_limiter.create_validator(max_depth, None, None),
         max_aliases.create_validator(max_aliases_count),
+        NoNulInStrings,
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)

@@ -11,6 +11,7 @@ import strawberry
 
 from bff.graphql.errors import BadUserInput
 from bff.graphql.execution import SharedSubtree
+from bff.kernel.global_ids import MAX_PK
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -58,7 +59,10 @@ def decode_cursor(cursor: str | None) -> int | None:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
         if not raw.startswith(CURSOR_PREFIX):
             raise ValueError(raw)
-        return int(raw[len(CURSOR_PREFIX) :])
+        position = int(raw[len(CURSOR_PREFIX) :])
+        if not 0 <= position <= MAX_PK:
+            raise ValueError(raw)
+        return position
     except (UnicodeError, ValueError, binascii.Error) as error:
         raise BadUserInput("`after` is not a cursor this API issued") from error
 

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 from bff.graphql.caching import with_etag
 from bff.graphql.context import Context, build_context
 from bff.graphql.extensions import error_code
+from bff.kernel.errors import MalformedInput, refuse_nul
 from bff.persisted.service import PersistedQueries, PersistedQueryError
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -96,6 +97,10 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(400, "A JSON object was expected")
         if isinstance(parsed, dict) and not isinstance(parsed.get("operationName"), str | None):
             raise HTTPException(400, "The GraphQL operation's `operationName` must be a string")
+        try:
+            refuse_nul(parsed)
+        except MalformedInput as error:
+            raise HTTPException(400, f"`{error.field}` must not contain NUL characters") from error
         return parsed
 
     async def parse_http_body(

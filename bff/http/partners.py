@@ -13,6 +13,7 @@ from bff.http.common import Refusal, check_signature
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
 from bff.kernel.errors import MalformedInput, json_object
+from bff.kernel.global_ids import MAX_PK
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
@@ -49,7 +50,8 @@ def _events(partner: Partner, objects: list[Any]) -> list[PartnerEventIn | Inval
 def universal_id(raw: Any, adapted: bool) -> str | None:
     key = "txn" if adapted else "id"
     value = raw.get(key) if isinstance(raw, dict) else None
-    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+    usable = isinstance(value, str) and 0 < len(value) <= 128 and "\x00" not in value
+    return value if usable else None
 
 
 async def partner_events(request: Request) -> Response:
@@ -129,10 +131,10 @@ async def hold_void(request: Request) -> Response:
 async def _resolve(request: Request, *, capture: bool) -> Response:
     known, body = await _signed_partner(request)
     partner = known.partner
-    try:
-        hold_id = int(request.path_params["hold_id"])
-    except ValueError as error:
-        raise MalformedInput("hold_id", str(error)) from error
+    raw_id = request.path_params["hold_id"]
+    if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_PK:
+        raise MalformedInput("hold_id", "must be a hold id this API issued")
+    hold_id = int(raw_id)
     data = json_object(body) if body.strip() else {}
     amount = _positive(data, "amount") if "amount" in data else None
     async with request.app.state.db.unit_of_work() as session:

@@ -153,8 +153,8 @@ def _algorithm_of(key: Any) -> str:
 
 def _principal(claims: dict[str, Any]) -> Principal:
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not 0 < len(subject) <= 255:
-        raise InvalidToken("the token's subject is missing or too long")
+    if not isinstance(subject, str) or not 0 < len(subject) <= 255 or "\x00" in subject:
+        raise InvalidToken("the token's subject is missing, too long or not text")
     raw_roles = claims.get("roles")
     if raw_roles is None:  # Keycloak puts realm roles here
         raw_roles = (claims.get("realm_access") or {}).get("roles", [])

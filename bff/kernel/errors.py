@@ -76,4 +76,20 @@ def json_object(body: bytes) -> dict[str, Any]:
         raise MalformedInput("body", "not valid JSON") from error
     if not isinstance(data, dict):
         raise MalformedInput("body", "must be a JSON object")
+    refuse_nul(data)
     return data
+
+
+def refuse_nul(value: Any, where: str = "body") -> None:
+    """PostgreSQL text cannot hold NUL: a string with one, anywhere in ``value``, is
+    malformed input rather than a failed statement."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise MalformedInput(where, "must not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key, where)
+            refuse_nul(item, f"{where}.{key}" if where != "body" else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            refuse_nul(item, where)

@@ -6,6 +6,10 @@ from __future__ import annotations
 import base64
 import binascii
 
+# Primary keys are PostgreSQL bigints: a larger number names nothing, and would fail the
+# statement that looked for it.
+MAX_PK = 2**63 - 1
+
 
 class MalformedId(ValueError):
     pass
@@ -25,7 +29,7 @@ def decode_id(global_id: str) -> tuple[str, int]:
         number = int(pk)
     except (UnicodeError, ValueError, binascii.Error) as error:
         raise MalformedId(global_id) from error
-    if not type_name or number <= 0 or str(number) != pk:
+    if not type_name or not 0 < number <= MAX_PK or str(number) != pk:
         raise MalformedId(global_id)
     return type_name, number
 

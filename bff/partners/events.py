@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bff.kernel.errors import MalformedInput
+from bff.kernel.errors import MalformedInput, refuse_nul
 from bff.kernel.types import utcnow
 
 # A partner's clock may run a little ahead of ours; an event dated further on is an error
@@ -62,6 +62,7 @@ def read_body(body: bytes) -> tuple[list[Any], bool]:
 def parse_event(data: Any) -> PartnerEventIn:
     if not isinstance(data, dict):
         raise MalformedInput("event", "must be an object")
+    refuse_nul(data)
     event_id = _string(data, "id", 128)
     event_type = _string(data, "type", 32)
     if event_type == REVERSED:
