@@ -33,6 +33,9 @@ TOKEN = re.compile(r"^[A-Za-z0-9_:\-.]{16,512}$")
 LINK = re.compile(r"^(loyalty://[A-Za-z0-9_\-/?=&%.]*|/webviews/[A-Za-z0-9_\-/?=&%.]*)$")
 
 
+MAX_TIMEZONE = 64  # IANA names are far shorter; the column holds this many
+
+
 class InvalidToken(DomainError):
     code = PushErrorCode.INVALID_TOKEN
 
@@ -76,9 +79,12 @@ class DeviceService:
         (the phone changed hands or accounts)."""
         if not TOKEN.match(draft.token):
             raise InvalidToken(field=("token",))
+        if len(draft.timezone) > MAX_TIMEZONE:
+            raise InvalidTimezone(field=("timezone",))
         try:
             ZoneInfo(draft.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as error:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as error:
+            # OSError: a name the system cannot even look up as a file
             raise InvalidTimezone(field=("timezone",)) from error
         now = self.clock()
         device = await self.repository.device_by_token(draft.token)

@@ -52,8 +52,9 @@ def check(templates: Any) -> list[TemplateProblem]:
                 continue
             try:
                 _compiled(source).render(SAMPLE)
-            except TemplateError as error:
-                problems.append(TemplateProblem(locale, field, str(error)))
+            except (TemplateError, OverflowError, RecursionError) as error:
+                # The sandbox refuses a huge range() with OverflowError, not a TemplateError.
+                problems.append(TemplateProblem(locale, field, str(error) or type(error).__name__))
     return problems
 
 

@@ -59,6 +59,8 @@ async def test_devices_register_move_and_unregister(client, push_settings):
     for bad, code in (
         ({"token": "x"}, "INVALID_TOKEN"),
         ({"timezone": "Mars/Base"}, "INVALID_TIMEZONE"),
+        ({"timezone": "Europe/" + "x" * 300}, "INVALID_TIMEZONE"),
+        ({"timezone": "x" * 5000}, "INVALID_TIMEZONE"),
     ):
         refused = await gql(client, REGISTER, {"input": device_input(**bad)}, bearer=anna)
         assert [e["code"] for e in refused["data"]["deviceRegister"]["userErrors"]] == [code]
@@ -132,6 +134,24 @@ async def test_template_errors_are_reported_per_locale_before_anything_is_saved(
         ("ru", "body"),
     ]
     assert all(e["code"] == "INVALID_TEMPLATE" for e in payload["userErrors"])
+
+
+async def test_a_template_the_sandbox_refuses_is_a_template_error(client, push_settings):
+    boss = token(push_settings, "boss", Role.MARKETING)
+    segment = await make_segment(client, boss)
+    huge = "{% for i in range(1000000000) %}.{% endfor %}"
+    templates = {"en": {"title": "Hi", "body": huge}}
+    body = await gql(
+        client,
+        CAMPAIGN,
+        {"input": {"name": "loop", "segmentId": segment, "templates": templates}},
+        bearer=boss,
+    )
+    payload = body["data"]["campaignCreate"]
+    assert payload["campaign"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_TEMPLATE", ["input", "templates", "en", "body"])
+    ]
 
 
 async def test_a_campaign_from_creation_to_stats(client, push_settings, db, fcm):
