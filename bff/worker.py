@@ -4,6 +4,10 @@ expired lots and let inactive levels decay.
 Each hold or wallet is handled in its own short transaction, so a worker never keeps
 many wallets locked and several workers can run at once: the row lock and the
 status re-check make a second worker's attempt a no-op.
+
+A worker outlives its database: each round starts by asking it one short question, and
+while it does not answer the worker says so once, waits longer each time (with jitter,
+so workers do not come back in step) and tries again, without giving up.
 """
 
 from __future__ import annotations
@@ -11,7 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
+import time
 from dataclasses import dataclass
+
+from sqlalchemy import text
 
 from bff.earning.service import AccrualQueue, EarningPolicy
 from bff.kernel.config import Settings
@@ -26,6 +34,9 @@ from push.sender import configured as push_configured
 from push.transactional import queue_transactional
 
 log = logging.getLogger("bff.worker")
+
+PROBE_SECONDS = 5.0
+MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass
@@ -169,8 +180,17 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
     stop = stop or asyncio.Event()
     total = JobReport()
     sender = Sender(settings) if push_configured(settings) else None
+    outage = Outage()
     try:
         while True:
+            if not await outage.answers(db):
+                if once:
+                    total.failures += 1
+                    return total
+                await _pause(stop, outage.backoff())
+                if stop.is_set():
+                    return total
+                continue
             report = await run_once(db, settings, sender, policies)
             total.add(report)
             if report.did_work:
@@ -178,9 +198,41 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
             if once or stop.is_set():
                 return total
             if not report.did_work:  # a busy backlog goes on at once
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), settings.worker_interval_seconds)
+                await _pause(stop, settings.worker_interval_seconds)
     finally:
         if sender is not None:
             await sender.close()
         await db.dispose()
+
+
+class Outage:
+    """Whether the database answers, remembered between rounds to log each outage once
+    and to wait longer the longer it lasts."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.attempts = 0
+
+    async def answers(self, db: Database) -> bool:
+        try:
+            async with asyncio.timeout(PROBE_SECONDS), db.read() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:  # any way of not answering is an outage
+            if self.since is None:
+                self.since = time.monotonic()
+                log.warning("the database does not answer (%s); retrying", error or type(error))
+            self.attempts += 1
+            return False
+        if self.since is not None:
+            log.warning("the database answers again after %.0f s", time.monotonic() - self.since)
+            self.since, self.attempts = None, 0
+        return True
+
+    def backoff(self) -> float:
+        ceiling = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(self.attempts, 10))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not a secret)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
