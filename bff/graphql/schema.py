@@ -43,6 +43,7 @@ from bff.graphql.partners.types import (
 )
 from bff.graphql.push.mutations import PushMutations
 from bff.graphql.push.queries import PushQueries
+from bff.graphql.scalars import SCALAR_OVERRIDES
 from bff.graphql.webviews.mutations import WebviewMutations
 from bff.kernel.config import Settings
 
@@ -103,6 +104,7 @@ def build_schema(settings: Settings | None = None) -> Schema:
             Redemption,
         ],
         extensions=build_extensions(settings),
+        scalar_overrides=SCALAR_OVERRIDES,
         execution_context_class=SharingExecutionContext,
     )
 

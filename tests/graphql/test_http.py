@@ -12,6 +12,7 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 
 from bff.app import create_app
 from bff.graphql.extensions import CACHE_SIZE, validation_rules
+from bff.kernel.auth import Role
 from bff.kernel.config import Settings
 from tests.fixtures.graphql import error_codes, gql, post, token
 
@@ -224,3 +225,27 @@ async def test_get_variables_must_be_an_object_or_null(app_client, variables, st
         "/graphql", params={"query": "{ levels { code } }", "variables": variables}
     )
     assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
+    "when", ["0001-01-01T00:00:00+03:00", "0001-01-01T00:00:00+00:00", "9999-12-31T23:00:00-05:00"]
+)
+async def test_a_time_outside_what_the_database_holds_is_a_bad_input(app_client, settings, when):
+    admin = token(settings, "boss", Role.ADMIN)
+    create = (
+        "mutation C($input: AccrualRuleCreateInput!) { accrualRuleCreate(input: $input) "
+        "{ rule { code } userErrors { code } } }"
+    )
+    values = {
+        "code": "old",
+        "title": "Old",
+        "currency": "POINTS",
+        "kind": "PERCENT",
+        "percentBasisPoints": 100,
+        "levelBonus": False,
+        "validFrom": when,
+    }
+    response = await post(app_client, create, {"input": values}, bearer=admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "data" not in response.json() or response.json()["data"] is None
