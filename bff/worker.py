@@ -191,7 +191,17 @@ async def run(settings: Settings, *, once: bool, stop: asyncio.Event | None = No
                 if stop.is_set():
                     return total
                 continue
-            report = await run_once(db, settings, sender, policies)
+            try:
+                report = await run_once(db, settings, sender, policies)
+            except Exception:
+                # The database went away in the middle of a round (the next round's
+                # question tells), or a job failed unexpectedly: never the whole worker.
+                log.exception("a worker round failed")
+                total.failures += 1
+                if once:
+                    return total
+                await _pause(stop, outage.backoff())
+                continue
             total.add(report)
             if report.did_work:
                 log.info("worker round: %s", report)
