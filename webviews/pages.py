@@ -25,7 +25,7 @@ from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import RedemptionService, unavailability
 from bff.partners import models as partner_models
 from bff.partners.repository import PartnerRepository
-from bff.partners.service import ActivationService, availability
+from bff.partners.service import ActivationService, availability, is_published
 
 FEED_SIZE = 50
 HISTORY_PAGE = 20
@@ -141,7 +141,7 @@ async def offer_detail(db: Database, offer_pk: int, customer_id: int | None) -> 
     async with db.read() as session:
         repository = PartnerRepository(session)
         offer = await repository.offer(offer_pk)
-        if offer is None:
+        if offer is None or not is_published(offer, utcnow()):
             return None
         cards = await _cards(repository, [offer], customer_id)
     return cards[0]

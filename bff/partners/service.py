@@ -104,6 +104,12 @@ class OfferDraft:
     active: bool = True
 
 
+def is_published(offer: Offer, now: datetime) -> bool:
+    """Customers see an offer once it is active and its window has opened; an offer that
+    ended or ran out of budget stays visible (it says why it is unavailable)."""
+    return offer.active and offer.valid_from <= now
+
+
 def availability(offer: Offer, now: datetime) -> PartnerErrorCode | None:
     """None when the offer is open now; otherwise the error code saying why not."""
     if not offer.active:

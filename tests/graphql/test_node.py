@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bff.kernel.auth import Role
 from bff.kernel.global_ids import encode_id
+from bff.kernel.types import utcnow
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import gql, token
 from tests.fixtures.marketplace import make_category, make_product
@@ -45,3 +49,19 @@ async def test_each_node_type_refetches_by_its_own_rule(app_client, settings, db
     assert await refetch(app_client, settings, "Segment", 1) is None
     assert await refetch(app_client, settings, "Wallet", 1) is None
     assert await refetch(app_client, settings, "NoSuchType", 1) is None
+
+
+async def test_unpublished_offers_are_refetched_only_by_marketing(app_client, settings, db):
+    partner = await make_partner(db, app_client.app.state.secret_box)
+    inactive = await make_offer(db, partner, title="Draft", active=False)
+    later = await make_offer(db, partner, valid_from=utcnow() + timedelta(days=365))
+    query = "query N($id: ID!) { node(id: $id) { id } }"
+    for offer in (inactive, later):
+        gid = encode_id("Offer", offer.id)
+        for bearer in (None, token(settings, "anna"), token(settings, "olga", Role.SUPPORT)):
+            body = await gql(app_client, query, {"id": gid}, bearer=bearer)
+            assert body["data"]["node"] is None, body
+        staff = await gql(
+            app_client, query, {"id": gid}, bearer=token(settings, "mia", Role.MARKETING)
+        )
+        assert staff["data"]["node"] == {"id": gid}

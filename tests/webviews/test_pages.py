@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
 from bff.app import create_app
+from bff.kernel.types import utcnow
 from bff.ledger.models import Wallet
 from bff.marketplace.models import Redemption
 from bff.partners.models import OfferActivation
@@ -304,6 +305,18 @@ async def test_a_page_with_its_css_and_js_weighs_under_60_kb(web, web_settings, 
 async def test_unknown_offers_and_partners_are_not_found(web):
     assert web.get("/webviews/offers/nope").status_code == 404
     assert web.get("/webviews/partners/nobody").template.name == "not_found.html"
+
+
+async def test_unpublished_offers_are_not_found(web, web_settings, db):
+    from bff.kernel.secrets import SecretBox
+
+    partner = await make_partner(db, SecretBox.from_settings(web_settings), category="coffee")
+    inactive = await make_offer(db, partner, title="Draft", active=False)
+    later = await make_offer(
+        db, partner, title="Next year", valid_from=utcnow() + timedelta(days=365)
+    )
+    for offer in (inactive, later):
+        assert web.get(f"/webviews/offers/{offer_gid(offer)}").status_code == 404
 
 
 async def test_sessions_end(web_settings, db, offer):

@@ -16,11 +16,12 @@ from bff.graphql.ledger.types import (
     CurrencyCode,
 )
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.kernel.auth import Role
 from bff.kernel.types import utcnow
 from bff.partners import models
 from bff.partners.errors import PartnerErrorCode
 from bff.partners.repository import PartnerRepository
-from bff.partners.service import availability
+from bff.partners.service import availability, is_published
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -95,11 +96,15 @@ class Offer(Node):
 
     @classmethod
     async def resolve_node(cls, context: Context, pk: int) -> Offer | None:
-        """Offers are public catalogue objects."""
+        """Published offers are public catalogue objects; marketing staff see them all."""
         async with context.reads.read() as session:
             offer = await PartnerRepository(session).offer(pk)
+        if offer is None:
+            return None
+        if not is_published(offer, utcnow()) and not context.is_staff_with(Role.MARKETING):
+            return None
         # Outside the read: the view's loaders take their turn on the same session.
-        return await offer_view(context, offer) if offer else None
+        return await offer_view(context, offer)
 
     @classmethod
     def from_model(
