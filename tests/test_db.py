@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import time
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import text
 
 from bff.app import create_app
+from bff.kernel.config import Settings
 from bff.kernel.db import Database
+from bff.kernel.embedded_db import EmbeddedServer
+from bff.kernel.migrate import upgrade
 from tests.conftest import serving
+from tests.fixtures.database import FAST_AND_LOOSE
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import gql, token
 
@@ -53,3 +62,49 @@ async def test_the_default_keeps_statements_prepared(settings, db):
     for amount in (10, 20):
         await accrue(db, customer.id, amount)
     assert await prepared_statements(db) > 0
+
+
+def server_processes(status) -> list[int]:
+    children = Path(f"/proc/{status.pid}/task/{status.pid}/children").read_text().split()
+    return [status.pid, *(int(pid) for pid in children)]
+
+
+async def test_a_frozen_database_is_a_fast_typed_error_not_a_hang(tmp_path):
+    server = EmbeddedServer(tmp_path / "postgres", settings=FAST_AND_LOOSE)
+    query = "{ me { wallets { balance } } }"
+    try:
+        quick = Settings(
+            data_dir=tmp_path,
+            database_url=server.ensure_running("frozen"),
+            dev_auth=True,
+            db_connect_timeout_seconds=1,
+            db_statement_timeout_seconds=1,
+            db_pool_timeout_seconds=1,
+        )
+        db = Database(quick)
+        await upgrade(db.engine)
+        await db.dispose()
+        async with serving(create_app(quick)) as client:
+            bearer = token(quick, "anna")
+            assert "errors" not in await gql(client, query, bearer=bearer)
+            status = server.status()
+            assert status is not None
+            frozen = server_processes(status)
+            for pid in frozen:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+                body = await asyncio.wait_for(gql(client, query, bearer=bearer), 15)
+                waited = time.monotonic() - started
+            finally:
+                for pid in frozen:
+                    os.kill(pid, signal.SIGCONT)
+            assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
+            assert waited < 10, waited
+            for _ in range(3):  # its connection timed out: the next ones are fresh
+                again = await gql(client, query, bearer=bearer)
+                if "errors" not in again:
+                    break
+            assert "errors" not in again, again
+    finally:
+        server.stop()

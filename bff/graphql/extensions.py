@@ -12,6 +12,7 @@ from functools import cache
 
 from graphql import ASTValidationRule, GraphQLError, StringValueNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from strawberry.extensions import (
     MaskErrors,
     ParserCache,
@@ -28,6 +29,7 @@ from bff.kernel.metrics import observe_operation
 
 CACHE_SIZE = 1024
 INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class NoNulInStrings(ASTValidationRule):
@@ -67,6 +69,15 @@ def error_code(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+def _unavailable(error: BaseException | None) -> bool:
+    """A timeout waiting for the database (a statement, a connection or the pool)."""
+    while error is not None:
+        if isinstance(error, TimeoutError | SQLAlchemyTimeoutError):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Mask what a resolver raised by accident; keep request errors and our own."""
     original = error.original_error
@@ -103,7 +114,11 @@ class RequestPolicy(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL}
+        if _unavailable(error.original_error):
+            masked.message = "The database did not answer in time; retry later."
+            masked.extensions = {"code": UNAVAILABLE}
+        else:
+            masked.extensions = {"code": INTERNAL}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:

@@ -32,6 +32,10 @@ class Settings:
     # in transaction mode.
     database_listen_url: str = ""
     db_pool_size: int = 10
+    # A database that does not answer is a fast error, never a hang.
+    db_connect_timeout_seconds: float = 5.0
+    db_statement_timeout_seconds: float = 30.0
+    db_pool_timeout_seconds: float = 5.0
     # 0 for PgBouncer in transaction mode: prepared statements belong to a server
     # connection, which a pooler hands to another client after each transaction.
     db_statement_cache_size: int = 100

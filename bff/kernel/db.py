@@ -60,7 +60,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=False,
-        connect_args=_statement_cache(settings.db_statement_cache_size),
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": settings.db_statement_timeout_seconds,
+            **_statement_cache(settings.db_statement_cache_size),
+        },
     )
 
 
