@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import logging
 import os
 import subprocess
 import tempfile
@@ -38,9 +37,6 @@ SYSTEM_USER = "embedded_postgres"  # who runs the server when we are root
 PORT = 5432  # names the socket file only: the server listens on no TCP port
 SOCKET_PATH_LIMIT = 100  # bytes; sun_path holds 108 on Linux, fewer elsewhere
 START_SECONDS = 60
-
-# The library's helpers log what they do at INFO.
-logging.getLogger("embedded_postgres").setLevel(logging.ERROR)
 
 
 class EmbeddedDatabaseError(RuntimeError):
