@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -24,6 +27,7 @@ from bff.kernel.auth import (
     TokenVerifier,
     bearer_token,
     issue_dev_token,
+    load_or_create_dev_key,
 )
 from bff.kernel.config import ConfigError, Settings
 
@@ -271,3 +275,24 @@ async def test_a_token_of_the_other_key_type_is_refused_not_a_crash(tmp_path, id
     with pytest.raises(InvalidToken, match="refused"):
         await TokenVerifier(ec_settings).verify(sign(other_rsa, algorithm="RS256"))
     assert (await TokenVerifier(ec_settings).verify(sign(ec_key, algorithm="ES256"))).subject
+
+
+def _dev_key_after(data_dir: str, start: Any) -> bytes:
+    start.wait()
+    key = load_or_create_dev_key(Settings(dev_auth=True, data_dir=Path(data_dir)))
+    return key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def test_processes_starting_together_share_one_dev_key(tmp_path):
+    """`serve --workers N` starts its workers at once on a new data folder: each must
+    find the same key, none may fail on another's half-made file."""
+    context = multiprocessing.get_context("spawn")
+    processes = 6
+    with context.Manager() as manager:
+        start = manager.Barrier(processes)
+        with context.Pool(processes) as pool:
+            keys = pool.starmap(_dev_key_after, [(str(tmp_path), start)] * processes)
+    assert len(set(keys)) == 1
+    assert [path.name for path in tmp_path.iterdir()] == ["dev-jwt-key.pem"]

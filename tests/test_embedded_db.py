@@ -64,27 +64,34 @@ def test_commands_start_one_server_and_share_it(data):
     assert run(["db", "stop"], env).stdout.startswith("not running")
 
 
-def test_serve_with_workers_beside_a_worker_and_a_cli(data):
+def test_serve_with_workers_beside_a_worker_and_a_cli(data, tmp_path):
     env = environment(data)
     port = _free_port()
-    server = subprocess.Popen(
-        [*CLI, "serve", "--workers", "2", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*CLI, "serve", "--workers", "2", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         ready = f"http://127.0.0.1:{port}/readyz"
         wait_until_ready(ready)
         pid = running_pid(env)
         run(["migrate"], env)
         run(["worker", "--once"], env)
-        assert httpx.get(ready, timeout=5).json() == {"status": "ok", "database": "postgresql"}
+        try:
+            answer = httpx.get(ready, timeout=5).json()
+        except httpx.TransportError as error:
+            pytest.fail(f"the server went away ({error}):\n{log.read_text()}")
+        assert answer == {"status": "ok", "database": "postgresql"}
     finally:
         server.terminate()
         server.wait(timeout=30)
+    assert server.returncode == 0, log.read_text()  # both workers started, none failed
     assert running_pid(env) == pid  # nobody stopped it under the others
 
 
