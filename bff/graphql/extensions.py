@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import cache
+from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError, StringValueNode
+from graphql import ASTValidationRule, ExecutionResult, GraphQLError, StringValueNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from strawberry.extensions import (
@@ -23,12 +24,14 @@ from strawberry.extensions import (
 )
 from strawberry.types.graphql import OperationType
 
+from bff.graphql.cost import query_cost
 from bff.graphql.errors import ApiError
 from bff.kernel.config import Settings
-from bff.kernel.metrics import observe_operation
+from bff.kernel.metrics import observe_cost, observe_operation
 
 CACHE_SIZE = 1024
 INTERNAL = "INTERNAL_SERVER_ERROR"
+TOO_COSTLY = "QUERY_TOO_COSTLY"
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
@@ -87,17 +90,48 @@ def should_mask(error: GraphQLError) -> bool:
 
 
 class RequestPolicy(MaskErrors):
-    """Limits, error policy and metrics of an operation, in one hook.
+    """Limits, error policy and metrics of an operation, in one extension.
 
-    One extension rather than four (token limit, validation rules, masking, metrics):
-    strawberry wraps every hook of every extension in a new context manager per request,
-    a cost every request pays for each extension.
+    One extension rather than five (token limit, validation rules, cost, masking,
+    metrics): strawberry wraps every hook of every extension in a new context manager
+    per request, a cost every request pays for each extension.
     """
 
-    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
+    def __init__(
+        self, max_tokens: int, max_cost: int, rules: tuple[type[ASTValidationRule], ...]
+    ) -> None:
         super().__init__(should_mask_error=should_mask)
         self.max_tokens = max_tokens
+        self.max_cost = max_cost
         self.rules = rules
+        self.cost: int | None = None
+
+    def on_execute(self) -> Iterator[None]:
+        """Refuse a valid query whose cost is over the budget before it runs."""
+        context = self.execution_context
+        if context.graphql_document is not None and context.result is None:
+            self.cost = query_cost(
+                context.schema._schema,
+                context.graphql_document,
+                context.operation_name,
+                context.variables,
+            )
+            observe_cost(self.cost)
+            if self.cost > self.max_cost:
+                context.result = ExecutionResult(data=None, errors=[self._too_costly()])
+        yield
+
+    def _too_costly(self) -> GraphQLError:
+        return GraphQLError(
+            f"This query would cost {self.cost}, over the limit of {self.max_cost}: ask "
+            "for fewer items with `first`, or nest fewer connections.",
+            extensions={"code": TOO_COSTLY, "cost": self.cost, "limit": self.max_cost},
+        )
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"requested": self.cost, "limit": self.max_cost}}
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -148,7 +182,7 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         settings.max_query_depth, settings.max_aliases, settings.introspection_enabled
     )
     return [
-        lambda: RequestPolicy(settings.max_tokens, rules),
+        lambda: RequestPolicy(settings.max_tokens, settings.max_query_cost, rules),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         SharedReadsForQueries,

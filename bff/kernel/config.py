@@ -53,6 +53,8 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 3000
+    # bff.graphql.cost: the app's home screen costs well under a hundredth of it.
+    max_query_cost: int = 10_000
     max_page_size: int = 100
     catalogue_cache_seconds: float = 5.0
     persisted_queries: str = "automatic"

@@ -35,6 +35,11 @@ GRAPHQL_LATENCY = Histogram(
     ["operation"],
     buckets=_LATENCY_BUCKETS,
 )
+GRAPHQL_COST = Histogram(
+    "bff_graphql_operation_cost",
+    "Calculated cost of GraphQL operations (bff.graphql.cost), refused ones included.",
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 100000),
+)
 HTTP_REQUESTS = Counter(
     "bff_http_requests_total", "HTTP requests by route and status.", ["route", "status"]
 )
@@ -62,6 +67,10 @@ def observe_operation(name: str | None, seconds: float, *, failed: bool) -> None
     label = operation_label(name)
     GRAPHQL_REQUESTS.labels(label, "error" if failed else "ok").inc()
     GRAPHQL_LATENCY.labels(label).observe(seconds)
+
+
+def observe_cost(cost: int) -> None:
+    GRAPHQL_COST.observe(cost)
 
 
 class HttpMetricsMiddleware:
