@@ -26,7 +26,7 @@ from bff.kernel.db import Database, with_database_url
 from bff.kernel.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.kernel.secrets import SecretBox
 from bff.partners.directory import PartnerDirectory
-from bff.persisted.service import Mode, PersistedQueries
+from bff.persisted.service import Limits, Mode, PersistedQueries
 from bff.policies import Policies
 from push.sender import Sender
 from push.sender import configured as push_configured
@@ -44,7 +44,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = db
         app.state.directory = CustomerDirectory(db)
         app.state.partners = PartnerDirectory(db, app.state.secret_box)
-        app.state.persisted = PersistedQueries(db, Mode(settings.persisted_queries))
+        app.state.persisted = PersistedQueries(
+            db,
+            Mode(settings.persisted_queries),
+            Limits(
+                document_bytes=settings.max_document_bytes,
+                registered_total=settings.persisted_queries_max_registered,
+                registered_per_period=settings.persisted_queries_max_registered_per_hour,
+            ),
+        )
         app.state.catalogue = catalogue = CatalogueCache(settings.catalogue_cache_seconds)
         db.after_catalogue_commit.append(catalogue.invalidate)
         listener = None

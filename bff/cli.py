@@ -381,9 +381,16 @@ def allow_operations(files: tuple[Path, ...]) -> None:
         operations = [operation for path in files for operation in read_operations(path)]
     except (ManifestError, UnicodeDecodeError) as error:
         raise click.ClickException(str(error)) from error
+    settings = _settings()
+    for operation in operations:
+        if len(operation.document.encode()) > settings.max_document_bytes:
+            raise click.ClickException(
+                f"{operation.name or operation.sha256} is over BFF_MAX_DOCUMENT_BYTES "
+                f"({settings.max_document_bytes}): the server would refuse it"
+            )
 
     async def run() -> int:
-        db = Database(_settings())
+        db = Database(settings)
         try:
             return await allow_operations(db, operations)
         finally:

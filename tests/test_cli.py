@@ -328,3 +328,8 @@ def test_allow_operations_from_documents_and_manifests(env, tmp_path):
     refused = run(["allow-operations", str(manifest)], env, check=False)
     assert refused.returncode == 1
     assert "is not the SHA-256 of its body" in refused.stderr
+
+    document.write_text("query Big { levels { code } }\n#" + "x" * 40_000)
+    too_big = run(["allow-operations", str(document)], env, check=False)
+    assert too_big.returncode == 1
+    assert "Balance is over BFF_MAX_DOCUMENT_BYTES" in too_big.stderr

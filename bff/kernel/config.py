@@ -57,7 +57,11 @@ class Settings:
     max_query_cost: int = 10_000
     max_page_size: int = 100
     catalogue_cache_seconds: float = 5.0
-    persisted_queries: str = "automatic"
+    # "" picks the environment's default: allowlist in production, automatic elsewhere.
+    persisted_queries: str = ""
+    max_document_bytes: int = 32 * 1024
+    persisted_queries_max_registered: int = 10_000
+    persisted_queries_max_registered_per_hour: int = 1_000
 
     hold_ttl_seconds: int = 900
     redemption_hold_seconds: int = 1800
@@ -102,6 +106,9 @@ class Settings:
                 "BFF_DATABASE_URL is required when BFF_ENV=production "
                 "(the embedded PostgreSQL server is for development and tests)"
             )
+        if not self.persisted_queries:
+            default = "allowlist" if self.is_production else "automatic"
+            object.__setattr__(self, "persisted_queries", default)
         if self.persisted_queries not in PERSISTED_QUERY_MODES:
             modes = ", ".join(PERSISTED_QUERY_MODES)
             raise ConfigError(f"BFF_PERSISTED_QUERIES must be one of: {modes}")

@@ -40,6 +40,11 @@ GRAPHQL_COST = Histogram(
     "Calculated cost of GraphQL operations (bff.graphql.cost), refused ones included.",
     buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 100000),
 )
+PERSISTED_NOT_KEPT = Counter(
+    "bff_persisted_queries_not_kept_total",
+    "Documents apps sent to register that were run but not kept: a storage budget was spent.",
+    ["budget"],
+)
 HTTP_REQUESTS = Counter(
     "bff_http_requests_total", "HTTP requests by route and status.", ["route", "status"]
 )
@@ -67,6 +72,10 @@ def observe_operation(name: str | None, seconds: float, *, failed: bool) -> None
     label = operation_label(name)
     GRAPHQL_REQUESTS.labels(label, "error" if failed else "ok").inc()
     GRAPHQL_LATENCY.labels(label).observe(seconds)
+
+
+def count_persisted_query_not_kept(budget: str) -> None:
+    PERSISTED_NOT_KEPT.labels(budget).inc()
 
 
 def observe_cost(cost: int) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,30 @@ class PersistedQueryRepository:
             created_at=utcnow(),
         )
         await self.session.execute(statement.on_conflict_do_nothing())
+
+    async def lock_registrations(self) -> None:
+        """Registrations one at a time (until commit), so that their budget holds exactly."""
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('apq'))"))
+
+    async def count_registered(self, since: datetime | None = None) -> int:
+        """Documents apps registered (the operator's allow-list is not counted)."""
+        statement = select(func.count()).where(PersistedQuery.allowed.is_(False))
+        if since is not None:
+            statement = statement.where(PersistedQuery.created_at >= since)
+        return int(await self.session.scalar(statement) or 0)
+
+    async def forget_oldest(self, count: int, *, before: datetime) -> int:
+        """Delete up to ``count`` of the oldest registrations made before ``before``."""
+        oldest = (
+            select(PersistedQuery.sha256)
+            .where(PersistedQuery.allowed.is_(False), PersistedQuery.created_at < before)
+            .order_by(PersistedQuery.created_at)
+            .limit(count)
+        )
+        deleted = await self.session.execute(
+            delete(PersistedQuery).where(PersistedQuery.sha256.in_(oldest))
+        )
+        return int(deleted.rowcount or 0)  # type: ignore[attr-defined]
 
     async def allowed_among(self, hashes: Sequence[str]) -> set[str]:
         rows = await self.session.scalars(

@@ -5,9 +5,14 @@ Automatic persisted queries (Apollo's protocol): an app sends
 ``PERSISTED_QUERY_NOT_FOUND`` it sends the document with the hash once, and the document
 is kept (in the database, so every process knows it) after it parsed and validated.
 
-Allow-list mode, for production: only documents the operator registered with
+Allow-list mode, the production default: only documents the operator registered with
 ``loyalty-bff allow-operations`` run, whether sent by hash or as text; anything else gets
 ``PERSISTED_QUERY_NOT_IN_LIST`` and apps cannot register new ones.
+
+Nothing here grows without bound: a document over ``Limits.document_bytes`` is refused
+before it is parsed (comments count: they cost nothing to the tokenizer but everything
+to storage), apps may register only so many documents per hour and in all, and each
+process keeps its copies within a byte budget.
 """
 
 from __future__ import annotations
@@ -17,15 +22,27 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bff.kernel.db import Database
+from bff.kernel.metrics import count_persisted_query_not_kept
+from bff.kernel.types import utcnow
 from bff.persisted.repository import PersistedQueryRepository
 
-PROCESS_CACHE_SIZE = 5_000
 HASH = re.compile(r"^[0-9a-f]{64}$")
+REGISTRATION_PERIOD = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Limits:
+    document_bytes: int = 32 * 1024
+    registered_total: int = 10_000
+    registered_per_period: int = 1_000
+    # What one process keeps of the documents it has seen, in bytes of text.
+    process_cache_bytes: int = 16 * 1024 * 1024
 
 
 class Mode(StrEnum):
@@ -59,6 +76,13 @@ class NotInList(PersistedQueryError):
     message = "only operations on the server's allow-list run here"
 
 
+class DocumentTooLarge(PersistedQueryError):
+    code = "QUERY_TOO_LARGE"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The query document is over {limit} bytes; send a shorter one.")
+
+
 class HashMismatch(PersistedQueryError):
     code = "PERSISTED_QUERY_HASH_MISMATCH"
     message = "sha256Hash is not the SHA-256 of the query sent with it"
@@ -84,12 +108,16 @@ class Resolved:
 class PersistedQueries:
     """Lookups by hash, with a per-process copy of the documents already seen."""
 
-    def __init__(self, db: Database, mode: Mode) -> None:
+    def __init__(self, db: Database, mode: Mode, limits: Limits | None = None) -> None:
         self.db = db
         self.mode = mode
+        self.limits = limits or Limits()
         self._documents: OrderedDict[str, tuple[str, bool]] = OrderedDict()
+        self._cached_bytes = 0
 
     async def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> Resolved:
+        if query is not None and len(query.encode()) > self.limits.document_bytes:
+            raise DocumentTooLarge(self.limits.document_bytes)
         sent = (extensions or {}).get("persistedQuery")
         if sent is None:
             if self.mode is Mode.ALLOWLIST and query is not None:
@@ -113,14 +141,36 @@ class PersistedQueries:
             raise NotInList()
         return Resolved(document, sha256)
 
-    async def remember(self, resolved: Resolved, operation_name: str | None) -> None:
+    async def remember(self, resolved: Resolved, operation_name: str | None) -> bool:
+        """Keep a document an app registered, within the storage budget; False when the
+        budget is spent (the query still ran, and the app sends its text next time)."""
         assert resolved.document is not None
         assert resolved.sha256 is not None
         async with self.db.unit_of_work() as session:
-            await PersistedQueryRepository(session).remember(
-                resolved.sha256, resolved.document, operation_name
-            )
+            repository = PersistedQueryRepository(session)
+            await repository.lock_registrations()
+            full = await self._budget_spent(repository)
+            if full is None:
+                await repository.remember(resolved.sha256, resolved.document, operation_name)
+        if full is not None:
+            count_persisted_query_not_kept(full)
+            return False
         self._keep(resolved.sha256, resolved.document, allowed=False)
+        return True
+
+    async def _budget_spent(self, repository: PersistedQueryRepository) -> str | None:
+        """Which budget a new registration would pass: "period", "total" or None.
+
+        At the total, the oldest registrations of earlier periods make room: an app whose
+        document was forgotten registers it again on its next PERSISTED_QUERY_NOT_FOUND.
+        """
+        since = utcnow() - REGISTRATION_PERIOD
+        if await repository.count_registered(since=since) >= self.limits.registered_per_period:
+            return "period"
+        excess = await repository.count_registered() - self.limits.registered_total + 1
+        if excess > 0 and await repository.forget_oldest(excess, before=since) < excess:
+            return "total"
+        return None
 
     async def _require_allowed(self, sha256: str) -> None:
         known = await self._known(sha256)
@@ -141,10 +191,18 @@ class PersistedQueries:
         return row.document, row.allowed
 
     def _keep(self, sha256: str, document: str, allowed: bool) -> None:
+        replaced = self._documents.pop(sha256, None)
+        if replaced is not None:
+            self._cached_bytes -= len(replaced[0])
         self._documents[sha256] = (document, allowed)
-        self._documents.move_to_end(sha256)
-        while len(self._documents) > PROCESS_CACHE_SIZE:
-            self._documents.popitem(last=False)
+        self._cached_bytes += len(document)
+        while self._cached_bytes > self.limits.process_cache_bytes:
+            evicted, _allowed = self._documents.popitem(last=False)[1]
+            self._cached_bytes -= len(evicted)
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._cached_bytes
 
 
 def _hash_of(sent: object) -> str:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select, update
 
 from bff.app import create_app
 from bff.kernel.config import ConfigError, Settings
+from bff.kernel.types import utcnow
 from bff.persisted.models import PersistedQuery
-from bff.persisted.service import Operation, allow_operations
+from bff.persisted.service import Limits, Mode, Operation, PersistedQueries, allow_operations
 from tests.conftest import serving
 from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import token
@@ -272,3 +276,90 @@ async def customer_pk(db, external_id: str) -> int:
         return int(
             await session.scalar(select(Customer.id).where(Customer.external_id == external_id))
         )
+
+
+def variant(n: int) -> str:
+    """Distinct documents that all run the same query."""
+    return f"query Balance{n} {{ me {{ wallets {{ currency balance }} }} }}"
+
+
+async def register(client: httpx.AsyncClient, document: str) -> Any:
+    response = await send(client, "POST", query=document, extensions=persisted(document))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def not_kept(budget: str) -> float:
+    sample = REGISTRY.get_sample_value("bff_persisted_queries_not_kept_total", {"budget": budget})
+    return sample or 0.0
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_a_document_over_the_byte_limit_is_refused_before_it_is_parsed(
+    app_client, db, settings, method
+):
+    # A comment costs the tokenizer nothing: only its bytes can bound it.
+    padded = BALANCE + "#" + "x" * settings.max_document_bytes
+    response = await send(app_client, method, query=padded, extensions=persisted(padded))
+    assert codes(response) == ["QUERY_TOO_LARGE"]
+    assert str(settings.max_document_bytes) in response.json()["errors"][0]["message"]
+    just_fits = BALANCE + "#" + "x" * (settings.max_document_bytes - len(BALANCE) - 1)
+    assert "errors" not in (await send(app_client, method, query=just_fits)).json()
+    assert await stored(db) == 0
+
+
+async def test_registrations_per_hour_are_bounded_and_the_query_still_runs(settings, db):
+    limited = replace(settings, persisted_queries_max_registered_per_hour=2)
+    before = not_kept("period")
+    async with serving(create_app(limited)) as client:
+        for n in range(3):
+            body = await register(client, variant(n))
+            assert body["data"] == {"me": None}  # answered, kept or not
+        assert await stored(db) == 2
+        assert not_kept("period") == before + 1
+        # The one not kept is simply unknown by hash: the app sends its text again.
+        response = await send(client, "GET", extensions=persisted(variant(2)))
+        assert codes(response) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+async def test_at_the_total_the_oldest_registrations_make_room(settings, db):
+    limited = replace(settings, persisted_queries_max_registered=2)
+    async with serving(create_app(limited)) as client:
+        for n in range(2):
+            await register(client, variant(n))
+        before = not_kept("total")
+        await register(client, variant(2))  # both others are of this hour
+        assert (await stored(db), not_kept("total")) == (2, before + 1)
+
+        async with db.unit_of_work() as session:  # variant 0 was registered yesterday
+            await session.execute(
+                update(PersistedQuery)
+                .where(PersistedQuery.sha256 == sha256(variant(0)))
+                .values(created_at=utcnow() - timedelta(days=1))
+            )
+        await register(client, variant(2))
+    async with db.read() as session:
+        kept = set(await session.scalars(select(PersistedQuery.sha256)))
+    assert kept == {sha256(variant(1)), sha256(variant(2))}
+
+
+async def test_concurrent_registrations_never_pass_the_budget(settings, db):
+    limited = replace(settings, persisted_queries_max_registered_per_hour=5)
+    async with serving(create_app(limited)) as client:
+        await asyncio.gather(*(register(client, variant(n)) for n in range(20)))
+    assert await stored(db) == 5
+
+
+def test_each_process_keeps_documents_within_a_byte_budget():
+    documents = PersistedQueries(None, Mode.AUTOMATIC, Limits(process_cache_bytes=1000))  # type: ignore[arg-type]
+    for n in range(50):
+        documents._keep(f"{n:064x}", "x" * 100, allowed=False)
+    assert documents.cached_bytes <= 1000
+    assert list(documents._documents) == [f"{n:064x}" for n in range(40, 50)]  # the newest
+
+
+def test_production_runs_only_the_allow_list_unless_told_otherwise():
+    production = {"env": "production", "database_url": "postgresql://db.internal/bff"}
+    assert Settings(**production).persisted_queries == "allowlist"
+    assert Settings(**production, persisted_queries="automatic").persisted_queries == "automatic"
+    assert Settings().persisted_queries == "automatic"
