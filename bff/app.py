@@ -16,6 +16,7 @@ from bff.http.body_limit import BodyLimit
 from bff.http.common import EXCEPTION_HANDLERS
 from bff.http.health import healthz, readyz
 from bff.http.levels import customer_level
+from bff.http.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.http.openapi import openapi_document
 from bff.http.orders import order_events
 from bff.http.partners import hold_capture, hold_create, hold_void, partner_events
@@ -23,7 +24,6 @@ from bff.kernel.auth import TokenVerifier
 from bff.kernel.catalogue import CatalogueCache, CatalogueListener, listener_dsn
 from bff.kernel.config import Settings
 from bff.kernel.db import Database, with_database_url
-from bff.kernel.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.kernel.secrets import SecretBox
 from bff.partners.directory import PartnerDirectory
 from bff.persisted.service import Limits, Mode, PersistedQueries

@@ -17,7 +17,9 @@ import contextlib
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import text
 
@@ -75,12 +77,13 @@ async def drain_accruals(
     report: JobReport,
     *,
     max_batches: int = 20,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Batches of due accruals, each in its own transaction, until the queue is empty."""
     for _ in range(max_batches):
         try:
             async with db.unit_of_work() as session:
-                taken = await AccrualQueue(session, policy).drain(batch_size)
+                taken = await AccrualQueue(session, policy, clock=clock).drain(batch_size)
         except Exception:
             report.failures += 1
             log.exception("could not drain a batch of pending accruals")

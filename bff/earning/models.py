@@ -44,6 +44,8 @@ class PendingStatus(enum.StrEnum):
     PENDING = "pending"
     ACCRUED = "accrued"
     CANCELLED = "cancelled"
+    # Could not post for a reason retrying cannot fix; kept aside with its error for staff.
+    SET_ASIDE = "set_aside"
 
 
 class Order(Base):
@@ -142,3 +144,4 @@ class PendingAccrual(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure: Mapped[str | None] = mapped_column(String(200))

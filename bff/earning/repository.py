@@ -144,6 +144,21 @@ class EarningRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def set_aside_page(
+        self, after_id: int | None, limit: int
+    ) -> Sequence[tuple[PendingAccrual, Order]]:
+        """Rows set aside, newest first, with their orders."""
+        statement = (
+            select(PendingAccrual, Order)
+            .join(Order, Order.id == PendingAccrual.order_id)
+            .where(PendingAccrual.status == PendingStatus.SET_ASIDE)
+            .order_by(PendingAccrual.id.desc())
+            .limit(limit)
+        )
+        if after_id is not None:
+            statement = statement.where(PendingAccrual.id < after_id)
+        return [(row, order) for row, order in await self.session.execute(statement)]
+
     async def mark_accrued(self, done: Sequence[tuple[int, int | None]], now: datetime) -> None:
         if not done:
             return

@@ -7,6 +7,7 @@ while it waits, from the wallet once accrued.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,10 +22,14 @@ from bff.earning.repository import EarningRepository
 from bff.earning.rules import OrderFacts, expiry_for, points_for, proportional, rule_applies
 from bff.flags.service import FlagService
 from bff.kernel.errors import DomainError
+from bff.kernel.i18n import message
+from bff.kernel.metrics import count_set_aside
 from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
-from bff.ledger.service import LedgerService, Source
+from bff.ledger.service import MAX_AMOUNT, LedgerService, Source
 from bff.levels.service import LevelPolicy, LevelService, OrderHistory
+
+log = logging.getLogger(__name__)
 
 
 class OrderNotFound(DomainError):
@@ -33,6 +38,13 @@ class OrderNotFound(DomainError):
 
 class RefundExceedsOrder(DomainError):
     code = EarningErrorCode.REFUND_EXCEEDS_ORDER
+
+
+class AccrualOverLimit(DomainError):
+    """Refused at the door: a pending accrual the ledger could never post would wait
+    forever (the ledger's limit per posting is ``MAX_AMOUNT``)."""
+
+    code = EarningErrorCode.ACCRUAL_OVER_LIMIT
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,8 @@ class OrderService:
             points = points_for(rule, order.amount, bonus)
             if points <= 0:
                 continue
+            if points > MAX_AMOUNT:
+                raise AccrualOverLimit(rule=rule.code, points=points, limit=MAX_AMOUNT)
             rows.append(
                 PendingAccrual(
                     order_id=order_id,
@@ -179,7 +193,7 @@ class OrderService:
         rows = await self.repository.pending_of_order(order.id)
         for row in rows:
             kept = proportional(row.computed_amount, order.amount, remaining)
-            if row.status == PendingStatus.PENDING:
+            if row.status in (PendingStatus.PENDING, PendingStatus.SET_ASIDE):
                 row.amount = kept
                 if remaining == 0:
                     row.status = PendingStatus.CANCELLED
@@ -201,6 +215,21 @@ class OrderService:
         row.shortfall += shortfall
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """A pending accrual the ledger refused, with the error, for staff to look at."""
+
+    id: int
+    customer_id: int
+    brand: str
+    order_external_id: str
+    currency: str
+    amount: int
+    reason: str
+    failure: str
+    set_aside_at: datetime
+
+
 class AccrualQueue:
     """Turns due pending accruals into ledger postings, a batch per transaction."""
 
@@ -213,31 +242,80 @@ class AccrualQueue:
     ) -> None:
         self.policy = policy or EarningPolicy()
         self.clock = clock
+        self.session = session
         self.repository = EarningRepository(session)
         self.ledger = LedgerService(session, clock=clock)
 
     async def drain(self, limit: int) -> int:
-        """Accrue up to ``limit`` due rows; returns how many were taken."""
+        """Accrue up to ``limit`` due rows; returns how many were taken.
+
+        A row the ledger refuses (a currency switched off since, an amount it cannot
+        post) would fail its whole batch on every round, and nobody's points would post:
+        the batch is then posted row by row, and each refused row is set aside with its
+        error for staff, while the others post.
+        """
         now = self.clock()
         rows = await self.repository.lock_due(now, limit)
         posting = [row for row in rows if row.amount > 0]
-        entry_ids = await self.ledger.accrue_many(
-            [
-                Accrual(
-                    customer_id=row.customer_id,
-                    currency=row.currency,
-                    amount=row.amount,
-                    reason=row.reason,
-                    source_type="pending",
-                    source_id=str(row.id),
-                    expires_at=expiry_for(
-                        row.expiry_policy, row.expiry_days, now, self.policy.zone
-                    ),
+        try:
+            async with self.session.begin_nested():
+                entry_ids = await self.ledger.accrue_many(
+                    [self._accrual(row, now) for row in posting]
                 )
-                for row in posting
-            ]
-        )
-        posted = {row.id: entry_id for row, entry_id in zip(posting, entry_ids, strict=True)}
-        done = [(row.id, posted.get(row.id)) for row in rows]
+            posted = {row.id: entry_id for row, entry_id in zip(posting, entry_ids, strict=True)}
+        except DomainError:
+            posted = await self._post_one_by_one(posting, now)
+        done = [
+            (row.id, posted.get(row.id)) for row in rows if row.status != PendingStatus.SET_ASIDE
+        ]
         await self.repository.mark_accrued(done, now)
         return len(rows)
+
+    async def set_aside(self, after_id: int | None, limit: int) -> list[SetAside]:
+        """Rows set aside for staff, newest first."""
+        rows = await self.repository.set_aside_page(after_id, limit)
+        return [
+            SetAside(
+                id=row.id,
+                customer_id=row.customer_id,
+                brand=order.brand,
+                order_external_id=order.external_id,
+                currency=row.currency,
+                amount=row.amount,
+                reason=row.reason,
+                failure=row.failure or "",
+                set_aside_at=row.processed_at or row.due_at,
+            )
+            for row, order in rows
+        ]
+
+    def _accrual(self, row: PendingAccrual, now: datetime) -> Accrual:
+        return Accrual(
+            customer_id=row.customer_id,
+            currency=row.currency,
+            amount=row.amount,
+            reason=row.reason,
+            source_type="pending",
+            source_id=str(row.id),
+            expires_at=expiry_for(row.expiry_policy, row.expiry_days, now, self.policy.zone),
+        )
+
+    async def _post_one_by_one(
+        self, rows: Sequence[PendingAccrual], now: datetime
+    ) -> dict[int, int]:
+        posted: dict[int, int] = {}
+        for row in rows:
+            try:
+                async with self.session.begin_nested():
+                    [posted[row.id]] = await self.ledger.accrue_many([self._accrual(row, now)])
+            except DomainError as error:
+                failure = f"{error.code}: {message(error.code, 'en', error.params)}"
+                row.status, row.failure, row.processed_at = (
+                    PendingStatus.SET_ASIDE,
+                    failure[:200],
+                    now,
+                )
+                log.warning("pending accrual %s set aside: %s", row.id, failure)
+                count_set_aside("accruals")
+        await self.repository.save(*rows)
+        return posted

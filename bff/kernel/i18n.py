@@ -165,6 +165,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The refund is larger than what is left of the order ({refundable} kopecks).",
         "ru": "Возврат больше остатка заказа ({refundable} коп.).",
     },
+    "ACCRUAL_OVER_LIMIT": {
+        "en": "Rule {rule} would accrue {points} points for this order, over the limit of "
+        "{limit} per posting.",
+        "ru": "Правило {rule} начислило бы за этот заказ {points} баллов, больше предела в "
+        "{limit} за одно начисление.",
+    },
     "LOCALE_UNSUPPORTED": {
         "en": "Supported locales: en, ru.",
         "ru": "Поддерживаемые языки: en, ru.",

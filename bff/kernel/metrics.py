@@ -1,24 +1,10 @@
-"""Prometheus metrics. With several worker processes set ``PROMETHEUS_MULTIPROC_DIR``
-(an empty, writable folder) and every process's samples are merged on scrape."""
+"""Prometheus metrics, counted by any layer; served by ``bff.http.metrics``."""
 
 from __future__ import annotations
 
-import os
 import re
-import time
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.registry import REGISTRY
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, Histogram
 
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -44,6 +30,11 @@ PERSISTED_NOT_KEPT = Counter(
     "bff_persisted_queries_not_kept_total",
     "Documents apps sent to register that were run but not kept: a storage budget was spent.",
     ["budget"],
+)
+QUEUE_SET_ASIDE = Counter(
+    "bff_queue_rows_set_aside_total",
+    "Queue rows set aside for staff: they failed for a reason retrying cannot fix.",
+    ["queue"],
 )
 HTTP_REQUESTS = Counter(
     "bff_http_requests_total", "HTTP requests by route and status.", ["route", "status"]
@@ -78,42 +69,9 @@ def count_persisted_query_not_kept(budget: str) -> None:
     PERSISTED_NOT_KEPT.labels(budget).inc()
 
 
+def count_set_aside(queue: str) -> None:
+    QUEUE_SET_ASIDE.labels(queue).inc()
+
+
 def observe_cost(cost: int) -> None:
     GRAPHQL_COST.observe(cost)
-
-
-class HttpMetricsMiddleware:
-    """Counts requests by route template (never by raw path: ids would explode series)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            route = scope.get("route")
-            label = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(label, str(status)).inc()
-            HTTP_LATENCY.labels(label).observe(time.perf_counter() - started)
-
-
-async def metrics_endpoint(_request: Request) -> Response:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    else:
-        registry = REGISTRY
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

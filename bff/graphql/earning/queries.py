@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.earning.repository import EarningRepository
-from bff.graphql.earning.types import (
-    AccrualRule,
-)
+from bff.earning.service import AccrualQueue
+from bff.graphql.earning.types import AccrualRule, SetAsideAccrual
+from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
@@ -24,3 +24,19 @@ class EarningQueries:
         async with info.context.reads.read() as session:
             rules = await EarningRepository(session).rules()
         return [AccrualRule.from_model(rule) for rule in rules]
+
+    @strawberry.field(
+        description="Staff (role `support`): pending accruals the worker set aside, newest "
+        "first. `bff_queue_rows_set_aside_total` in /metrics counts them as they happen."
+    )
+    async def set_aside_accruals(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+    ) -> Connection[SetAsideAccrual]:
+        info.context.require_role(Role.SUPPORT)
+        size = page_size(first, info.context.settings.max_page_size)
+        async with info.context.reads.read() as session:
+            rows = await AccrualQueue(session).set_aside(decode_cursor(after), size + 1)
+        return build_connection(rows, size, lambda row: row.id, SetAsideAccrual.from_domain)

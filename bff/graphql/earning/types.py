@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from bff.earning import models
 from bff.earning.errors import EarningErrorCode
 from bff.earning.repository import EarningRepository
+from bff.earning.service import SetAside
 from bff.graphql.errors import UserError
 from bff.graphql.ids import node_id
 from bff.graphql.ledger.types import (
@@ -33,6 +34,39 @@ strawberry.enum(
 )
 AccrualRuleKind = models.RuleKind
 ExpiryPolicy = models.ExpiryPolicy
+
+
+@strawberry.type(
+    description="A pending accrual the ledger refused for a reason retrying cannot fix "
+    "(its currency switched off, an amount over the posting limit): set aside so that "
+    "the rest of the queue goes on. Cancelling or refunding its order still applies."
+)
+class SetAsideAccrual:
+    id: strawberry.ID = strawberry.field(description="Opaque id of the pending accrual.")
+    customer_id: strawberry.ID = strawberry.field(
+        description="The customer's global id (use with `node`)."
+    )
+    brand: str = strawberry.field(description="The order's brand.")
+    order_id: str = strawberry.field(description="The order's id in the ordering system.")
+    currency: CurrencyCode = strawberry.field(description="What it would accrue.")
+    amount: int = strawberry.field(description="How much it would accrue.")
+    reason: str = strawberry.field(description="The rule's title, as customers would see it.")
+    failure: str = strawberry.field(description="The ledger's error code and message.")
+    set_aside_at: datetime = strawberry.field(description="When the worker set it aside.")
+
+    @classmethod
+    def from_domain(cls, row: SetAside) -> SetAsideAccrual:
+        return cls(
+            id=node_id("PendingAccrual", row.id),
+            customer_id=node_id("Customer", row.customer_id),
+            brand=row.brand,
+            order_id=row.order_external_id,
+            currency=cast(CurrencyCode, row.currency),
+            amount=row.amount,
+            reason=row.reason,
+            failure=row.failure,
+            set_aside_at=row.set_aside_at,
+        )
 
 
 # The domain's own enum: its codes are declared once, there.
