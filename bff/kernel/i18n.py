@@ -165,6 +165,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The refund is larger than what is left of the order ({refundable} kopecks).",
         "ru": "Возврат больше остатка заказа ({refundable} коп.).",
     },
+    "BALANCE_LIMIT": {
+        "en": "This would take the wallet above its limit of {limit} points.",
+        "ru": "Баланс превысил бы предел кошелька в {limit} баллов.",
+    },
     "ACCRUAL_OVER_LIMIT": {
         "en": "Rule {rule} would accrue {points} points for this order, over the limit of "
         "{limit} per posting.",

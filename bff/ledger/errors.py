@@ -5,6 +5,7 @@ from __future__ import annotations
 from bff.kernel.errors import NOT_FOUND, DomainError, ErrorCode, NotFound
 
 __all__ = [
+    "BalanceLimitReached",
     "CaptureExceedsHold",
     "CurrencyDisabled",
     "HoldExpired",
@@ -35,6 +36,7 @@ class LedgerErrorCode(ErrorCode):
     CAPTURE_EXCEEDS_HOLD = "CAPTURE_EXCEEDS_HOLD"
     CURRENCY_DISABLED = "CURRENCY_DISABLED"
     REASON_REQUIRED = "REASON_REQUIRED"
+    BALANCE_LIMIT = "BALANCE_LIMIT"
 
 
 class LedgerError(DomainError):
@@ -87,6 +89,11 @@ class CaptureExceedsHold(LedgerError):
 class CurrencyDisabled(LedgerError):
     code = LedgerErrorCode.CURRENCY_DISABLED
     field = ("currency",)
+
+
+class BalanceLimitReached(LedgerError):
+    code = LedgerErrorCode.BALANCE_LIMIT
+    field = ("amount",)
 
 
 class ReasonRequired(LedgerError):

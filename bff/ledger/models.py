@@ -58,11 +58,20 @@ class Currency(Base):
     allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+# The largest balance a wallet may hold: GraphQL's Int (32 bits, signed), which every
+# client reads exactly, JavaScript included; a posting that would pass it is refused.
+MAX_BALANCE = 2**31 - 1
+BALANCE_LIMIT_CONSTRAINT = "balance_within_limit"
+
+
 class Wallet(Base):
     __tablename__ = "wallets"
     __table_args__ = (
         UniqueConstraint("customer_id", "currency"),
         CheckConstraint("held >= 0", name="held_not_negative"),
+        # Checked by PostgreSQL itself, so that every path that credits a wallet (single
+        # postings, bulk accruals, imports, conversions) keeps it.
+        CheckConstraint(f"balance <= {MAX_BALANCE}", name=BALANCE_LIMIT_CONSTRAINT),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

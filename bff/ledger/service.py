@@ -7,19 +7,22 @@ writers can never both act on the same balance.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.catalogue import catalogue_changed
 from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual, post_accruals
 from bff.ledger.errors import (
+    BalanceLimitReached,
     CaptureExceedsHold,
     CurrencyDisabled,
     HoldExpired,
@@ -34,6 +37,8 @@ from bff.ledger.errors import (
     ZeroAmount,
 )
 from bff.ledger.models import (
+    BALANCE_LIMIT_CONSTRAINT,
+    MAX_BALANCE,
     Currency,
     EntryKind,
     Hold,
@@ -131,6 +136,29 @@ def wallet_as_of(entry: LedgerEntry, wallet_id: int) -> Wallet:
     )
 
 
+P = ParamSpec("P")
+
+
+def _within_balance_limit(
+    method: Callable[P, Awaitable[R]],
+) -> Callable[P, Awaitable[R]]:
+    """A credit that would take a wallet past ``MAX_BALANCE`` is refused by PostgreSQL (a
+    CHECK on wallets, whichever statement wrote it): answer with the ledger's own error.
+    The statement's transaction is then unusable: callers roll back, or post under a
+    savepoint as the accrual queue does."""
+
+    @functools.wraps(method)
+    async def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except IntegrityError as error:
+            if BALANCE_LIMIT_CONSTRAINT not in str(error.orig):
+                raise
+            raise BalanceLimitReached(limit=MAX_BALANCE) from error
+
+    return checked
+
+
 class LedgerService:
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.repository = LedgerRepository(session)
@@ -138,6 +166,7 @@ class LedgerService:
 
     # postings
 
+    @_within_balance_limit
     async def accrue(
         self,
         customer_id: int,
@@ -185,6 +214,7 @@ class LedgerService:
         (``accrue_many(..., wallets_locked=True)``)."""
         await self.repository.lock_wallets(customer_ids, currency)
 
+    @_within_balance_limit
     async def accrue_many(
         self, items: Sequence[Accrual], *, wallets_locked: bool = False
     ) -> list[int]:
@@ -248,6 +278,7 @@ class LedgerService:
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
+    @_within_balance_limit
     async def adjust(
         self,
         customer_id: int,
@@ -332,6 +363,7 @@ class LedgerService:
             await catalogue_changed(self.repository.session)
         return currency
 
+    @_within_balance_limit
     async def convert(
         self, wallet_id: int, target: str, rate: Rate, *, reason: str
     ) -> tuple[int, int] | None:

@@ -14,6 +14,7 @@ from bff.graphql.ids import Node, node_id
 from bff.kernel.auth import Role
 from bff.ledger import models
 from bff.ledger.errors import LedgerErrorCode
+from bff.ledger.models import MAX_BALANCE
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -82,12 +83,13 @@ class Wallet:
     # Both answer with their DataLoader's future rather than a coroutine: on a home
     # screen they are four fields of two wallets, and each coroutine cost a task too.
     @strawberry.field(
-        description="Accruals waiting in the queue (an order's hold window), not in `balance` yet.",
+        description="Accruals waiting in the queue (an order's hold window), not in `balance` "
+        "yet; at most 2147483647, the most a wallet may hold.",
         graphql_type=int,
     )
     def pending(self, info: strawberry.Info[Context, None]) -> Awaitable[int]:
         waiting = info.context.loaders.pending_by_customer_id.load(self.customer_id)
-        return mapped(waiting, lambda sums: sums.get(self.currency.value, 0))
+        return mapped(waiting, lambda sums: min(sums.get(self.currency.value, 0), MAX_BALANCE))
 
     @strawberry.field(
         description="Points expiring soonest: the first expiry date and what expires within a day "
