@@ -16,6 +16,7 @@ go back to the queue after ``CLAIM_LEASE``: that one batch may then be sent agai
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ from push.models import Campaign, CampaignStatus, Device, Message, MessageStatus
 from push.repository import PushRepository
 from push.segments import compile_rule
 from push.sender import Outcome, Sender, registration_message
-from push.templates import render
+from push.service import TemplateErrors
+from push.templates import TemplateProblem, render
 
 CLAIM_LEASE = timedelta(minutes=10)
 RETRY_BASE = timedelta(seconds=30)
@@ -118,6 +120,23 @@ async def _prepare(db: Database, settings: Settings, ids: list[int], now: dateti
         refused = set()
         for kind in {r.kind for r in rows}:
             refused |= {(kind, c) for c in await repository.refusing(customer_ids, kind)}
+    # Templates render within a budget, yet a batch of them is CPU: off the event loop.
+    return await asyncio.to_thread(
+        _sort, rows, devices, campaigns, context, caps, refused, settings, now
+    )
+
+
+def _sort(
+    rows: list[Message],
+    devices: dict[int, Device],
+    campaigns: dict[int, Campaign],
+    context: _Context,
+    caps: Any,
+    refused: set[tuple[str, int]],
+    settings: Settings,
+    now: datetime,
+) -> _Batch:
+    """Which messages go now, later or never, and their texts."""
     batch = _Batch([], {}, [], [])
     for row in rows:
         device = devices[row.device_id]
@@ -320,12 +339,20 @@ async def rendered(
     customer_ids = sorted({device.customer_id for device in devices})
     async with db.read() as session:
         context = await _Context.load(PushRepository(session), customer_ids)
-    found = []
-    for device in devices:
-        locale = device.locale if device.locale in campaign.templates else "en"
-        title, body = render(campaign.templates, locale, context.values(device.customer_id, locale))
-        found.append((device, title, body))
-    return found
+
+    def render_all() -> list[tuple[Device, str, str]]:
+        found = []
+        for device in devices:
+            locale = device.locale if device.locale in campaign.templates else "en"
+            values = context.values(device.customer_id, locale)
+            try:
+                title, body = render(campaign.templates, locale, values)
+            except TemplateError as error:  # this customer's data took it over its budget
+                raise TemplateErrors([TemplateProblem(locale, "templates", str(error))]) from error
+            found.append((device, title, body))
+        return found
+
+    return await asyncio.to_thread(render_all)
 
 
 async def try_out(

@@ -335,3 +335,19 @@ async def test_a_large_campaign_has_the_planner_count_its_messages(db, monkeypat
             text("SELECT reltuples FROM pg_class WHERE relname = 'push_messages'")
         )
     assert estimate == 3
+
+
+async def test_a_customer_whose_data_takes_a_template_over_budget_fails_alone(
+    db, sender, push_settings, fcm
+):
+    # One dot per point: fine for the sample (1,200 points), not for 50,000.
+    templates = {
+        "en": {"title": "Hi", "body": "{% for i in range(balances.POINTS) %}.{% endfor %}"}
+    }
+    await customer_with_device(db, "anna", token(1), points=120)
+    await customer_with_device(db, "rich", token(2), points=50_000)
+    await campaign(db, templates=templates)
+    await run(db, sender, push_settings, EVENING)
+    assert [m["token"] for m in fcm.delivered] == [token(1)]
+    assert fcm.delivered[0]["notification"]["body"] == "." * 120
+    assert (await statuses(db))[(MessageStatus.FAILED, "TEMPLATE_ERROR")] == 1
