@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from bff.kernel.auth import (
     DEV_AUDIENCE,
     DEV_ISSUER,
+    JWKS_REFRESH_SECONDS,
     VERIFIED_CACHE_SECONDS,
     InvalidToken,
     Principal,
@@ -152,6 +153,29 @@ async def test_jwks_url_is_used_and_cached(tmp_path, rsa_key, jwks_server):
     assert _JwksHandler.hits == 1
     with pytest.raises(InvalidToken, match="signing key"):
         await verifier.verify(sign(rsa_key, kid="unknown"))
+
+
+async def test_unknown_key_ids_refetch_the_keys_at_most_once_a_while(
+    tmp_path, rsa_key, jwks_server
+):
+    settings = Settings(
+        data_dir=tmp_path, jwks_url=jwks_server, jwt_issuer=ISSUER, jwt_audience=AUDIENCE
+    )
+    now = [1_000_000.0]
+    verifier = TokenVerifier(settings, clock=lambda: now[0])
+    for n in range(20):  # an anonymous caller making up key ids
+        with pytest.raises(InvalidToken, match="signing key"):
+            await verifier.verify(sign(rsa_key, kid=f"made-up-{n}"))
+    assert _JwksHandler.hits == 2  # the keys, then one refresh for an unknown id
+
+    # The provider rotates to a new key: picked up once the refresh window has passed.
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key.public_key()))
+    _JwksHandler.body = json.dumps({"keys": [{**jwk, "kid": "k2", "use": "sig"}]}).encode()
+    with pytest.raises(InvalidToken):
+        await verifier.verify(sign(rsa_key, kid="k2"))
+    now[0] += JWKS_REFRESH_SECONDS
+    assert (await verifier.verify(sign(rsa_key, kid="k2"))).subject == "cust-42"
+    assert _JwksHandler.hits == 3
 
 
 async def test_dev_tokens_verify_only_with_dev_auth(tmp_path):

@@ -28,6 +28,10 @@ DEV_ISSUER = "loyalty-bff-dev"
 DEV_AUDIENCE = "loyalty-app"
 DEV_TOKEN_TTL_SECONDS = 30 * 24 * 3600
 JWKS_CACHE_SECONDS = 300
+# A token naming a key we do not have makes us fetch the provider's keys again (it may
+# have rotated them), but not more often than this: random key ids from anonymous callers
+# would otherwise each cost a request to the identity provider and a thread here.
+JWKS_REFRESH_SECONDS = 30
 # A signature check costs more than the rest of a cached home screen; the apps send the
 # same token for its whole life. A verified token is trusted again until it expires, for
 # at most this long, so a key the identity provider withdraws stops working within it.
@@ -74,6 +78,7 @@ class TokenVerifier:
         self.settings = settings
         self._clock = clock
         self._verified: dict[str, tuple[Principal, float]] = {}
+        self._jwks_refreshed = float("-inf")
         self._jwks = (
             jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS)
             if settings.jwks_url
@@ -117,14 +122,27 @@ class TokenVerifier:
     async def _provider_key(self, token: str) -> Any:
         if self._jwks is not None:
             try:
-                # PyJWKClient fetches over blocking HTTP when its cache misses.
-                signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-            except jwt.PyJWKClientError as error:
+                return await asyncio.to_thread(self._jwks_key, token)
+            except (jwt.PyJWKClientError, jwt.PyJWTError) as error:
                 raise InvalidToken("no signing key of the identity provider matches") from error
-            return signing_key.key
         if self._public_key is not None:
             return self._public_key
         raise InvalidToken("no identity provider is configured")
+
+    def _jwks_key(self, token: str) -> Any:
+        """The provider's key for ``token`` (blocking HTTP when the keys must be fetched)."""
+        assert self._jwks is not None
+        kid = jwt.get_unverified_header(token).get("kid")
+        for refresh in (False, True):
+            if refresh:
+                if self._clock() - self._jwks_refreshed < JWKS_REFRESH_SECONDS:
+                    break
+                self._jwks_refreshed = self._clock()
+            # Cached for JWKS_CACHE_SECONDS unless refreshed.
+            for key in self._jwks.get_signing_keys(refresh=refresh):
+                if key.key_id == kid:
+                    return key.key
+        raise jwt.PyJWKClientError(f"the identity provider has no key {kid!r}")
 
     def _decode(self, token: str, key: Any, issuer: str, audience: str) -> dict[str, Any]:
         try:
