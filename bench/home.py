@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from database import bench_url
+from database import bench_url, exit_status, shrink, smoke_option
 from home_data import load
 from partner_events import free_port
 from sqlalchemy import text
@@ -156,6 +156,8 @@ def seconds_of(value: str) -> float:
 
 
 def drive(port: int, kind: str, tokens: list[str], seconds: int, workdir: str) -> Run:
+    if not shutil.which("wrk"):  # smoke mode only: its figures are not judged
+        return drive_in_python(port, kind, tokens, seconds)
     script = Path(workdir) / f"{kind}.lua"
     listed = ",\n".join(json.dumps(token) for token in tokens)
     script.write_text(
@@ -177,6 +179,25 @@ def drive(port: int, kind: str, tokens: list[str], seconds: int, workdir: str) -
         rate=float(lines["Requests/sec:"][1]),
         p50_ms=seconds_of(lines["50%"][1]) * 1000,
         p99_ms=seconds_of(lines["99%"][1]) * 1000,
+    )
+
+
+def drive_in_python(port: int, kind: str, tokens: list[str], seconds: int) -> Run:
+    """One connection, one request at a time, from Python."""
+    took: list[float] = []
+    deadline = time.perf_counter() + seconds
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            token = tokens[len(took) % len(tokens)]
+            response = client.get(path_of(kind), headers={"authorization": f"Bearer {token}"})
+            response.raise_for_status()
+            took.append(time.perf_counter() - started)
+    took.sort()
+    return Run(
+        rate=len(took) / seconds,
+        p50_ms=took[len(took) // 2] * 1000,
+        p99_ms=took[int(len(took) * 0.99)] * 1000,
     )
 
 
@@ -238,7 +259,7 @@ def combined(runs: list[Run]) -> Run:
 
 
 def main(arguments: argparse.Namespace) -> int:
-    if not shutil.which("wrk"):
+    if not shutil.which("wrk") and not arguments.smoke:
         print("wrk is not installed (apt-get install -y wrk)")
         return 1
     print(
@@ -252,7 +273,7 @@ def main(arguments: argparse.Namespace) -> int:
     print(f"GraphQL / hand-written baseline = {ratio:.2f}")
     met = ratio >= 0.7 and runs["service"].rate >= 1000 and runs["service"].p99_ms < 100
     print(f"targets (ratio >= 0.7, >= 1,000 req/s, p99 < 100 ms): {'met' if met else 'MISSED'}")
-    return 0 if met else 1
+    return exit_status(arguments, correct=True, met=met)
 
 
 if __name__ == "__main__":
@@ -261,6 +282,8 @@ if __name__ == "__main__":
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--tokens", type=int, default=2_000, help="distinct signed-in customers")
     parser.add_argument("--seconds", type=int, default=15, help="how long wrk sends per run")
+    smoke_option(parser)
     arguments = parser.parse_args()
+    shrink(arguments, customers=300, tokens=30, seconds=1)
     arguments.url = arguments.url or bench_url()
     raise SystemExit(main(arguments))

@@ -23,17 +23,28 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from graphql import parse
+from home import HOME
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bff.graphql.cost import query_cost
+from bff.graphql.schema import build_schema
+from bff.kernel.config import Settings
 from bff.kernel.global_ids import encode_id
 
 DB = os.environ.get("BENCH_DB", "")
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", "var"))
 ISSUER, AUDIENCE = "loyalty-bff-dev", "loyalty-app"
 OFFERS, CATEGORIES, PRODUCTS = 10, 5, 6
+# The service reports each answer's cost; the baseline answers the same bytes, worked out
+# once here.
+COST = {
+    "requested": query_cost(build_schema()._schema, parse(HOME), None, None),
+    "limit": Settings().max_query_cost,
+}
 
 
 class Rows:
@@ -215,7 +226,7 @@ async def home(request: Request) -> Response:
     body["offers"] = await offers_part(rows, customer_id)
     body["marketplace"] = await marketplace_part(rows, city)
     body["featureFlags"] = await flags_part(rows, subject, city)
-    return JSONResponse({"data": {"home": body}})
+    return JSONResponse({"data": {"home": body}, "extensions": {"cost": COST}})
 
 
 CUSTOMER = "SELECT id, city FROM customers WHERE external_id = ?"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from database import bench_url
+from database import bench_url, exit_status, shrink, smoke_option
 from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -285,7 +285,7 @@ def main(arguments: argparse.Namespace) -> int:
         print(f"{form}: service / hand-written baseline = {ratio:.2f}")
     met = rates[("single", "service")] >= 500 and rates[("batch", "service")] >= 3000
     print(f"targets 500 events/s single, 3,000 batched: {'met' if met else 'MISSED'}")
-    return 0 if ok and met else 1
+    return exit_status(arguments, correct=ok, met=met)
 
 
 if __name__ == "__main__":
@@ -304,6 +304,16 @@ if __name__ == "__main__":
         default=8,
         help="batch requests in flight (a partner catching up after an outage)",
     )
+    smoke_option(parser)
     arguments = parser.parse_args()
+    shrink(
+        arguments,
+        customers=200,
+        single_events=300,
+        seconds=1,
+        batch_events=1_000,
+        batch_size=100,
+        batch_concurrency=2,
+    )
     arguments.url = arguments.url or bench_url()
     raise SystemExit(main(arguments))

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from database import bench_url
+from database import bench_url, exit_status, shrink, smoke_option
 from home_data import load
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -94,13 +94,15 @@ def main(arguments: argparse.Namespace) -> int:
     print(
         f"offer feed median: {feed:.2f} ms (target under 15 ms: {'met' if feed < 15 else 'MISSED'})"
     )
-    return 0 if feed < 15 else 1
+    return exit_status(arguments, correct=True, met=feed < 15)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=None, help="PostgreSQL (default: bench/database.py)")
     parser.add_argument("--runs", type=int, default=500)
+    smoke_option(parser)
     arguments = parser.parse_args()
+    shrink(arguments, runs=20)
     arguments.url = arguments.url or bench_url()
     raise SystemExit(main(arguments))

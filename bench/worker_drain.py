@@ -18,7 +18,7 @@ import platform
 import time
 
 import asyncpg
-from database import bench_url
+from database import bench_url, exit_status, shrink, smoke_option
 from ledger_write import prepare, violations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -180,7 +180,7 @@ def main(arguments: argparse.Namespace) -> int:
     print(
         f"target {arguments.target:.0f} rows/s: {'met' if best >= arguments.target else 'MISSED'}"
     )
-    return 0 if ok and best >= arguments.target else 1
+    return exit_status(arguments, correct=ok, met=best >= arguments.target)
 
 
 if __name__ == "__main__":
@@ -189,6 +189,8 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--target", type=float, default=2_000)
+    smoke_option(parser)
     arguments = parser.parse_args()
+    shrink(arguments, rows=1_000, customers=100)
     arguments.url = arguments.url or bench_url()
     raise SystemExit(main(arguments))
