@@ -13,7 +13,6 @@ from typing import Any
 
 from graphql import ASTValidationRule, ExecutionResult, GraphQLError, StringValueNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from strawberry.extensions import (
     MaskErrors,
     ParserCache,
@@ -27,6 +26,7 @@ from strawberry.types.graphql import OperationType
 from bff.graphql.cost import query_cost
 from bff.graphql.errors import ApiError
 from bff.kernel.config import Settings
+from bff.kernel.db import database_unavailable
 from bff.kernel.metrics import observe_cost, observe_operation
 
 CACHE_SIZE = 1024
@@ -70,15 +70,6 @@ def error_code(error: GraphQLError) -> str:
     if error.message.startswith("Variable '$"):
         return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"
-
-
-def _unavailable(error: BaseException | None) -> bool:
-    """A timeout waiting for the database (a statement, a connection or the pool)."""
-    while error is not None:
-        if isinstance(error, TimeoutError | SQLAlchemyTimeoutError):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -148,8 +139,8 @@ class RequestPolicy(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        if _unavailable(error.original_error):
-            masked.message = "The database did not answer in time; retry later."
+        if database_unavailable(error.original_error):
+            masked.message = "The database is not available right now; retry later."
             masked.extensions = {"code": UNAVAILABLE}
         else:
             masked.extensions = {"code": INTERNAL}

@@ -12,10 +12,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bff.kernel.config import Settings
+from bff.kernel.db import database_unavailable
 from bff.kernel.errors import DomainError, MalformedInput
 from bff.kernel.i18n import message
 from bff.kernel.signing import SignatureError, verify
@@ -72,8 +75,23 @@ async def _domain_refused(_request: Request, error: Exception) -> Response:
     return refusal(422, error.code, text, details=error.params)
 
 
+async def _database_unavailable(_request: Request, error: Exception) -> Response:
+    """503 while the database is away, so that callers retry; anything else a database
+    error means is a bug, and stays a 500."""
+    if not database_unavailable(error):
+        raise error
+    response = refusal(
+        503, "SERVICE_UNAVAILABLE", "The database is not available right now; retry later."
+    )
+    response.headers["retry-after"] = "1"
+    return response
+
+
 EXCEPTION_HANDLERS: Mapping[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
     Refusal: _refused,
     MalformedInput: _malformed,
     DomainError: _domain_refused,
+    DBAPIError: _database_unavailable,
+    SQLAlchemyTimeoutError: _database_unavailable,
+    OSError: _database_unavailable,
 }

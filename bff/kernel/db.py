@@ -13,7 +13,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
+import asyncpg
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -51,6 +54,25 @@ def with_database_url(settings: Settings) -> Settings:
         return settings
     url = EmbeddedServer(settings.embedded_pgdata).ensure_running()
     return dataclasses.replace(settings, database_url=url)
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` came from a database that is not there or did not answer in time
+    (stopped, restarting, unreachable, frozen), rather than from what was asked of it."""
+    # The driver's own classes tell a lost server from a bad statement.
+    lost = (
+        OSError,  # refused, reset, no socket; TimeoutError is one too
+        SQLAlchemyTimeoutError,  # no pooled connection in time
+        asyncpg.PostgresConnectionError,
+        asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting, cancelled
+    )
+    while error is not None:
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, lost):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
