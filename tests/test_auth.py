@@ -204,9 +204,16 @@ async def test_a_token_claiming_the_dev_issuer_needs_the_dev_key(tmp_path):
 def test_production_refuses_dev_auth(tmp_path):
     url = "postgresql://u:p@db/loyalty"
     with pytest.raises(ConfigError, match="BFF_DEV_AUTH is refused"):
-        Settings(env="production", dev_auth=True, data_dir=tmp_path, database_url=url)
+        Settings(
+            env="production",
+            dev_auth=True,
+            data_dir=tmp_path,
+            database_url=url,
+            public_url="https://loyalty.example",
+        )
+    production = {"BFF_ENV": "production", "BFF_DATABASE_URL": url, "BFF_PUBLIC_URL": "https://x"}
     with pytest.raises(ConfigError, match="BFF_DEV_AUTH is refused"):
-        Settings.from_env({"BFF_ENV": "production", "BFF_DEV_AUTH": "1", "BFF_DATABASE_URL": url})
+        Settings.from_env({**production, "BFF_DEV_AUTH": "1"})
 
 
 def test_a_key_without_issuer_and_audience_is_a_config_error(tmp_path, rsa_key):

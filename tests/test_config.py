@@ -36,7 +36,11 @@ def test_environment_variables_are_parsed():
     assert settings.graphiql_enabled is False
 
 
-PRODUCTION = {"BFF_ENV": "production", "BFF_DATABASE_URL": "postgresql://u:p@db/loyalty"}
+PRODUCTION = {
+    "BFF_ENV": "production",
+    "BFF_DATABASE_URL": "postgresql://u:p@db/loyalty",
+    "BFF_PUBLIC_URL": "https://loyalty.example",
+}
 
 
 def test_production_hides_tools_unless_configured():
@@ -45,6 +49,13 @@ def test_production_hides_tools_unless_configured():
     assert not production.introspection_enabled
     opted_in = Settings.from_env({**PRODUCTION, "BFF_INTROSPECTION": "1"})
     assert opted_in.introspection_enabled
+
+
+def test_production_needs_its_public_url():
+    """Hand-off URLs would otherwise take their host from the request's Host header."""
+    without = {key: value for key, value in PRODUCTION.items() if key != "BFF_PUBLIC_URL"}
+    with pytest.raises(ConfigError, match="BFF_PUBLIC_URL is required"):
+        Settings.from_env(without)
 
 
 def test_production_refuses_the_embedded_server():

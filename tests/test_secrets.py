@@ -27,6 +27,11 @@ def test_development_keeps_a_generated_key_and_production_requires_one(tmp_path)
     again = SecretBox.from_settings(Settings(data_dir=tmp_path))
     assert again.open(first.seal("s")) == "s"
     assert (tmp_path / "secrets.key").stat().st_mode & 0o077 == 0
-    production = Settings(data_dir=tmp_path, env="production", database_url="postgresql://db/x")
+    production = Settings(
+        data_dir=tmp_path,
+        env="production",
+        database_url="postgresql://db/x",
+        public_url="https://loyalty.example",
+    )
     with pytest.raises(ConfigError, match="BFF_SECRETS_KEY"):
         SecretBox.from_settings(production)

@@ -114,6 +114,10 @@ class Settings:
             raise ConfigError(f"BFF_PERSISTED_QUERIES must be one of: {modes}")
         if self.is_production and self.fcm_url and not self.fcm_credentials:
             raise ConfigError("BFF_FCM_URL without BFF_FCM_CREDENTIALS is for local tests only")
+        if self.is_production and not self.public_url:
+            # Hand-off URLs would otherwise take their host from the request's Host header,
+            # which any caller chooses.
+            raise ConfigError("BFF_PUBLIC_URL is required when BFF_ENV=production")
         if self.is_production and self.dev_auth:
             raise ConfigError("BFF_DEV_AUTH is refused when BFF_ENV=production")
 

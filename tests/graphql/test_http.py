@@ -144,7 +144,9 @@ async def test_graphiql_and_introspection_in_development(app_client):
 
 
 async def test_production_hides_graphiql_and_introspection(settings, db):
-    production = replace(settings, env="production", dev_auth=False, secrets_key=KEY)
+    production = replace(
+        settings, env="production", dev_auth=False, secrets_key=KEY, public_url="https://x.test"
+    )
     app, client = await client_for(production)
     async with app.router.lifespan_context(app), client:
         page = await client.get("/graphql", headers={"accept": "text/html"})
@@ -165,6 +167,7 @@ async def test_production_can_opt_in_to_graphiql(settings, db):
         graphiql=True,
         introspection=True,
         secrets_key=KEY,
+        public_url="https://x.test",
     )
     app, client = await client_for(production)
     async with app.router.lifespan_context(app), client:

@@ -359,7 +359,11 @@ def test_each_process_keeps_documents_within_a_byte_budget():
 
 
 def test_production_runs_only_the_allow_list_unless_told_otherwise():
-    production = {"env": "production", "database_url": "postgresql://db.internal/bff"}
+    production = {
+        "env": "production",
+        "database_url": "postgresql://db.internal/bff",
+        "public_url": "https://loyalty.example",
+    }
     assert Settings(**production).persisted_queries == "allowlist"
     assert Settings(**production, persisted_queries="automatic").persisted_queries == "automatic"
     assert Settings().persisted_queries == "automatic"
