@@ -178,6 +178,7 @@ class PartnerEventService:
         ids = [e.id for e in events if e.id is not None] + [
             e.refers_to for e in read if e.refers_to
         ]
+        await self.repository.claim_event_ids(self.partner.id, [e.id for e in events if e.id])
         known = await self.repository.known_events(self.partner.id, ids)
         offer_ids = [pk for e in read if (pk := _offer_pk(e)) is not None]
         offer_ids += [k.offer_id for k in known.values() if k.offer_id is not None]

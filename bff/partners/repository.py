@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -115,9 +116,10 @@ class PartnerRepository:
 # (updated_at), the customer activated the offer and is under the limit (checked again
 # on the locked row), and no event with this id is stored.
 _RECORD_COMPLETION = text("""
-WITH target AS (
+WITH claim AS (SELECT pg_advisory_xact_lock(CAST(:claim_key AS bigint)))
+, target AS (
     SELECT a.id, a.customer_id
-    FROM offer_activations AS a
+    FROM claim, offer_activations AS a
     JOIN customers AS c ON c.id = a.customer_id
     JOIN offers AS o ON o.id = a.offer_id
     WHERE c.external_id = :customer AND a.offer_id = :offer_id AND a.active
@@ -156,8 +158,18 @@ class PartnerEventRepository:
             "partner_id": offer.partner_id,
             "offer_id": offer.id,
             "offer_version": offer.updated_at,
+            # The id is claimed as a batch claims it (claim_event_ids).
+            "claim_key": _claim_key(offer.partner_id, values["event_id"]),
         }
         return cast(int | None, (await connection.execute(_RECORD_COMPLETION, params)).scalar())
+
+    async def claim_event_ids(self, partner_id: int, event_ids: Sequence[str]) -> None:
+        """Hold the partner's event ids until commit, in one order for everybody: a batch
+        that carries an id another batch is handling waits for it, then finds it stored.
+        (Their rows cannot be locked before they exist.)"""
+        keys = sorted({_claim_key(partner_id, event_id[:128]) for event_id in event_ids})
+        if keys:
+            await self.session.execute(_CLAIM_IDS, {"keys": keys})
 
     async def known_events(self, partner_id: int, event_ids: Sequence[str]) -> dict[str, Any]:
         result = await self.session.scalars(
@@ -260,3 +272,18 @@ _ACTIVATIONS_OF = select(OfferActivation).where(
 _DRIVER_ACTIVATIONS_OF = driver_select(
     OfferActivation, "customer_id = $1 AND offer_id = ANY($2::bigint[])"
 )
+
+
+# Advisory locks in the order given (the subquery's), so that two batches never wait on
+# each other in a cycle.
+_CLAIM_IDS = text(
+    "SELECT count(pg_advisory_xact_lock(key)) FROM "
+    "(SELECT key FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS k(key, n) ORDER BY n) s"
+)
+
+
+def _claim_key(partner_id: int, event_id: str) -> int:
+    """A stable 64-bit key for (partner, event id); a rare collision only makes two
+    batches take turns."""
+    digest = hashlib.blake2b(f"{partner_id}:{event_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -416,3 +416,34 @@ async def test_events_without_a_usable_id_are_refused_and_the_rest_of_the_batch_
         assert results[4]["status"] == "accrued"
     assert await stored(db) == [("good-0", "accrued", None), ("good-1", "accrued", None)]
     assert await balance(db) == 200
+
+
+async def test_concurrent_batches_with_the_same_event_id_accrue_it_once(app_client, db, setup):
+    """Both batches answer; the event shared by both is accrued by one and a duplicate in
+    the other, and neither loses its other events."""
+    _, offer = setup
+    for other in ("boris", "vera"):
+        await activate(db, offer, other)
+    rounds = 8
+    for n in range(rounds):
+        shared = event(f"shared-{n}", offer)
+        # Every other round, the shared event comes alone: a single event's fast path.
+        first = shared if n % 2 else {"events": [event(f"a-{n}", offer, customer="boris"), shared]}
+        second = {"events": [shared, event(f"b-{n}", offer, customer="vera")]}
+        answers = await asyncio.gather(
+            post_signed(app_client, EVENTS, first), post_signed(app_client, EVENTS, second)
+        )
+        assert [answer.status_code for answer in answers] == [200, 200], answers[1].text
+        statuses = sorted(
+            result["status"]
+            for answer in answers
+            for result in answer.json().get("results", [answer.json()])
+            if result["id"] == f"shared-{n}"
+        )
+        assert statuses == ["accrued", "duplicate"]
+    ids = [event_id for event_id, _, _ in await stored(db)]
+    expected = [f"{kind}-{n}" for kind in ("b", "shared") for n in range(rounds)]
+    assert sorted(ids) == sorted(expected + [f"a-{n}" for n in range(0, rounds, 2)])
+    async with db.read() as session:
+        balances = dict((await session.execute(select(Wallet.customer_id, Wallet.balance))).all())
+    assert sorted(balances.values()) == sorted([100 * rounds // 2, 100 * rounds, 100 * rounds])
