@@ -20,6 +20,7 @@ from bff.http.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.http.openapi import openapi_document
 from bff.http.orders import order_events
 from bff.http.partners import hold_capture, hold_create, hold_void, partner_events
+from bff.http.statements import partner_event_statement, partner_hold_statement
 from bff.kernel.auth import TokenVerifier
 from bff.kernel.catalogue import CatalogueCache, CatalogueListener, listener_dsn
 from bff.kernel.config import Settings
@@ -80,6 +81,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/api/orders/events", order_events, methods=["POST"]),
             Route("/api/customers/{external_id}/level", customer_level, methods=["GET"]),
             Route("/api/partners/{partner_code}/events", partner_events, methods=["POST"]),
+            Route(
+                "/api/partners/{partner_code}/events",
+                partner_event_statement,
+                methods=["GET"],
+            ),
+            Route("/api/partners/{partner_code}/holds", partner_hold_statement, methods=["GET"]),
             Route("/api/partners/{partner_code}/holds", hold_create, methods=["POST"]),
             Route(
                 "/api/partners/{partner_code}/holds/{hold_id}/capture",

@@ -49,6 +49,11 @@ class CustomerService:
         """Ids of the customers seen so far, by subject."""
         return await self.repository.ids_by_external_ids(external_ids)
 
+    async def external_ids(self, customer_ids: Sequence[int]) -> dict[int, str]:
+        """Subjects of these customers, by id."""
+        customers = await self.repository.by_ids(sorted(set(customer_ids)))
+        return {customer.id: customer.external_id for customer in customers}
+
     async def ensure_many(self, external_ids: Sequence[str]) -> dict[str, int]:
         """Ids by subject, creating the customers seen for the first time."""
         return await self.repository.ensure_many(external_ids)

@@ -24,8 +24,61 @@ def _json(schema: str) -> dict[str, Any]:
     }
 
 
+def _statement(kind: str, about: str) -> dict[str, Any]:
+    """A signed GET (over the empty body) of one of the partner's statements."""
+    return {
+        "summary": f"What became of the {kind} this partner sent, oldest first, by pages",
+        "description": about,
+        "parameters": [PARTNER, *STATEMENT_QUERY],
+        "responses": {
+            "200": {
+                "description": "A page; `next` is the `after` of the next page, null on the last.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": [kind, "next"],
+                            "properties": {
+                                kind: {"type": "array", "items": {"type": "object"}},
+                                "next": {"type": ["string", "null"]},
+                            },
+                        }
+                    }
+                },
+            },
+            **COMMON_ERRORS,
+        },
+    }
+
+
 PARTNER = {"name": "partner_code", "in": "path", "required": True, "schema": {"type": "string"}}
 HOLD = {"name": "hold_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+STATEMENT_QUERY = [
+    {
+        "name": "after",
+        "in": "query",
+        "description": "The `next` of the previous page.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    {
+        "name": "limit",
+        "in": "query",
+        "description": "Page size, 100 by default.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 500},
+    },
+    {
+        "name": "since",
+        "in": "query",
+        "description": "Only what was received (events) or made (holds) from this time.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    {
+        "name": "until",
+        "in": "query",
+        "description": "...and before this time.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+]
 COMMON_ERRORS = {
     "400": _error("Malformed body; `field` names the culprit."),
     "401": _error("Bad signature, or X-Timestamp more than 5 minutes away."),
@@ -197,9 +250,19 @@ DOCUMENT: dict[str, Any] = {
                     },
                     **COMMON_ERRORS,
                 },
-            }
+            },
+            "get": _statement(
+                "events",
+                "Each stored event with its status (accrued, applied, rejected) and reason, "
+                "the customer, offer, amount, points and shortfall.",
+            ),
         },
         "/api/partners/{partner_code}/holds": {
+            "get": _statement(
+                "holds",
+                "Each hold with its status, points held and captured (and their value in "
+                "kopecks), the customer, and when it was made, expires and was resolved.",
+            ),
             "post": {
                 "summary": "Reserve points as payment (the partner's rate turns kopecks to points)",
                 "parameters": [PARTNER],
@@ -216,7 +279,7 @@ DOCUMENT: dict[str, Any] = {
                     "422": _error("INSUFFICIENT_FUNDS, IDEMPOTENCY_CONFLICT, AMOUNT_TOO_SMALL"),
                     **COMMON_ERRORS,
                 },
-            }
+            },
         },
         "/api/partners/{partner_code}/holds/{hold_id}/capture": {
             "post": {

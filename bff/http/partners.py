@@ -23,7 +23,7 @@ from bff.partners.events import Invalid, PartnerEventIn, parse_event, read_body
 from bff.partners.models import Partner
 
 
-async def _signed_partner(request: Request) -> tuple[KnownPartner, bytes]:
+async def signed_partner(request: Request) -> tuple[KnownPartner, bytes]:
     """The partner named in the URL and the body, if the body is signed with its secret."""
     body = await request.body()
     directory: PartnerDirectory = request.app.state.partners
@@ -55,7 +55,7 @@ def universal_id(raw: Any, adapted: bool) -> str | None:
 
 
 async def partner_events(request: Request) -> Response:
-    known, body = await _signed_partner(request)
+    known, body = await signed_partner(request)
     partner = known.partner
     objects, is_batch = read_body(body)
     state = request.app.state
@@ -92,7 +92,7 @@ async def _ingest(
 
 
 async def hold_create(request: Request) -> Response:
-    known, body = await _signed_partner(request)
+    known, body = await signed_partner(request)
     partner = known.partner
     if partner.kopecks_per_point is None:
         raise Refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
@@ -129,7 +129,7 @@ async def hold_void(request: Request) -> Response:
 
 
 async def _resolve(request: Request, *, capture: bool) -> Response:
-    known, body = await _signed_partner(request)
+    known, body = await signed_partner(request)
     partner = known.partner
     raw_id = request.path_params["hold_id"]
     if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_PK:

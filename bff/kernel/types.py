@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,3 +34,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A page of a statement: rows after ``after_id``, made from ``since`` to before
+    ``until`` (either open), at most ``limit`` of them."""
+
+    after_id: int = 0
+    limit: int = 100
+    since: datetime | None = None
+    until: datetime | None = None

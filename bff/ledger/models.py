@@ -124,6 +124,7 @@ class Hold(Base):
     __tablename__ = "holds"
     __table_args__ = (
         Index("ix_holds_status_expires_at", "status", "expires_at"),
+        Index("ix_holds_source_type_source_id_id", "source_type", "source_id", "id"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 

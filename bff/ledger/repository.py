@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.db import Base
 from bff.kernel.driver import driver_reads, driver_select
-from bff.kernel.types import utcnow
+from bff.kernel.types import Window, utcnow
 from bff.ledger.models import (
     Currency,
     Hold,
@@ -436,6 +436,21 @@ class LedgerRepository:
         statement = insert(_HOLDS).values(**values).returning(_HOLDS.c.id)
         hold_id = await self.session.scalar(statement)
         return Hold(id=hold_id, **values)
+
+    async def holds_page(self, source: tuple[str, str], window: Window) -> list[Hold]:
+        """Holds made for ``source``, oldest first, after ``window.after_id``."""
+        statement = (
+            select(_HOLDS)
+            .where(_HOLDS.c.source_type == source[0], _HOLDS.c.source_id == source[1])
+            .where(_HOLDS.c.id > window.after_id)
+            .order_by(_HOLDS.c.id)
+            .limit(window.limit)
+        )
+        if window.since is not None:
+            statement = statement.where(_HOLDS.c.created_at >= window.since)
+        if window.until is not None:
+            statement = statement.where(_HOLDS.c.created_at < window.until)
+        return [_detached(Hold, row) for row in await self.session.execute(statement)]
 
     async def hold(self, hold_id: int) -> Hold | None:
         row = (await self.session.execute(select(_HOLDS).where(_HOLDS.c.id == hold_id))).first()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.catalogue import catalogue_changed
-from bff.kernel.types import utcnow
+from bff.kernel.types import Window, utcnow
 from bff.ledger.bulk import Accrual, post_accruals
 from bff.ledger.errors import (
     BalanceLimitReached,
@@ -461,6 +461,10 @@ class LedgerService:
 
     async def find_hold(self, hold_id: int) -> Hold | None:
         return await self.repository.hold(hold_id)
+
+    async def holds_of(self, source: Source, window: Window) -> list[Hold]:
+        """The holds made for ``source`` (a partner's, say), oldest first: a statement."""
+        return await self.repository.holds_page((source.type, source.id or ""), window)
 
     async def capture(
         self, hold_id: int, amount: int | None = None, *, reason: str = "Hold captured"

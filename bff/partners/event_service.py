@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
 from bff.kernel.global_ids import decode_typed_id
-from bff.kernel.types import utcnow
+from bff.kernel.types import Window, utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.service import LedgerService, Source
 from bff.partners.directory import PartnerDirectory
@@ -106,6 +106,10 @@ class PartnerEventService:
         self.clock = clock
         self.repository = PartnerEventRepository(session)
         self.ledger = LedgerService(session, clock=clock)
+
+    async def statement(self, window: Window) -> list[PartnerEvent]:
+        """What became of the events this partner sent: a page, oldest first."""
+        return await self.repository.events_page(self.partner.id, window)
 
     async def ingest(self, events: Sequence[PartnerEventIn | Invalid]) -> list[EventResult]:
         batch = await self._lock(events)

@@ -101,7 +101,10 @@ class PartnerEvent(Base):
     """Every signed event a partner sent, raw payload included, whatever became of it."""
 
     __tablename__ = "partner_events"
-    __table_args__ = (UniqueConstraint("partner_id", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("partner_id", "event_id"),
+        Index("ix_partner_events_partner_id_id", "partner_id", "id"),  # statements
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.driver import driver_reads, driver_select
+from bff.kernel.types import Window
 from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
 
 
@@ -170,6 +171,20 @@ class PartnerEventRepository:
         keys = sorted({_claim_key(partner_id, event_id[:128]) for event_id in event_ids})
         if keys:
             await self.session.execute(_CLAIM_IDS, {"keys": keys})
+
+    async def events_page(self, partner_id: int, window: Window) -> list[PartnerEvent]:
+        """The partner's stored events, oldest first, after ``window.after_id``."""
+        statement = (
+            select(PartnerEvent)
+            .where(PartnerEvent.partner_id == partner_id, PartnerEvent.id > window.after_id)
+            .order_by(PartnerEvent.id)
+            .limit(window.limit)
+        )
+        if window.since is not None:
+            statement = statement.where(PartnerEvent.received_at >= window.since)
+        if window.until is not None:
+            statement = statement.where(PartnerEvent.received_at < window.until)
+        return list(await self.session.scalars(statement))
 
     async def known_events(self, partner_id: int, event_ids: Sequence[str]) -> dict[str, Any]:
         result = await self.session.scalars(
