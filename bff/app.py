@@ -19,7 +19,7 @@ from bff.http.levels import customer_level
 from bff.http.metrics import HttpMetricsMiddleware, metrics_endpoint
 from bff.http.openapi import openapi_document
 from bff.http.orders import order_events
-from bff.http.partners import hold_capture, hold_create, hold_void, partner_events
+from bff.http.partners import hold_capture, hold_create, hold_refund, hold_void, partner_events
 from bff.http.statements import partner_event_statement, partner_hold_statement
 from bff.kernel.auth import TokenVerifier
 from bff.kernel.catalogue import CatalogueCache, CatalogueListener, listener_dsn
@@ -94,6 +94,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 methods=["POST"],
             ),
             Route("/api/partners/{partner_code}/holds/{hold_id}/void", hold_void, methods=["POST"]),
+            Route(
+                "/api/partners/{partner_code}/holds/{hold_id}/refund",
+                hold_refund,
+                methods=["POST"],
+            ),
             Route("/api/openapi.json", openapi_document, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -180,6 +180,18 @@ DOCUMENT: dict[str, Any] = {
                     "idempotency_key": {"type": "string"},
                 },
             },
+            "RefundRequest": {
+                "type": "object",
+                "required": ["amount", "idempotency_key"],
+                "properties": {
+                    "amount": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Kopecks to give back, at the partner's rate.",
+                    },
+                    "idempotency_key": {"type": "string", "minLength": 1, "maxLength": 255},
+                },
+            },
             "CaptureRequest": {
                 "type": "object",
                 "properties": {
@@ -295,6 +307,26 @@ DOCUMENT: dict[str, Any] = {
                 "responses": {
                     "200": {"description": "Captured"},
                     "422": _error("HOLD_NOT_ACTIVE, HOLD_EXPIRED, CAPTURE_EXCEEDS_HOLD"),
+                    **COMMON_ERRORS,
+                },
+            }
+        },
+        "/api/partners/{partner_code}/holds/{hold_id}/refund": {
+            "post": {
+                "summary": "Give back part or all of a captured payment, once per key",
+                "description": (
+                    "Never more than was captured, in all. The points come back with the "
+                    "expiry of the points they were paid with, or 30 days from now where "
+                    "that has passed."
+                ),
+                "parameters": [PARTNER, HOLD],
+                "requestBody": _json("RefundRequest"),
+                "responses": {
+                    "200": {"description": "Refunded (or a retry with the same key)"},
+                    "422": _error(
+                        "HOLD_NOT_CAPTURED, REFUND_EXCEEDS_CAPTURE, IDEMPOTENCY_CONFLICT, "
+                        "AMOUNT_TOO_SMALL"
+                    ),
                     **COMMON_ERRORS,
                 },
             }

@@ -128,13 +128,45 @@ async def hold_void(request: Request) -> Response:
     return await _resolve(request, capture=False)
 
 
-async def _resolve(request: Request, *, capture: bool) -> Response:
+async def hold_refund(request: Request) -> Response:
+    """Give back part or all of a captured payment, once per idempotency key."""
     known, body = await signed_partner(request)
     partner = known.partner
+    hold_id = _hold_id(request)
+    data = json_object(body)
+    key = _text(data, "idempotency_key")
+    points = _positive(data, "amount") // (partner.kopecks_per_point or 1)
+    if points <= 0:
+        raise Refusal(422, "AMOUNT_TOO_SMALL", "the amount is worth less than one point")
+    async with request.app.state.db.unit_of_work() as session:
+        ledger = LedgerService(session)
+        if not _owned(await ledger.find_hold(hold_id), partner):
+            raise Refusal(404, "UNKNOWN_HOLD", "this partner has no hold with this id")
+        posting = await ledger.refund(
+            hold_id,
+            points,
+            reason=f"Refund from {partner.name}",
+            idempotency=IdempotencyKey(f"partner-refund:{partner.code}", key),
+        )
+        hold = await ledger.find_hold(hold_id)
+    assert hold is not None
+    answer = _hold_json(HoldResult(hold, posting.wallet, (posting.entry,)), partner)
+    return JSONResponse(
+        answer | {"refunded_now": posting.entry.delta, "replayed": posting.replayed}
+    )
+
+
+def _hold_id(request: Request) -> int:
     raw_id = request.path_params["hold_id"]
     if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_PK:
         raise MalformedInput("hold_id", "must be a hold id this API issued")
-    hold_id = int(raw_id)
+    return int(raw_id)
+
+
+async def _resolve(request: Request, *, capture: bool) -> Response:
+    known, body = await signed_partner(request)
+    partner = known.partner
+    hold_id = _hold_id(request)
     data = json_object(body) if body.strip() else {}
     amount = _positive(data, "amount") if "amount" in data else None
     async with request.app.state.db.unit_of_work() as session:
@@ -162,6 +194,8 @@ def _hold_json(result: HoldResult, partner: Partner) -> dict[str, Any]:
         "covered_amount": hold.amount * rate,
         "captured_points": hold.captured_amount,
         "captured_amount": hold.captured_amount * rate,
+        "refunded_points": hold.refunded_amount or 0,
+        "refunded_amount": (hold.refunded_amount or 0) * rate,
         "expires_at": hold.expires_at.isoformat(),
         "replayed": result.replayed,
     }

@@ -165,6 +165,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The refund is larger than what is left of the order ({refundable} kopecks).",
         "ru": "Возврат больше остатка заказа ({refundable} коп.).",
     },
+    "HOLD_NOT_CAPTURED": {
+        "en": "Only a captured payment can be refunded; this one is {status}.",
+        "ru": "Вернуть можно только списанную оплату; эта — {status}.",
+    },
+    "REFUND_EXCEEDS_CAPTURE": {
+        "en": "At most {refundable} points of this payment can still be refunded.",
+        "ru": "Из этой оплаты можно вернуть не больше {refundable} баллов.",
+    },
     "BALANCE_LIMIT": {
         "en": "This would take the wallet above its limit of {limit} points.",
         "ru": "Баланс превысил бы предел кошелька в {limit} баллов.",

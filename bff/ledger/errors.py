@@ -10,6 +10,7 @@ __all__ = [
     "CurrencyDisabled",
     "HoldExpired",
     "HoldNotActive",
+    "HoldNotCaptured",
     "IdempotencyConflict",
     "IdempotencyKeyInvalid",
     "InsufficientFunds",
@@ -18,6 +19,7 @@ __all__ = [
     "LedgerErrorCode",
     "NotFound",
     "ReasonRequired",
+    "RefundExceedsCapture",
     "VersionConflict",
     "ZeroAmount",
 ]
@@ -37,6 +39,8 @@ class LedgerErrorCode(ErrorCode):
     CURRENCY_DISABLED = "CURRENCY_DISABLED"
     REASON_REQUIRED = "REASON_REQUIRED"
     BALANCE_LIMIT = "BALANCE_LIMIT"
+    HOLD_NOT_CAPTURED = "HOLD_NOT_CAPTURED"
+    REFUND_EXCEEDS_CAPTURE = "REFUND_EXCEEDS_CAPTURE"
 
 
 class LedgerError(DomainError):
@@ -93,6 +97,15 @@ class CurrencyDisabled(LedgerError):
 
 class BalanceLimitReached(LedgerError):
     code = LedgerErrorCode.BALANCE_LIMIT
+    field = ("amount",)
+
+
+class HoldNotCaptured(LedgerError):
+    code = LedgerErrorCode.HOLD_NOT_CAPTURED
+
+
+class RefundExceedsCapture(LedgerError):
+    code = LedgerErrorCode.REFUND_EXCEEDS_CAPTURE
     field = ("amount",)
 
 

@@ -37,6 +37,7 @@ class EntryKind(enum.StrEnum):
     CAPTURE = "capture"
     RELEASE = "release"
     CONVERT = "convert"
+    REFUND = "refund"  # a captured spend given back
 
 
 class HoldStatus(enum.StrEnum):
@@ -126,6 +127,7 @@ class Hold(Base):
         Index("ix_holds_status_expires_at", "status", "expires_at"),
         Index("ix_holds_source_type_source_id_id", "source_type", "source_id", "id"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount <= captured_amount", name="refund_within_capture"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -134,6 +136,7 @@ class Hold(Base):
     currency: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)
     captured_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16), default=HoldStatus.ACTIVE)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source_type: Mapped[str | None] = mapped_column(String(32))
@@ -159,6 +162,21 @@ class Lot(Base):
     remaining: Mapped[int] = mapped_column(BigInteger)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LotTake(Base):
+    """What a capture took from one lot: a refund gives it back with that lot's expiry."""
+
+    __tablename__ = "lot_takes"
+    __table_args__ = (
+        CheckConstraint("returned >= 0 AND returned <= amount", name="returned_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    returned: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class IdempotencyRecord(Base):

@@ -33,11 +33,13 @@ from bff.kernel.driver import driver_reads, driver_select
 from bff.kernel.types import Window, utcnow
 from bff.ledger.models import (
     Currency,
+    EntryKind,
     Hold,
     HoldStatus,
     IdempotencyRecord,
     LedgerEntry,
     Lot,
+    LotTake,
     Wallet,
 )
 
@@ -47,6 +49,7 @@ _WALLETS = cast(Table, Wallet.__table__)
 _ENTRIES = cast(Table, LedgerEntry.__table__)
 _HOLDS = cast(Table, Hold.__table__)
 _LOTS = cast(Table, Lot.__table__)
+_LOT_TAKES = cast(Table, LotTake.__table__)
 _IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 
 
@@ -459,6 +462,58 @@ class LedgerRepository:
     async def holds_by_ids(self, hold_ids: Sequence[int]) -> list[Hold]:
         statement = select(_HOLDS).where(_HOLDS.c.id.in_(hold_ids))
         return [_detached(Hold, row) for row in (await self.session.execute(statement)).all()]
+
+    async def save_hold_refund(self, hold: Hold) -> None:
+        await self.session.execute(
+            update(_HOLDS)
+            .where(_HOLDS.c.id == hold.id)
+            .values(refunded_amount=hold.refunded_amount)
+        )
+
+    async def add_lot_takes(self, entry_id: int, taken: Sequence[tuple[int, int]]) -> None:
+        """Record what the debit ``entry_id`` took from each lot: ``(lot id, amount)``."""
+        if taken:
+            await self.session.execute(
+                insert(_LOT_TAKES),
+                [
+                    {"entry_id": entry_id, "lot_id": lot_id, "amount": amount, "returned": 0}
+                    for lot_id, amount in taken
+                ],
+            )
+
+    async def takes_of_capture(self, hold_id: int) -> list[tuple[LotTake, datetime | None]]:
+        """What the capture of ``hold_id`` took from each lot and not returned yet, with
+        the lot's expiry; latest expiry first (never-expiring first of all)."""
+        lots = _LOTS.alias("lot")
+        rows = await self.session.execute(
+            select(_LOT_TAKES, lots.c.expires_at)
+            .join(_ENTRIES, _ENTRIES.c.id == _LOT_TAKES.c.entry_id)
+            .join(lots, lots.c.id == _LOT_TAKES.c.lot_id)
+            .where(_ENTRIES.c.hold_id == hold_id, _ENTRIES.c.kind == EntryKind.CAPTURE)
+            .where(_LOT_TAKES.c.returned < _LOT_TAKES.c.amount)
+            .order_by(lots.c.expires_at.is_not(None), lots.c.expires_at.desc(), _LOT_TAKES.c.id)
+        )
+        names = [column.name for column in _LOT_TAKES.columns]
+        return [(LotTake(**{n: row._mapping[n] for n in names}), row.expires_at) for row in rows]
+
+    async def save_take_returned(self, take: LotTake) -> None:
+        await self.session.execute(
+            update(_LOT_TAKES).where(_LOT_TAKES.c.id == take.id).values(returned=take.returned)
+        )
+
+    async def add_lot(
+        self, wallet_id: int, entry_id: int, amount: int, expires_at: datetime | None
+    ) -> None:
+        await self.session.execute(
+            insert(_LOTS).values(
+                wallet_id=wallet_id,
+                entry_id=entry_id,
+                amount=amount,
+                remaining=amount,
+                expires_at=expires_at,
+                created_at=utcnow(),
+            )
+        )
 
     async def save_hold_resolution(self, hold: Hold) -> None:
         await self.session.execute(

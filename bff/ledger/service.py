@@ -27,12 +27,14 @@ from bff.ledger.errors import (
     CurrencyDisabled,
     HoldExpired,
     HoldNotActive,
+    HoldNotCaptured,
     IdempotencyConflict,
     IdempotencyKeyInvalid,
     InsufficientFunds,
     InvalidAmount,
     NotFound,
     ReasonRequired,
+    RefundExceedsCapture,
     VersionConflict,
     ZeroAmount,
 )
@@ -52,6 +54,9 @@ from bff.ledger.repository import Change, LedgerRepository, NewLot, entry_values
 
 # GraphQL Int is 32-bit: one posting stays well inside it.
 MAX_AMOUNT = 100_000_000
+# Refunded points whose original expiry has passed come back for this long: they were
+# spent in time, and a refund that expired at once would give nothing back.
+REFUND_GRACE = timedelta(days=30)
 MAX_KEY_LENGTH = 255
 REASON_LENGTH = range(3, 501)
 EXPIRY_REASON = "Points expired"
@@ -489,7 +494,7 @@ class LedgerService:
                 ),
             )
         ]
-        await self._consume_lots(wallet, taken)
+        await self._consume_lots(wallet, taken, taken_by=entries[0].id)
         if taken < hold.amount:
             entries.append(
                 await self._post(
@@ -506,6 +511,70 @@ class LedgerService:
             )
         await self._resolve(hold, HoldStatus.CAPTURED, captured=taken)
         return HoldResult(hold, wallet, tuple(entries))
+
+    @_within_balance_limit
+    async def refund(
+        self, hold_id: int, amount: int, *, reason: str, idempotency: IdempotencyKey
+    ) -> Posting:
+        """Give back part or all of what a hold's capture took, never more in all. The
+        points come back as lots with the expiry of the lots they were taken from, or
+        REFUND_GRACE from now where that expiry has passed."""
+        _check_amount(amount)
+        reason = _check_reason(reason)
+
+        async def operation(record_id: int | None) -> Posting:
+            hold, wallet = await self._lock_captured_hold(hold_id)
+            refundable = hold.captured_amount - hold.refunded_amount
+            if amount > refundable:
+                raise RefundExceedsCapture(requested=amount, refundable=refundable)
+            entry = await self._post(
+                wallet,
+                self._entry_fields(
+                    kind=EntryKind.REFUND,
+                    delta=amount,
+                    reason=reason,
+                    source=Source(hold.source_type or "hold", hold.source_id),
+                    hold_id=hold.id,
+                    record_id=record_id,
+                ),
+            )
+            await self._return_to_lots(hold, wallet, entry, amount)
+            hold.refunded_amount += amount
+            await self.repository.save_hold_refund(hold)
+            return Posting(entry, wallet)
+
+        digest = request_hash("refund", hold=hold_id, amount=amount, reason=reason)
+        return await self._idempotent(idempotency, digest, operation, self._replay_posting)
+
+    async def _lock_captured_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
+        hold = await self.repository.hold(hold_id)
+        if hold is None:
+            raise NotFound(field=("hold_id",))
+        wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
+        hold = await self.repository.hold(hold_id)  # re-read under the wallet lock
+        assert wallet is not None
+        assert hold is not None
+        if hold.status != HoldStatus.CAPTURED:
+            raise HoldNotCaptured(status=hold.status)
+        return hold, wallet
+
+    async def _return_to_lots(
+        self, hold: Hold, wallet: Wallet, entry: LedgerEntry, amount: int
+    ) -> None:
+        """New lots for a refund, from what the capture took, latest expiry first."""
+        now = self.clock()
+        for take, expires_at in await self.repository.takes_of_capture(hold.id):
+            if amount <= 0:
+                return
+            back = min(take.amount - take.returned, amount)
+            if expires_at is not None and expires_at <= now:
+                expires_at = now + REFUND_GRACE
+            await self.repository.add_lot(wallet.id, entry.id, back, expires_at)
+            take.returned += back
+            await self.repository.save_take_returned(take)
+            amount -= back
+        if amount > 0:  # captured before takes were recorded: its lots are unknown
+            await self.repository.add_lot(wallet.id, entry.id, amount, None)
 
     async def void(self, hold_id: int, *, reason: str = "Hold voided") -> HoldResult:
         hold, wallet = await self._lock_active_hold(hold_id)
@@ -636,15 +705,23 @@ class LedgerService:
             raise HoldExpired()
         return hold, wallet
 
-    async def _consume_lots(self, wallet: Wallet, debited: int) -> None:
+    async def _consume_lots(
+        self, wallet: Wallet, debited: int, *, taken_by: int | None = None
+    ) -> None:
         """Take a debit already applied to ``wallet`` from its lots, soonest expiry first;
-        the part of it that went below zero had no lots to take from."""
+        the part of it that went below zero had no lots to take from. With ``taken_by``
+        (the debit's entry, one that may be refunded), what it took from each lot is
+        recorded."""
         amount = min(debited, max(0, wallet.balance + debited))
         if amount <= 0:
             return
         lots = await self.repository.open_lots(wallet.id)
+        before = {lot.id: lot.remaining for lot in lots}
         touched = _take_from_lots(lots, amount)
         await self.repository.save_lots(touched)
+        if taken_by is not None:
+            taken = [(lot.id, before[lot.id] - lot.remaining) for lot in touched]
+            await self.repository.add_lot_takes(taken_by, taken)
 
     async def _release(self, hold: Hold, wallet: Wallet, reason: str) -> LedgerEntry:
         return await self._post(
