@@ -52,8 +52,8 @@ async def _apply(service: OrderService, event: OrderEventIn) -> Outcome:
 async def resolve_redemption(
     session: AsyncSession, settings: Settings, event: OrderEventIn
 ) -> dict[str, Any]:
-    """Capture (confirmed) or void (cancelled) the redemption's hold; DomainErrors say why
-    not (NOT_FOUND, HOLD_NOT_ACTIVE, HOLD_EXPIRED)."""
+    """Capture (confirmed) the redemption's hold, or give the coins back (cancelled);
+    DomainErrors say why not (NOT_FOUND, HOLD_NOT_ACTIVE, HOLD_EXPIRED)."""
     redemption_id = decode_typed_id(event.redemption_id or "", "Redemption")
     if redemption_id is None:
         raise NotFound(field=("redemption", "id"))

@@ -96,6 +96,8 @@ def unavailability(
 def redemption_status(hold: Hold, now: datetime) -> str:
     if hold.status == HoldStatus.ACTIVE and hold.expires_at <= now:
         return "EXPIRED"  # the worker has not released it yet; it can no longer be confirmed
+    if hold.status == HoldStatus.CAPTURED and (hold.refunded_amount or 0) >= hold.captured_amount:
+        return "CANCELLED"  # after it was confirmed: the coins were given back
     return {
         HoldStatus.ACTIVE: "PENDING",
         HoldStatus.CAPTURED: "CONFIRMED",
@@ -258,9 +260,21 @@ class RedemptionService:
         return await self.ledger.capture(redemption.hold_id, reason="Gift confirmed")
 
     async def cancel(self, redemption_id: int) -> HoldResult:
-        """The order was cancelled: the coins come back."""
+        """The order was cancelled: the coins come back, released from the hold or, once
+        confirmed, refunded (once, however many cancellations arrive)."""
         redemption = await self._existing(redemption_id)
-        return await self.ledger.void(redemption.hold_id, reason="Gift cancelled")
+        hold = await self.ledger.find_hold(redemption.hold_id)
+        if hold is None or hold.status != HoldStatus.CAPTURED:
+            return await self.ledger.void(redemption.hold_id, reason="Gift cancelled")
+        posting = await self.ledger.refund(
+            hold.id,
+            hold.captured_amount,
+            reason="Gift cancelled",
+            idempotency=IdempotencyKey("redemption-cancel", str(redemption.id)),
+        )
+        refreshed = await self.ledger.find_hold(hold.id)
+        assert refreshed is not None
+        return HoldResult(refreshed, posting.wallet, (posting.entry,), replayed=posting.replayed)
 
     async def _existing(self, redemption_id: int) -> Redemption:
         redemption = await self.repository.redemption(redemption_id)
