@@ -9,6 +9,7 @@ from bff.levels import models as levels
 from bff.marketplace import models as marketplace
 from bff.partners import models as partners
 from bff.persisted import models as persisted
+from bff.spending import models as spending
 from push import models as push
 from webviews import models as webviews
 
@@ -25,5 +26,6 @@ __all__ = [
     "partners",
     "persisted",
     "push",
+    "spending",
     "webviews",
 ]

@@ -44,6 +44,8 @@ from bff.graphql.partners.types import (
 from bff.graphql.push.mutations import PushMutations
 from bff.graphql.push.queries import PushQueries
 from bff.graphql.scalars import SCALAR_OVERRIDES
+from bff.graphql.spending.mutations import SpendingMutations
+from bff.graphql.spending.queries import SpendingQueries
 from bff.graphql.webviews.mutations import WebviewMutations
 from bff.kernel.config import Settings
 
@@ -59,6 +61,7 @@ Query = merge_types(
         MarketplaceQueries,
         HomeQueries,
         PushQueries,
+        SpendingQueries,
         NodeQueries,
     ),
 )
@@ -74,6 +77,7 @@ Mutation = merge_types(
         MarketplaceMutations,
         WebviewMutations,
         PushMutations,
+        SpendingMutations,
     ),
 )
 handle_user_errors(Mutation)

@@ -173,6 +173,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "At most {refundable} points of this payment can still be refunded.",
         "ru": "Из этой оплаты можно вернуть не больше {refundable} баллов.",
     },
+    "INVALID_SHARE": {
+        "en": "A share is from 0 to 10000 basis points (10000: the whole order).",
+        "ru": "Доля — от 0 до 10000 базисных пунктов (10000 — весь заказ).",
+    },
+    "INVALID_POINT_VALUE": {
+        "en": "A point is worth from 1 to 1000000 kopecks.",
+        "ru": "Балл стоит от 1 до 1000000 копеек.",
+    },
+    "INVALID_MONEY_MINIMUM": {
+        "en": "The part to pay in money is a whole number of kopecks, zero or more.",
+        "ru": "Часть к оплате деньгами — целое число копеек, ноль или больше.",
+    },
     "BALANCE_LIMIT": {
         "en": "This would take the wallet above its limit of {limit} points.",
         "ru": "Баланс превысил бы предел кошелька в {limit} баллов.",

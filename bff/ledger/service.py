@@ -464,6 +464,9 @@ class LedgerService:
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_hold)
 
+    async def wallets_of(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
+        return await self.repository.wallets_by_customer_ids(customer_ids)
+
     async def find_hold(self, hold_id: int) -> Hold | None:
         return await self.repository.hold(hold_id)
 

@@ -8,7 +8,7 @@ import strawberry
 
 from bff.customers import models
 from bff.customers.errors import CustomerErrorCode
-from bff.graphql.errors import UserError
+from bff.graphql.errors import BadUserInput, UserError
 from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
@@ -26,10 +26,14 @@ from bff.graphql.partners.types import (
     Offer,
     offer_connection,
 )
+from bff.graphql.spending.types import SpendablePoints
+from bff.kernel.errors import DomainError
+from bff.kernel.i18n import message
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import Ladder, describe
 from bff.marketplace.repository import MarketplaceRepository
 from bff.partners.repository import PartnerRepository
+from bff.spending.service import SpendingService
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -84,6 +88,30 @@ class Customer(Node):
     @strawberry.field(description="The customer's level, the next one, progress and decay.")
     async def level(self, info: strawberry.Info[Context, None]) -> LevelStatus:
         return await level_of(info.context, self.pk)
+
+    @strawberry.field(
+        description="How many points may pay an order of `amount` kopecks of `brand`, by the "
+        'same rule as the tills\' quote: the cart shows "pay up to N points".'
+    )
+    async def spendable(
+        self,
+        info: strawberry.Info[Context, None],
+        amount: Annotated[int, strawberry.argument(description="The order, in kopecks.")],
+        brand: Annotated[str | None, strawberry.argument(description="The order's brand.")] = None,
+        currency: Annotated[
+            CurrencyCode, strawberry.argument(description="What would pay.")
+        ] = CurrencyCode.POINTS,
+    ) -> SpendablePoints:
+        context = info.context
+        level = (await level_of(context, self.pk)).current.code
+        try:
+            async with context.reads.read() as session:
+                found = await SpendingService(session).for_order(
+                    self.pk, currency.value, brand, amount, level
+                )
+        except DomainError as error:
+            raise BadUserInput(message(error.code, context.locale, error.params)) from error
+        return SpendablePoints.from_domain(found)
 
     @strawberry.field(description="Offers the customer activated, oldest first.")
     async def active_offers(

@@ -1,0 +1,110 @@
+"""GraphQL types of spending: rules, their history, and what may pay an order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from bff.graphql.errors import UserError
+from bff.graphql.ids import node_id
+from bff.graphql.ledger.types import CurrencyCode
+from bff.spending import models
+from bff.spending.errors import SpendingErrorCode
+from bff.spending.service import Limit, Spendable, SpendingService
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+# The domain's own enums: declared once, there.
+strawberry.enum(SpendingErrorCode, description="Why a spending rule mutation did not happen.")
+strawberry.enum(
+    Limit,
+    name="SpendLimit",
+    description="What decided how many points may pay: BALANCE (no more available), SHARE "
+    "(the rule's share of the order), LEVEL_PERK (the customer's level allows its own "
+    "share), MONEY_MINIMUM (the part to pay in money), NO_RULE (points do not pay here).",
+)
+
+
+@strawberry.type(description="A problem with a spending rule mutation.")
+class SpendingUserError(UserError):
+    code: SpendingErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="The share of an order a level may pay with points instead.")
+class LevelShare:
+    level: str = strawberry.field(description="Level code, e.g. `PLATINUM`.")
+    share_basis_points: int = strawberry.field(description="10000: the whole order.")
+
+
+@strawberry.type(description="One recorded change of a spending rule.")
+class SpendingRuleChange:
+    actor: str = strawberry.field(description="The staff member who made it.")
+    before: JSON | None = strawberry.field(description="The rule before; null when created.")
+    after: JSON = strawberry.field(description="The rule after.")
+    changed_at: datetime = strawberry.field(description="When.")
+
+
+@strawberry.type(
+    description="How much of an order a currency may pay, for one brand or for every brand "
+    "without a rule of its own, and what one point is worth."
+)
+class SpendingRule:
+    id: strawberry.ID = strawberry.field(description="Opaque global id.")
+    currency: CurrencyCode = strawberry.field(description="What pays.")
+    brand: str | None = strawberry.field(description="Null: every brand without its own rule.")
+    kopecks_per_point: int = strawberry.field(description="What one point pays, in kopecks.")
+    max_share_basis_points: int = strawberry.field(
+        description="The largest share of an order points may pay (3000 = 30 %)."
+    )
+    min_money_kopecks: int = strawberry.field(description="The least left to pay in money.")
+    level_shares: list[LevelShare] = strawberry.field(
+        description="Levels that may pay a share of their own instead."
+    )
+    active: bool = strawberry.field(description="Switched off: points pay nothing here.")
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Every recorded change, oldest first.")
+    async def changes(self, info: strawberry.Info[Context, None]) -> list[SpendingRuleChange]:
+        async with info.context.reads.read() as session:
+            rows = await SpendingService(session).changes(self.pk)
+        return [
+            SpendingRuleChange(
+                actor=row.actor,
+                before=cast(JSON, row.before),
+                after=cast(JSON, row.after),
+                changed_at=row.changed_at,
+            )
+            for row in rows
+        ]
+
+    @classmethod
+    def from_model(cls, rule: models.SpendingRule) -> SpendingRule:
+        return cls(
+            id=node_id("SpendingRule", rule.id),
+            currency=CurrencyCode(rule.currency),
+            brand=rule.brand,
+            kopecks_per_point=rule.kopecks_per_point,
+            max_share_basis_points=rule.max_share_bp,
+            min_money_kopecks=rule.min_money_kopecks,
+            level_shares=[
+                LevelShare(level=level, share_basis_points=int(share))
+                for level, share in sorted((rule.level_shares or {}).items())
+            ],
+            active=rule.active,
+            pk=rule.id,
+        )
+
+
+@strawberry.type(description="How many points may pay an order, and why that many.")
+class SpendablePoints:
+    points: int = strawberry.field(description="At most this many points.")
+    value: int = strawberry.field(description="What they pay, in kopecks.")
+    reason: Limit = strawberry.field(description="What decided it.")
+
+    @classmethod
+    def from_domain(cls, found: Spendable) -> SpendablePoints:
+        return cls(points=found.points, value=found.value_kopecks, reason=found.limit)

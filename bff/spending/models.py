@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bff.kernel.db import Base
+from bff.kernel.types import BigId, UTCDateTime, utcnow
+from bff.ledger import models as _ledger  # noqa: F401 - registers the FK target
+
+
+class SpendingRule(Base):
+    """How much of an order a currency may pay, per brand (a null brand: every brand
+    without a rule of its own), and what one unit of it is worth."""
+
+    __tablename__ = "spending_rules"
+    __table_args__ = (UniqueConstraint("currency", "brand", postgresql_nulls_not_distinct=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
+    brand: Mapped[str | None] = mapped_column(String(64))
+    kopecks_per_point: Mapped[int] = mapped_column(Integer)
+    max_share_bp: Mapped[int] = mapped_column(Integer)  # of the order's amount
+    min_money_kopecks: Mapped[int] = mapped_column(BigInteger)  # left to pay in money
+    # Level code -> the share that level may pay instead (10,000: the whole order).
+    level_shares: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpendingRuleChange(Base):
+    """Every change of a spending rule, with its author."""
+
+    __tablename__ = "spending_rule_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("spending_rules.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,152 @@
+"""Spending rules (staff set them; every change is recorded with its author) and the one
+rule that says how many points may pay for an order, used by the app's cart and by the
+tills' quote alike."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.kernel.errors import DomainError
+from bff.kernel.types import utcnow
+from bff.ledger.service import LedgerService
+from bff.spending.errors import SpendingErrorCode
+from bff.spending.models import SpendingRule, SpendingRuleChange
+from bff.spending.repository import SpendingRepository
+
+WHOLE = 10_000  # basis points
+MAX_ORDER_KOPECKS = 10**12
+
+
+class InvalidShare(DomainError):
+    code = SpendingErrorCode.INVALID_SHARE
+    field = ("max_share_basis_points",)
+
+
+class InvalidPointValue(DomainError):
+    code = SpendingErrorCode.INVALID_POINT_VALUE
+    field = ("kopecks_per_point",)
+
+
+class InvalidMoneyMinimum(DomainError):
+    code = SpendingErrorCode.INVALID_MONEY_MINIMUM
+    field = ("min_money_kopecks",)
+
+
+class SpendingCurrencyDisabled(DomainError):
+    code = SpendingErrorCode.CURRENCY_DISABLED
+    field = ("currency",)
+
+
+class InvalidOrderAmount(DomainError):
+    code = SpendingErrorCode.INVALID_AMOUNT
+    field = ("amount",)
+
+
+class Limit(enum.StrEnum):
+    """What decided how many points may pay."""
+
+    BALANCE = "BALANCE"  # the customer has no more available
+    SHARE = "SHARE"  # the rule's share of the order
+    LEVEL_PERK = "LEVEL_PERK"  # the share the customer's level allows instead
+    MONEY_MINIMUM = "MONEY_MINIMUM"  # the part that must be paid in money
+    NO_RULE = "NO_RULE"  # points do not pay for this brand's orders
+
+
+@dataclass
+class SpendingRuleDraft:
+    currency: str
+    kopecks_per_point: int
+    max_share_bp: int
+    brand: str | None = None
+    min_money_kopecks: int = 0
+    level_shares: dict[str, int] = field(default_factory=dict)
+    active: bool = True
+
+
+def snapshot(rule: SpendingRule) -> dict[str, Any]:
+    return {name: getattr(rule, name) for name in SpendingRuleDraft.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class Spendable:
+    """How many points may pay for an order, what they are worth, and why that many."""
+
+    points: int
+    value_kopecks: int
+    limit: Limit
+
+
+def spendable(
+    rule: SpendingRule | None, available: int, amount: int, level_code: str | None
+) -> Spendable:
+    """The one rule: the least of the balance, the share of the order (the level's own
+    share where it has one) and the order less the part to pay in money, in whole points."""
+    if rule is None or not rule.active:
+        return Spendable(0, 0, Limit.NO_RULE)
+    share, by = rule.max_share_bp, Limit.SHARE
+    if level_code is not None and level_code in (rule.level_shares or {}):
+        share, by = int(rule.level_shares[level_code]), Limit.LEVEL_PERK
+    bounds = [
+        (amount * share // WHOLE // rule.kopecks_per_point, by),
+        (max(0, amount - rule.min_money_kopecks) // rule.kopecks_per_point, Limit.MONEY_MINIMUM),
+        (max(0, available), Limit.BALANCE),
+    ]
+    points, limit = min(bounds, key=lambda bound: bound[0])
+    return Spendable(points, points * rule.kopecks_per_point, limit)
+
+
+class SpendingService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.repository = SpendingRepository(session)
+        self.ledger = LedgerService(session)
+
+    async def rules(self) -> list[SpendingRule]:
+        return list(await self.repository.rules())
+
+    async def changes(self, rule_id: int) -> list[SpendingRuleChange]:
+        return list(await self.repository.changes(rule_id))
+
+    async def set_rule(self, draft: SpendingRuleDraft, actor: str) -> SpendingRule:
+        """Create or replace the rule of (currency, brand); the change is recorded."""
+        await self._validate(draft)
+        rule = await self.repository.rule_for(draft.currency, draft.brand)
+        before = snapshot(rule) if rule is not None else None
+        now = utcnow()
+        if rule is None:
+            rule = SpendingRule(created_at=now)
+        for name, value in asdict(draft).items():
+            setattr(rule, name, value)
+        rule.updated_at = now
+        await self.repository.save(rule)
+        change = SpendingRuleChange(
+            rule_id=rule.id, actor=actor, before=before, after=snapshot(rule), changed_at=now
+        )
+        await self.repository.save(change)
+        return rule
+
+    async def for_order(
+        self, customer_id: int, currency: str, brand: str | None, amount: int, level: str | None
+    ) -> Spendable:
+        """How many of the customer's ``currency`` may pay an order of ``amount`` kopecks."""
+        if not 0 < amount <= MAX_ORDER_KOPECKS:
+            raise InvalidOrderAmount()
+        rule = await self.repository.applicable(currency, brand)
+        wallets = await self.ledger.wallets_of([customer_id])
+        available = sum(w.balance - w.held for w in wallets if w.currency == currency)
+        return spendable(rule, available, amount, level)
+
+    async def _validate(self, draft: SpendingRuleDraft) -> None:
+        currency = await self.ledger.currency(draft.currency)
+        if currency is None or not currency.enabled:
+            raise SpendingCurrencyDisabled(currency=draft.currency)
+        if not 0 < draft.kopecks_per_point <= 1_000_000:
+            raise InvalidPointValue()
+        shares = [draft.max_share_bp, *draft.level_shares.values()]
+        if not all(isinstance(s, int) and 0 <= s <= WHOLE for s in shares):
+            raise InvalidShare()
+        if not 0 <= draft.min_money_kopecks <= MAX_ORDER_KOPECKS:
+            raise InvalidMoneyMinimum()
