@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
 from bff.earning.errors import EarningErrorCode
-from bff.earning.models import Order, OrderStatus, PendingAccrual, PendingStatus
+from bff.earning.models import AccrualRule, Order, OrderStatus, PendingAccrual, PendingStatus
 from bff.earning.repository import EarningRepository
 from bff.earning.rules import OrderFacts, expiry_for, points_for, proportional, rule_applies
 from bff.flags.service import FlagService
@@ -63,6 +64,13 @@ class CompletedOrder:
     amount: int
     completed_at: datetime
     items: list[object] | None = None
+
+
+class Earning(NamedTuple):
+    """What one rule would accrue for an order."""
+
+    rule: AccrualRule
+    points: int
 
 
 @dataclass(frozen=True)
@@ -124,23 +132,36 @@ class OrderService:
         await self.levels.record_completed_order(customer.id, order.completed_at)
         return Outcome("applied", accruals=pending)
 
+    async def preview(self, subject: str, facts: OrderFacts) -> list[Earning]:
+        """What an order would earn if it completed now, paid in money: the same rules,
+        flags and level bonus as ``complete``, and nothing written."""
+        customer = await self.customers.find(subject)
+        bonus = await self.levels.bonus_bp(customer.id) if customer is not None else 0
+        return await self._earnings(subject, facts, bonus)
+
+    async def _earnings(self, subject: str, facts: OrderFacts, bonus: int) -> list[Earning]:
+        found = []
+        for rule in await self.repository.rules_valid_at(facts.brand, facts.completed_at):
+            if not rule_applies(rule, facts):
+                continue
+            if rule.flag_key and not await self.flags.is_enabled(
+                rule.flag_key, subject, facts.city
+            ):
+                continue
+            points = points_for(rule, facts.amount, bonus)
+            if points <= 0:
+                continue
+            if points > MAX_AMOUNT:
+                raise AccrualOverLimit(rule=rule.code, points=points, limit=MAX_AMOUNT)
+            found.append(Earning(rule, points))
+        return found
+
     async def _pending_for(
         self, order_id: int, customer_id: int, subject: str, order: CompletedOrder, bonus: int
     ) -> list[PendingAccrual]:
         facts = OrderFacts(order.brand, order.city, order.amount, order.completed_at)
         rows = []
-        for rule in await self.repository.rules_valid_at(order.brand, order.completed_at):
-            if not rule_applies(rule, facts):
-                continue
-            if rule.flag_key and not await self.flags.is_enabled(
-                rule.flag_key, subject, order.city
-            ):
-                continue
-            points = points_for(rule, order.amount, bonus)
-            if points <= 0:
-                continue
-            if points > MAX_AMOUNT:
-                raise AccrualOverLimit(rule=rule.code, points=points, limit=MAX_AMOUNT)
+        for rule, points in await self._earnings(subject, facts, bonus):
             rows.append(
                 PendingAccrual(
                     order_id=order_id,

@@ -467,6 +467,11 @@ class LedgerService:
     async def wallets_of(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
         return await self.repository.wallets_by_customer_ids(customer_ids)
 
+    async def soonest_expiry(self, wallet_id: int) -> tuple[int, datetime] | None:
+        """What expires soonest in the wallet (within a day of the first expiry), and when."""
+        found = await self.repository.soonest_expiry_by_wallet_ids([wallet_id])
+        return found.get(wallet_id)
+
     async def find_hold(self, hold_id: int) -> Hold | None:
         return await self.repository.hold(hold_id)
 
