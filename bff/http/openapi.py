@@ -1,4 +1,6 @@
-"""The partner API, described for partners (OpenAPI 3.1), served at /api/openapi.json."""
+"""The server-to-server API, described for its callers (OpenAPI 3.1), served at
+/api/openapi.json: partners (signed with their own secret) and the ordering system and
+tills (signed with BFF_ORDERS_HMAC_SECRET)."""
 
 from __future__ import annotations
 
@@ -88,14 +90,16 @@ COMMON_ERRORS = {
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
-        "title": "loyalty-bff partner API",
+        "title": "loyalty-bff server-to-server API",
         "version": "1.0",
         "description": (
-            "Partners report completed offers and take points as payment. Every request is "
-            "signed: `X-Timestamp` is unix seconds and `X-Signature` is `sha256=` followed by "
-            'the hex HMAC-SHA256 of `timestamp + "." + body` with the partner\'s secret. '
-            "Requests more than 5 minutes old or early are refused. Event ids are unique per "
-            "partner: a repeated id is answered `duplicate` and has no second effect."
+            "Partners report completed offers and take points as payment; the ordering "
+            "system reports orders, reads levels and quotes checkouts. Every request is "
+            "signed: `X-Timestamp` is unix seconds and `X-Signature` is `sha256=` followed "
+            'by the hex HMAC-SHA256 of `timestamp + "." + body`, with the partner\'s own '
+            "secret on its routes and with the ordering system's on the others. Requests "
+            "more than 5 minutes old or early are refused. Event ids are unique per "
+            "sender: a repeated id is answered `duplicate` and has no second effect."
         ),
     },
     "components": {
@@ -180,6 +184,27 @@ DOCUMENT: dict[str, Any] = {
                     "idempotency_key": {"type": "string"},
                 },
             },
+            "QuoteRequest": {
+                "type": "object",
+                "required": ["customer_id", "brand", "order"],
+                "properties": {
+                    "customer_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "brand": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "city": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "order": {
+                        "type": "object",
+                        "required": ["id", "amount"],
+                        "properties": {
+                            "id": {"type": "string", "minLength": 1, "maxLength": 128},
+                            "amount": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "Kopecks.",
+                            },
+                        },
+                    },
+                },
+            },
             "RefundRequest": {
                 "type": "object",
                 "required": ["amount", "idempotency_key"],
@@ -219,6 +244,71 @@ DOCUMENT: dict[str, Any] = {
     },
     "security": SIGNED,
     "paths": {
+        "/api/orders/events": {
+            "post": {
+                "summary": "Report an order completed, cancelled or refunded, or a gift "
+                "confirmed or cancelled (the ordering system)",
+                "description": (
+                    "`{id, type: order.completed | order.cancelled | order.refunded, order: "
+                    "{id, brand, customer_id, amount, completed_at, city?, items?}, refund?: "
+                    "{amount}}` or `{id, type: redemption.confirmed | redemption.cancelled, "
+                    "redemption: {id}}`. Amounts are kopecks; an id seen before is answered "
+                    "`duplicate`."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": {"description": "`{status: applied | ignored | duplicate, ...}`"},
+                    "422": _error(
+                        "ORDER_NOT_FOUND, REFUND_EXCEEDS_ORDER, ACCRUAL_OVER_LIMIT, "
+                        "HOLD_NOT_ACTIVE, HOLD_EXPIRED, NOT_FOUND"
+                    ),
+                    "400": COMMON_ERRORS["400"],
+                    "401": COMMON_ERRORS["401"],
+                },
+            }
+        },
+        "/api/customers/{external_id}/level": {
+            "get": {
+                "summary": "A customer's level and perks (the ordering system)",
+                "description": "Signed over the empty body.",
+                "parameters": [
+                    {
+                        "name": "external_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "`{customer_id, level, perks, cashback_bonus_bp, "
+                        "completed_orders}`"
+                    },
+                    "401": COMMON_ERRORS["401"],
+                    "404": _error("CUSTOMER_NOT_FOUND"),
+                },
+            }
+        },
+        "/api/checkout/quote": {
+            "post": {
+                "summary": "How many points may pay an order, what it would earn, what "
+                "expires soonest (the ordering system or a till); writes nothing",
+                "requestBody": _json("QuoteRequest"),
+                "responses": {
+                    "200": {
+                        "description": "`{order_id, customer_id, currency, available, "
+                        "spendable: {points, value, reason}, accruals: [{currency, amount, "
+                        "reason}], soonest_expiry: {amount, at} | null}`"
+                    },
+                    "400": COMMON_ERRORS["400"],
+                    "401": COMMON_ERRORS["401"],
+                    "404": _error("CUSTOMER_NOT_FOUND"),
+                },
+            }
+        },
         "/api/partners/{partner_code}/events": {
             "post": {
                 "summary": "Report one event, or a batch of up to 1,000",
