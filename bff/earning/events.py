@@ -8,6 +8,7 @@ from typing import Any
 
 from bff.earning.service import CompletedOrder
 from bff.kernel.errors import MalformedInput, json_object
+from bff.kernel.global_ids import MAX_PK
 
 ORDER_TYPES = ("order.completed", "order.cancelled", "order.refunded")
 REDEMPTION_TYPES = ("redemption.confirmed", "redemption.cancelled")  # marketplace gifts
@@ -75,7 +76,17 @@ def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) 
         amount=amount,
         completed_at=completed_at,
         items=items,
+        points_hold_id=_hold_id(order.get("points_hold_id")),
     )
+
+
+def _hold_id(value: Any) -> int | None:
+    """The checkout hold whose points paid part of the order, if any."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PK:
+        raise MalformedInput("order.points_hold_id", "must be a hold id the checkout gave")
+    return value
 
 
 def _string(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:

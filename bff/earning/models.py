@@ -63,6 +63,8 @@ class Order(Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Points that paid part of it (a checkout hold, captured at completion).
+    points_hold_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

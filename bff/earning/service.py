@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -27,8 +27,9 @@ from bff.kernel.i18n import message
 from bff.kernel.metrics import count_set_aside
 from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
-from bff.ledger.service import MAX_AMOUNT, LedgerService, Source
+from bff.ledger.service import MAX_AMOUNT, IdempotencyKey, LedgerService, Source
 from bff.levels.service import LevelPolicy, LevelService, OrderHistory
+from bff.spending.service import OrderRef, SpendingService
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class CompletedOrder:
     amount: int
     completed_at: datetime
     items: list[object] | None = None
+    points_hold_id: int | None = None
 
 
 class Earning(NamedTuple):
@@ -95,6 +97,7 @@ class OrderService:
         self.levels = LevelService(session, self.policy.levels, clock=clock)
         self.flags = FlagService(session)
         self.ledger = LedgerService(session, clock=clock)
+        self.spending = SpendingService(session)
 
     async def order_history(self, after_customer_id: int, limit: int) -> list[OrderHistory]:
         """Per customer, by id after ``after_customer_id``: completed, not cancelled
@@ -120,17 +123,32 @@ class OrderService:
                 "status": OrderStatus.COMPLETED,
                 "completed_at": order.completed_at,
                 "items": order.items,
+                "points_hold_id": order.points_hold_id,
                 "created_at": self.clock(),
             }
         )
         if order_id is None:
             return Outcome("ignored", "ORDER_EXISTS")
+        paid_in_money = await self._capture_points(order, customer.id)
         # The level the customer held when ordering sets the bonus; this order counts after.
         bonus = await self.levels.bonus_bp(customer.id)
-        pending = await self._pending_for(order_id, customer.id, customer.external_id, order, bonus)
+        earning = replace(order, amount=paid_in_money)
+        pending = await self._pending_for(
+            order_id, customer.id, customer.external_id, earning, bonus
+        )
         await self.repository.add_pending(pending)
         await self.levels.record_completed_order(customer.id, order.completed_at)
         return Outcome("applied", accruals=pending)
+
+    async def _capture_points(self, order: CompletedOrder, customer_id: int) -> int:
+        """Take the points held for the order at checkout; what is left was paid in money,
+        and only that earns."""
+        if order.points_hold_id is None:
+            return order.amount
+        ref = OrderRef(customer_id, order.brand, order.external_id, order.amount)
+        payment = await self.spending.payment_of(order.points_hold_id, ref)
+        await self.ledger.capture(order.points_hold_id, reason=f"Order {order.external_id}")
+        return max(0, order.amount - payment.value_kopecks)
 
     async def preview(self, subject: str, facts: OrderFacts) -> list[Earning]:
         """What an order would earn if it completed now, paid in money: the same rules,
@@ -188,6 +206,7 @@ class OrderService:
             return Outcome("ignored", "ORDER_CANCELLED")
         order.status, order.cancelled_at = OrderStatus.CANCELLED, self.clock()
         await self._take_back(order, remaining=0)
+        await self._return_points(order, remaining=0)
         await self.levels.record_cancelled_order(order.customer_id)
         await self.repository.save(order)
         return Outcome("applied")
@@ -199,7 +218,9 @@ class OrderService:
         if not 0 < amount <= order.amount - order.refunded_amount:
             raise RefundExceedsOrder(refundable=order.amount - order.refunded_amount)
         order.refunded_amount += amount
-        await self._take_back(order, remaining=order.amount - order.refunded_amount)
+        remaining = order.amount - order.refunded_amount
+        await self._take_back(order, remaining=remaining)
+        await self._return_points(order, remaining=remaining)
         await self.repository.save(order)
         return Outcome("applied")
 
@@ -223,6 +244,25 @@ class OrderService:
                 if owed > 0:
                     await self._reverse(order, row, owed)
         await self.repository.save(*rows)
+
+    async def _return_points(self, order: Order, remaining: int) -> None:
+        """The points that paid part of the order come back in the share refunded (all of
+        them on a cancellation), as a refund of their capture."""
+        if order.points_hold_id is None:
+            return
+        hold = await self.ledger.find_hold(order.points_hold_id)
+        assert hold is not None
+        kept = proportional(hold.captured_amount, order.amount, remaining)
+        owed = hold.captured_amount - kept - hold.refunded_amount
+        if owed > 0:
+            await self.ledger.refund(
+                hold.id,
+                owed,
+                reason=f"Order {order.external_id} refunded",
+                idempotency=IdempotencyKey(
+                    "order-points", f"{order.brand}:{order.external_id}:{remaining}"
+                ),
+            )
 
     async def _reverse(self, order: Order, row: PendingAccrual, owed: int) -> None:
         _, shortfall = await self.ledger.reverse(

@@ -4,6 +4,7 @@ Signed like the order events; nothing is written."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -15,11 +16,12 @@ from bff.earning.service import OrderService
 from bff.http.common import Refusal, signed_body
 from bff.kernel.config import Settings
 from bff.kernel.errors import MalformedInput, json_object
+from bff.kernel.global_ids import MAX_PK
 from bff.kernel.types import utcnow
-from bff.ledger.service import LedgerService
+from bff.ledger.service import IdempotencyKey, LedgerService
 from bff.levels.service import LevelService
 from bff.policies import Policies
-from bff.spending.service import MAX_ORDER_KOPECKS, SpendingService
+from bff.spending.service import MAX_ORDER_KOPECKS, OrderRef, SpendingService
 
 CURRENCY = "POINTS"
 
@@ -60,6 +62,43 @@ async def checkout_quote(request: Request) -> JSONResponse:
                 {"amount": expiring[0], "at": expiring[1].isoformat()} if expiring else None
             ),
         }
+    )
+
+
+async def checkout_hold(request: Request) -> JSONResponse:
+    """Hold points to pay part of an order, at most what the quote allows, once per
+    idempotency key; the order's completion (`order.completed` naming the hold) captures
+    them, its cancellation releases them, and unresolved they expire."""
+    settings: Settings = request.app.state.settings
+    policies: Policies = request.app.state.policies
+    data = json_object(await signed_body(request, settings.orders_hmac_secret))
+    subject, facts, order_id = _quote_request(data)
+    points = data.get("points")
+    if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_PK:
+        raise MalformedInput("points", "must be a whole number of points above zero")
+    key = _string(data, "idempotency_key", 255)
+    async with request.app.state.db.unit_of_work() as session:
+        customer = await CustomerService(session).find(subject)
+        if customer is None:
+            raise Refusal(404, "CUSTOMER_NOT_FOUND", "no customer has this id")
+        standing = await LevelService(session, policies.levels).standing_of(customer.id)
+        held, payment = await SpendingService(session).hold_for_order(
+            OrderRef(customer.id, facts.brand, order_id, facts.amount),
+            points,
+            standing.level.code,
+            ttl=timedelta(seconds=settings.checkout_hold_seconds),
+            idempotency=IdempotencyKey("checkout", key),
+        )
+    return JSONResponse(
+        {
+            "hold_id": held.hold.id,
+            "order_id": order_id,
+            "points": payment.points,
+            "value": payment.value_kopecks,
+            "expires_at": held.hold.expires_at.isoformat(),
+            "replayed": held.replayed,
+        },
+        status_code=200 if held.replayed else 201,
     )
 
 

@@ -205,6 +205,23 @@ DOCUMENT: dict[str, Any] = {
                     },
                 },
             },
+            "CheckoutHoldRequest": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/QuoteRequest"},
+                    {
+                        "type": "object",
+                        "required": ["points", "idempotency_key"],
+                        "properties": {
+                            "points": {"type": "integer", "minimum": 1},
+                            "idempotency_key": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": 255,
+                            },
+                        },
+                    },
+                ]
+            },
             "RefundRequest": {
                 "type": "object",
                 "required": ["amount", "idempotency_key"],
@@ -289,6 +306,27 @@ DOCUMENT: dict[str, Any] = {
                     },
                     "401": COMMON_ERRORS["401"],
                     "404": _error("CUSTOMER_NOT_FOUND"),
+                },
+            }
+        },
+        "/api/checkout/holds": {
+            "post": {
+                "summary": "Hold points to pay part of an order, at most what the quote "
+                "allows, once per idempotency key (the ordering system or a till)",
+                "description": (
+                    "`order.completed` with `order.points_hold_id` captures them, and the "
+                    "order then earns on the part paid in money only; `order.refunded` "
+                    "gives back the points' share in proportion, `order.cancelled` all of "
+                    "them; unresolved, the hold expires."
+                ),
+                "requestBody": _json("CheckoutHoldRequest"),
+                "responses": {
+                    "201": {"description": "`{hold_id, order_id, points, value, expires_at}`"},
+                    "200": {"description": "A retry with the same idempotency key"},
+                    "400": COMMON_ERRORS["400"],
+                    "401": COMMON_ERRORS["401"],
+                    "404": _error("CUSTOMER_NOT_FOUND"),
+                    "422": _error("OVER_SPENDABLE, INSUFFICIENT_FUNDS, IDEMPOTENCY_CONFLICT"),
                 },
             }
         },

@@ -72,6 +72,8 @@ class Settings:
     secrets_key: str = ""
     signature_window_seconds: int = 300
     order_hold_seconds: int = 7200
+    # Points held at checkout wait this long for the order to complete or be cancelled.
+    checkout_hold_seconds: int = 24 * 3600
     level_decay_days: int = 30
     level_postpone_days: int = 30
     timezone: str = "Europe/Moscow"

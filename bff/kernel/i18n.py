@@ -173,6 +173,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "At most {refundable} points of this payment can still be refunded.",
         "ru": "Из этой оплаты можно вернуть не больше {refundable} баллов.",
     },
+    "OVER_SPENDABLE": {
+        "en": "At most {allowed} points may pay this order ({reason}).",
+        "ru": "Этот заказ можно оплатить не больше чем {allowed} баллами ({reason}).",
+    },
+    "PAYMENT_NOT_FOR_ORDER": {
+        "en": "These points were not held for this order.",
+        "ru": "Эти баллы удержаны не для этого заказа.",
+    },
     "INVALID_SHARE": {
         "en": "A share is from 0 to 10000 basis points (10000: the whole order).",
         "ru": "Доля — от 0 до 10000 базисных пунктов (10000 — весь заказ).",

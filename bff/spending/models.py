@@ -31,6 +31,22 @@ class SpendingRule(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CheckoutPayment(Base):
+    """Points held to pay part of an order, and what they were worth when held: the
+    order's completion captures them and earns on the rest, paid in money."""
+
+    __tablename__ = "checkout_payments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    brand: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[str] = mapped_column(String(128))
+    points: Mapped[int] = mapped_column(BigInteger)
+    value_kopecks: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SpendingRuleChange(Base):
     """Every change of a spending rule, with its author."""
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.spending.models import SpendingRule, SpendingRuleChange
+from bff.spending.models import CheckoutPayment, SpendingRule, SpendingRuleChange
 
 
 class SpendingRepository:
@@ -37,6 +37,10 @@ class SpendingRepository:
         )
         return (await self.session.scalars(statement)).first()
 
+    async def payment_by_hold(self, hold_id: int) -> CheckoutPayment | None:
+        statement = select(CheckoutPayment).where(CheckoutPayment.hold_id == hold_id)
+        return (await self.session.scalars(statement)).first()
+
     async def changes(self, rule_id: int) -> Sequence[SpendingRuleChange]:
         statement = (
             select(SpendingRuleChange)
@@ -45,7 +49,7 @@ class SpendingRepository:
         )
         return (await self.session.scalars(statement)).all()
 
-    async def save(self, *rows: SpendingRule | SpendingRuleChange) -> None:
+    async def save(self, *rows: SpendingRule | SpendingRuleChange | CheckoutPayment) -> None:
         for row in rows:
             self.session.add(row)
         await self.session.flush()

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.errors import DomainError
 from bff.kernel.types import utcnow
-from bff.ledger.service import LedgerService
+from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.spending.errors import SpendingErrorCode
-from bff.spending.models import SpendingRule, SpendingRuleChange
+from bff.spending.models import CheckoutPayment, SpendingRule, SpendingRuleChange
 from bff.spending.repository import SpendingRepository
 
 WHOLE = 10_000  # basis points
+CURRENCY = "POINTS"  # what pays at checkout
 MAX_ORDER_KOPECKS = 10**12
 
 
@@ -78,6 +80,27 @@ class Spendable:
     points: int
     value_kopecks: int
     limit: Limit
+    point_value: int = 0  # kopecks per point; 0 where no rule lets points pay
+
+
+class OverSpendable(DomainError):
+    code = SpendingErrorCode.OVER_SPENDABLE
+    field = ("points",)
+
+
+class PaymentNotForOrder(DomainError):
+    code = SpendingErrorCode.PAYMENT_NOT_FOR_ORDER
+    field = ("order", "points_hold_id")
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """An order of the ordering system, as a checkout names it."""
+
+    customer_id: int
+    brand: str
+    order_id: str
+    amount: int
 
 
 def spendable(
@@ -96,7 +119,11 @@ def spendable(
         (max(0, available), Limit.BALANCE),
     ]
     points, limit = min(bounds, key=lambda bound: bound[0])
-    return Spendable(points, points * rule.kopecks_per_point, limit)
+    return Spendable(points, points * rule.kopecks_per_point, limit, rule.kopecks_per_point)
+
+
+def checkout_source(brand: str, order_id: str) -> Source:
+    return Source("checkout", f"{brand}:{order_id}")
 
 
 class SpendingService:
@@ -138,6 +165,56 @@ class SpendingService:
         wallets = await self.ledger.wallets_of([customer_id])
         available = sum(w.balance - w.held for w in wallets if w.currency == currency)
         return spendable(rule, available, amount, level)
+
+    async def hold_for_order(
+        self,
+        order: OrderRef,
+        points: int,
+        level: str | None,
+        *,
+        ttl: timedelta,
+        idempotency: IdempotencyKey,
+    ) -> tuple[HoldResult, CheckoutPayment]:
+        """Hold ``points`` to pay part of ``order``, at most what the rule allows; their
+        value is fixed now, for the order's completion to capture."""
+        allowed = await self.for_order(
+            order.customer_id, CURRENCY, order.brand, order.amount, level
+        )
+        if not 0 < points <= allowed.points:
+            raise OverSpendable(allowed=allowed.points, reason=allowed.limit)
+        held = await self.ledger.hold(
+            order.customer_id,
+            CURRENCY,
+            points,
+            reason=f"Paying order {order.order_id}",
+            source=checkout_source(order.brand, order.order_id),
+            ttl=ttl,
+            idempotency=idempotency,
+        )
+        payment = await self.repository.payment_by_hold(held.hold.id)
+        if payment is None:
+            payment = CheckoutPayment(
+                hold_id=held.hold.id,
+                customer_id=order.customer_id,
+                brand=order.brand,
+                order_id=order.order_id,
+                points=points,
+                value_kopecks=points * allowed.point_value,
+                created_at=utcnow(),
+            )
+            await self.repository.save(payment)
+        return held, payment
+
+    async def payment_of(self, hold_id: int, order: OrderRef) -> CheckoutPayment:
+        """The payment held by ``hold_id``, if it was held for this very order."""
+        payment = await self.repository.payment_by_hold(hold_id)
+        if payment is None or (payment.customer_id, payment.brand, payment.order_id) != (
+            order.customer_id,
+            order.brand,
+            order.order_id,
+        ):
+            raise PaymentNotForOrder()
+        return payment
 
     async def _validate(self, draft: SpendingRuleDraft) -> None:
         currency = await self.ledger.currency(draft.currency)

@@ -74,7 +74,14 @@ def rule(**values) -> SpendingRule:
     ],
 )
 def test_the_rule_of_what_may_pay(found, available, amount, level, expected):
-    assert spendable(found, available, amount, level) == expected
+    answer = spendable(found, available, amount, level)
+    assert (answer.points, answer.value_kopecks, answer.limit) == (
+        expected.points,
+        expected.value_kopecks,
+        expected.limit,
+    )
+    applies = found is not None and found.active
+    assert answer.point_value == (found.kopecks_per_point if applies else 0)
 
 
 async def test_admins_set_rules_and_every_change_is_recorded(app_client, settings, db):

@@ -1,0 +1,143 @@
+"""Paying part of an order with points: a checkout hold (at most what the rule allows),
+captured by the order's completion (which earns on the money part only), given back in
+proportion when the order is refunded, wholly when it is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from sqlalchemy import select
+
+from bff.kernel.auth import Role
+from bff.kernel.signing import sign
+from bff.ledger.models import Hold, Wallet
+from tests.fixtures.earning import (
+    ORDERS_SECRET,
+    cancelled,
+    completed,
+    make_rule,
+    percent_rule,
+    refunded,
+    send,
+)
+from tests.fixtures.factories import accrue, make_customer
+from tests.fixtures.graphql import gql, token
+from tests.ledger.invariants import check_wallet_invariants
+from tests.spending.test_quote import quote
+from tests.spending.test_spending import SET
+
+HOLDS = "/api/checkout/holds"
+
+
+async def pay(client, points: int, key: str = "k-1", order_id: str = "A-1", amount: int = 100_000):
+    payload = {
+        "customer_id": "anna",
+        "brand": "grocery",
+        "order": {"id": order_id, "amount": amount},
+        "points": points,
+        "idempotency_key": key,
+    }
+    body = json.dumps(payload).encode()
+    stamp = int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "x-timestamp": str(stamp),
+        "x-signature": sign(ORDERS_SECRET, stamp, body),
+    }
+    return await client.post(HOLDS, content=body, headers=headers)
+
+
+async def points_wallet(db, customer_id: int) -> Wallet:
+    async with db.read() as session:
+        wallet_id = await session.scalar(
+            select(Wallet.id).where(Wallet.customer_id == customer_id, Wallet.currency == "POINTS")
+        )
+    return await check_wallet_invariants(db, wallet_id)
+
+
+async def setup(app_client, settings, db, balance: int = 1_000) -> int:
+    customer = await make_customer(db, "anna")
+    await accrue(db, customer.id, balance)
+    await make_rule(db, "cashback", **percent_rule(level_bonus=False))  # 3 % in points
+    rule = {"currency": "POINTS", "kopecksPerPoint": 100, "maxShareBasisPoints": 3000}
+    await gql(app_client, SET, {"input": rule}, bearer=token(settings, "olga", Role.ADMIN))
+    return customer.id
+
+
+def completed_with(points_hold_id: int, amount: int = 100_000) -> dict:
+    event = completed("evt-1", "A-1", amount)
+    event["order"]["points_hold_id"] = points_hold_id
+    return event
+
+
+async def test_points_pay_part_of_an_order_which_earns_on_the_rest(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db)
+    over = await pay(app_client, 301)  # 30 % of 1,000 rubles is 300 points
+    assert (over.status_code, over.json()["error"]["code"]) == (422, "OVER_SPENDABLE")
+    held = await pay(app_client, 300)
+    assert held.status_code == 201, held.text
+    hold = held.json()
+    assert (hold["points"], hold["value"], hold["replayed"]) == (300, 30_000, False)
+    again = await pay(app_client, 300)
+    assert (again.status_code, again.json()["hold_id"]) == (200, hold["hold_id"])
+    assert (await points_wallet(db, customer_id)).held == 300
+
+    done = await send(app_client, completed_with(hold["hold_id"]))
+    assert done.status_code == 200, done.text
+    # 3 % of the 700 rubles paid in money, not of 1,000.
+    assert [a["amount"] for a in done.json()["accruals"]] == [21]
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (700, 0)
+
+    # Refunded 400 of 1,000 rubles: 40 % of the points come back (and of what it earned).
+    back = await send(app_client, refunded("evt-2", "A-1", 40_000))
+    assert back.status_code == 200, back.text
+    assert (await points_wallet(db, customer_id)).balance == 820
+    # Then cancelled: the rest of the points come back.
+    await send(app_client, cancelled("evt-3", "A-1"))
+    assert (await points_wallet(db, customer_id)).balance == 1_000
+    async with db.read() as session:
+        final = await session.get(Hold, hold["hold_id"])
+    assert (final.captured_amount, final.refunded_amount) == (300, 300)
+
+
+async def test_a_hold_captures_only_its_own_order(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db)
+    hold = (await pay(app_client, 100, order_id="A-9")).json()
+    wrong = await send(app_client, completed_with(hold["hold_id"]))  # order A-1, not A-9
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "PAYMENT_NOT_FOR_ORDER")
+    unknown = await send(app_client, completed_with(10**12))
+    assert unknown.json()["error"]["code"] == "PAYMENT_NOT_FOR_ORDER"
+    malformed = await send(app_client, completed_with(-1))
+    assert (malformed.status_code, malformed.json()["error"]["field"]) == (
+        400,
+        "order.points_hold_id",
+    )
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (1_000, 100)  # nothing captured, nothing lost
+
+
+async def test_two_checkouts_racing_for_one_wallet(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db, balance=300)
+    answers = await asyncio.gather(
+        *(pay(app_client, 200, key=f"k-{n}", order_id=f"A-{n}") for n in range(4))
+    )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201, 422, 422, 422], [a.text for a in answers]
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (300, 200)
+
+
+async def test_the_quote_and_the_hold_agree(app_client, settings, db):
+    await setup(app_client, settings, db, balance=120)
+    body = {
+        "customer_id": "anna",
+        "brand": "grocery",
+        "order": {"id": "A-1", "amount": 100_000},
+    }
+    allowed = (await quote(app_client, body)).json()["spendable"]["points"]
+    assert allowed == 120
+    assert (await pay(app_client, allowed + 1)).json()["error"]["code"] == "OVER_SPENDABLE"
+    assert (await pay(app_client, allowed)).status_code == 201
