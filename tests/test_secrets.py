@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -35,3 +39,22 @@ def test_development_keeps_a_generated_key_and_production_requires_one(tmp_path)
     )
     with pytest.raises(ConfigError, match="BFF_SECRETS_KEY"):
         SecretBox.from_settings(production)
+
+
+def _sealed_after(data_dir: str, start: Any) -> str:
+    start.wait()
+    return SecretBox.from_settings(Settings(data_dir=Path(data_dir))).seal("shared")
+
+
+def test_processes_starting_together_share_one_generated_key(tmp_path):
+    """`serve --workers N` on a new data folder: every worker must open what another
+    sealed, and none may fail on another's half-made key file."""
+    context = multiprocessing.get_context("spawn")
+    processes = 6
+    with context.Manager() as manager:
+        start = manager.Barrier(processes)
+        with context.Pool(processes) as pool:
+            sealed = pool.starmap(_sealed_after, [(str(tmp_path), start)] * processes)
+    box = SecretBox.from_settings(Settings(data_dir=tmp_path))
+    assert [box.open(token) for token in sealed] == ["shared"] * processes
+    assert [path.name for path in tmp_path.iterdir()] == ["secrets.key"]

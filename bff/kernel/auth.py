@@ -8,10 +8,7 @@ kept in the data folder; settings refuse it in production.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
-import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from bff.kernel.config import ConfigError, Settings
+from bff.kernel.files import read_or_create
 
 DEV_ISSUER = "loyalty-bff-dev"
 DEV_AUDIENCE = "loyalty-app"
@@ -194,38 +192,22 @@ def _load_public_key(value: str) -> Any:
 
 
 def load_or_create_dev_key(settings: Settings) -> ec.EllipticCurvePrivateKey:
-    """The local dev key, made on first use.
-
-    Worker processes start together and may all find no key: each writes its own to a
-    file of its own, and the first to link it into place wins; the others read the
-    winner's. A reader never sees a half-written key.
-    """
+    """The local dev key, made on first use (bff.kernel.files: processes starting together
+    share one)."""
     if settings.is_production:
         raise ConfigError("dev auth is refused when BFF_ENV=production")
-    path = settings.dev_key_path
-    if not path.exists():
-        _create_dev_key(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    pem = read_or_create(settings.dev_key_path, _new_dev_key)
+    key = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey)
     return key
 
 
-def _create_dev_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+def _new_dev_key() -> bytes:
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)  # atomic, and never replaces a key another process made
-    finally:
-        draft.unlink()
 
 
 def issue_dev_token(

@@ -6,11 +6,10 @@ generated once into the data folder, like the dev signing key.
 
 from __future__ import annotations
 
-import os
-
 from cryptography.fernet import Fernet, InvalidToken
 
 from bff.kernel.config import ConfigError, Settings
+from bff.kernel.files import read_or_create
 
 
 class SecretBox:
@@ -23,13 +22,8 @@ class SecretBox:
             return cls(settings.secrets_key.encode())
         if settings.is_production:
             raise ConfigError("BFF_SECRETS_KEY is required in production")
-        path = settings.data_dir / "secrets.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(Fernet.generate_key())
-        return cls(path.read_bytes().strip())
+        # Made once into the data folder, shared by processes starting together.
+        return cls(read_or_create(settings.data_dir / "secrets.key", Fernet.generate_key).strip())
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
