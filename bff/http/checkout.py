@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bff.customers.models import Customer
 from bff.customers.service import CustomerService
 from bff.earning.rules import OrderFacts
 from bff.earning.service import OrderService
@@ -21,6 +23,7 @@ from bff.kernel.types import utcnow
 from bff.ledger.service import IdempotencyKey, LedgerService
 from bff.levels.service import LevelService
 from bff.policies import Policies
+from bff.spending.codes import CheckoutCodes
 from bff.spending.service import MAX_ORDER_KOPECKS, OrderRef, SpendingService
 
 CURRENCY = "POINTS"
@@ -29,12 +32,11 @@ CURRENCY = "POINTS"
 async def checkout_quote(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     policies: Policies = request.app.state.policies
-    body = await signed_body(request, settings.orders_hmac_secret)
-    subject, facts, order_id = _quote_request(json_object(body))
+    data = json_object(await signed_body(request, settings.orders_hmac_secret))
+    facts, order_id = _quote_request(data)
     async with request.app.state.db.read() as session:
-        customer = await CustomerService(session).find(subject)
-        if customer is None:
-            raise Refusal(404, "CUSTOMER_NOT_FOUND", "no customer has this id")
+        customer = await _customer(request, session, data, use_code=False)
+        subject = customer.external_id
         standing = await LevelService(session, policies.levels).standing_of(customer.id)
         spend = await SpendingService(session).for_order(
             customer.id, CURRENCY, facts.brand, facts.amount, standing.level.code
@@ -72,15 +74,13 @@ async def checkout_hold(request: Request) -> JSONResponse:
     settings: Settings = request.app.state.settings
     policies: Policies = request.app.state.policies
     data = json_object(await signed_body(request, settings.orders_hmac_secret))
-    subject, facts, order_id = _quote_request(data)
+    facts, order_id = _quote_request(data)
     points = data.get("points")
     if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_PK:
         raise MalformedInput("points", "must be a whole number of points above zero")
     key = _string(data, "idempotency_key", 255)
     async with request.app.state.db.unit_of_work() as session:
-        customer = await CustomerService(session).find(subject)
-        if customer is None:
-            raise Refusal(404, "CUSTOMER_NOT_FOUND", "no customer has this id")
+        customer = await _customer(request, session, data, use_code=True)
         standing = await LevelService(session, policies.levels).standing_of(customer.id)
         held, payment = await SpendingService(session).hold_for_order(
             OrderRef(customer.id, facts.brand, order_id, facts.amount),
@@ -102,8 +102,26 @@ async def checkout_hold(request: Request) -> JSONResponse:
     )
 
 
-def _quote_request(data: dict[str, Any]) -> tuple[str, OrderFacts, str]:
-    subject = _string(data, "customer_id", 255)
+async def _customer(
+    request: Request, session: AsyncSession, data: dict[str, Any], *, use_code: bool
+) -> Customer:
+    """The customer named by `customer_id`, or by the `checkout_code` the app showed (a
+    payment spends the code; a quote only reads it)."""
+    customers = CustomerService(session)
+    code = data.get("checkout_code")
+    if code is None:
+        customer = await customers.find(_string(data, "customer_id", 255))
+    elif isinstance(code, str):
+        codes = CheckoutCodes(session, request.app.state.secret_box)
+        customer = await customers.find_by_id(await codes.customer_of(code, use=use_code))
+    else:
+        raise MalformedInput("checkout_code", "must be the code the app showed")
+    if customer is None:
+        raise Refusal(404, "CUSTOMER_NOT_FOUND", "no customer has this id")
+    return customer
+
+
+def _quote_request(data: dict[str, Any]) -> tuple[OrderFacts, str]:
     brand = _string(data, "brand", 64)
     city = data.get("city")
     if city is not None and (not isinstance(city, str) or not 0 < len(city) <= 64):
@@ -117,7 +135,7 @@ def _quote_request(data: dict[str, Any]) -> tuple[str, OrderFacts, str]:
         raise MalformedInput("order.amount", "must be a whole number of kopecks")
     if not 0 < amount <= MAX_ORDER_KOPECKS:
         raise MalformedInput("order.amount", "must be a whole number of kopecks above zero")
-    return subject, OrderFacts(brand, city, amount, utcnow()), order_id
+    return OrderFacts(brand, city, amount, utcnow()), order_id
 
 
 def _string(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:

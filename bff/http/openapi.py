@@ -186,9 +186,12 @@ DOCUMENT: dict[str, Any] = {
             },
             "QuoteRequest": {
                 "type": "object",
-                "required": ["customer_id", "brand", "order"],
+                "description": "The customer by `customer_id`, or by the `checkout_code` "
+                "the app showed (valid a minute; a payment spends it, a quote only reads it).",
+                "required": ["brand", "order"],
                 "properties": {
                     "customer_id": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "checkout_code": {"type": "string", "minLength": 1, "maxLength": 512},
                     "brand": {"type": "string", "minLength": 1, "maxLength": 64},
                     "city": {"type": "string", "minLength": 1, "maxLength": 64},
                     "order": {

@@ -173,6 +173,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "At most {refundable} points of this payment can still be refunded.",
         "ru": "Из этой оплаты можно вернуть не больше {refundable} баллов.",
     },
+    "CHECKOUT_CODE_REFUSED": {
+        "en": "This checkout code is {why}: ask the customer to show a new one.",
+        "ru": "Этот код оплаты {why}: попросите покупателя показать новый.",
+    },
     "OVER_SPENDABLE": {
         "en": "At most {allowed} points may pay this order ({reason}).",
         "ru": "Этот заказ можно оплатить не больше чем {allowed} баллами ({reason}).",

@@ -28,6 +28,14 @@ class SecretBox:
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
 
+    def open_recent(self, sealed: str, max_age_seconds: int) -> str | None:
+        """What ``seal`` sealed at most ``max_age_seconds`` ago; None for anything else
+        (forged, altered, too old, or not a token at all)."""
+        try:
+            return self._fernet.decrypt(sealed.encode(), ttl=max_age_seconds).decode()
+        except (InvalidToken, UnicodeError, ValueError):
+            return None
+
     def open(self, sealed: str) -> str:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()

@@ -47,6 +47,16 @@ class CheckoutPayment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class UsedCheckoutCode(Base):
+    """A checkout code a payment used: each pays once. Kept only while it could still be
+    presented (a few minutes), so the table stays small."""
+
+    __tablename__ = "used_checkout_codes"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class SpendingRuleChange(Base):
     """Every change of a spending rule, with its author."""
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bff.spending.models import CheckoutPayment, SpendingRule, SpendingRuleChange
+from bff.spending.models import (
+    CheckoutPayment,
+    SpendingRule,
+    SpendingRuleChange,
+    UsedCheckoutCode,
+)
 
 
 class SpendingRepository:
@@ -40,6 +47,20 @@ class SpendingRepository:
     async def payment_by_hold(self, hold_id: int) -> CheckoutPayment | None:
         statement = select(CheckoutPayment).where(CheckoutPayment.hold_id == hold_id)
         return (await self.session.scalars(statement)).first()
+
+    async def use_code(self, nonce: str, now: datetime, forget_before: datetime) -> bool:
+        """Mark a checkout code used; False when it was already. Codes used before
+        ``forget_before`` can no longer be presented and are dropped on the way."""
+        await self.session.execute(
+            delete(UsedCheckoutCode).where(UsedCheckoutCode.used_at < forget_before)
+        )
+        inserted = await self.session.execute(
+            pg_insert(UsedCheckoutCode)
+            .values(nonce=nonce, used_at=now)
+            .on_conflict_do_nothing()
+            .returning(UsedCheckoutCode.nonce)
+        )
+        return inserted.first() is not None
 
     async def changes(self, rule_id: int) -> Sequence[SpendingRuleChange]:
         statement = (

@@ -8,7 +8,7 @@ import strawberry
 
 from bff.customers import models
 from bff.customers.errors import CustomerErrorCode
-from bff.graphql.errors import BadUserInput, UserError
+from bff.graphql.errors import BadUserInput, Forbidden, UserError
 from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
@@ -26,13 +26,14 @@ from bff.graphql.partners.types import (
     Offer,
     offer_connection,
 )
-from bff.graphql.spending.types import SpendablePoints
+from bff.graphql.spending.types import CheckoutCode, SpendablePoints
 from bff.kernel.errors import DomainError
 from bff.kernel.i18n import message
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import Ladder, describe
 from bff.marketplace.repository import MarketplaceRepository
 from bff.partners.repository import PartnerRepository
+from bff.spending.codes import CheckoutCodes
 from bff.spending.service import SpendingService
 
 if TYPE_CHECKING:
@@ -112,6 +113,18 @@ class Customer(Node):
         except DomainError as error:
             raise BadUserInput(message(error.code, context.locale, error.params)) from error
         return SpendablePoints.from_domain(found)
+
+    @strawberry.field(
+        description="A code for the till, valid a minute and good for one payment; only "
+        "the customer themselves gets one."
+    )
+    async def checkout_code(self, info: strawberry.Info[Context, None]) -> CheckoutCode:
+        context = info.context
+        if await context.require_customer() != self.pk:
+            raise Forbidden("only the customer themselves gets a checkout code")
+        async with context.reads.read() as session:
+            issued = CheckoutCodes(session, context.secret_box).issue(self.pk)
+        return CheckoutCode(code=issued.code, expires_at=issued.expires_at)
 
     @strawberry.field(description="Offers the customer activated, oldest first.")
     async def active_offers(

@@ -99,6 +99,15 @@ class SpendingRule:
         )
 
 
+@strawberry.type(
+    description="What the app shows at a till, as a QR code: it names the customer for a "
+    "minute and pays once. Ask for a new one each time it is shown."
+)
+class CheckoutCode:
+    code: str = strawberry.field(description="The code; opaque.")
+    expires_at: datetime = strawberry.field(description="Until when a till takes it.")
+
+
 @strawberry.type(description="How many points may pay an order, and why that many.")
 class SpendablePoints:
     points: int = strawberry.field(description="At most this many points.")
