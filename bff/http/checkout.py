@@ -112,8 +112,9 @@ async def _customer(
     if code is None:
         customer = await customers.find(_string(data, "customer_id", 255))
     elif isinstance(code, str):
-        codes = CheckoutCodes(session, request.app.state.secret_box)
-        customer = await customers.find_by_id(await codes.customer_of(code, use=use_code))
+        codes = CheckoutCodes(request.app.state.secret_box)
+        customer_id = await codes.customer_of(session, code, use=use_code)
+        customer = await customers.find_by_id(customer_id)
     else:
         raise MalformedInput("checkout_code", "must be the code the app showed")
     if customer is None:

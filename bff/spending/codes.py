@@ -36,10 +36,7 @@ class CheckoutCode:
 
 
 class CheckoutCodes:
-    def __init__(
-        self, session: AsyncSession, box: SecretBox, clock: Callable[[], datetime] = utcnow
-    ) -> None:
-        self.session = session
+    def __init__(self, box: SecretBox, clock: Callable[[], datetime] = utcnow) -> None:
         self.box = box
         self.clock = clock
 
@@ -47,16 +44,16 @@ class CheckoutCodes:
         payload = json.dumps({"customer": customer_id, "nonce": secrets.token_hex(16)})
         return CheckoutCode(self.box.seal(payload), self.clock() + timedelta(seconds=CODE_SECONDS))
 
-    async def customer_of(self, code: str, *, use: bool) -> int:
+    async def customer_of(self, session: AsyncSession, code: str, *, use: bool) -> int:
         """The customer the code names; with ``use``, the code is spent (a payment)."""
         opened = self.box.open_recent(code, CODE_SECONDS) if len(code) <= MAX_CODE_LENGTH else None
         if opened is None:
             raise CheckoutCodeRefused(why="expired or not one of ours")
         payload = json.loads(opened)
-        if use and not await self._use(str(payload["nonce"])):
+        if use and not await self._use(session, str(payload["nonce"])):
             raise CheckoutCodeRefused(why="already used")
         return int(payload["customer"])
 
-    async def _use(self, nonce: str) -> bool:
+    async def _use(self, session: AsyncSession, nonce: str) -> bool:
         now = self.clock()
-        return await SpendingRepository(self.session).use_code(nonce, now, now - KEEP_USED)
+        return await SpendingRepository(session).use_code(nonce, now, now - KEEP_USED)
