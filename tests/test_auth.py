@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from bff.kernel.auth import (
     load_or_create_dev_key,
 )
 from bff.kernel.config import ConfigError, Settings
+from tests.fixtures.processes import together
 
 ISSUER = "https://id.example.test/realms/retail"
 AUDIENCE = "loyalty-bff"
@@ -319,11 +319,6 @@ def _dev_key_after(data_dir: str, start: Any) -> bytes:
 def test_processes_starting_together_share_one_dev_key(tmp_path):
     """`serve --workers N` starts its workers at once on a new data folder: each must
     find the same key, none may fail on another's half-made file."""
-    context = multiprocessing.get_context("spawn")
-    processes = 6
-    with context.Manager() as manager:
-        start = manager.Barrier(processes)
-        with context.Pool(processes) as pool:
-            keys = pool.starmap(_dev_key_after, [(str(tmp_path), start)] * processes)
+    keys = together(_dev_key_after, str(tmp_path))
     assert len(set(keys)) == 1
     assert [path.name for path in tmp_path.iterdir()] == ["dev-jwt-key.pem"]

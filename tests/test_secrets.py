@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from cryptography.fernet import Fernet
 
 from bff.kernel.config import ConfigError, Settings
 from bff.kernel.secrets import SecretBox
+from tests.fixtures.processes import together
 
 
 def test_sealed_secrets_open_with_the_same_key_only(tmp_path):
@@ -49,12 +49,7 @@ def _sealed_after(data_dir: str, start: Any) -> str:
 def test_processes_starting_together_share_one_generated_key(tmp_path):
     """`serve --workers N` on a new data folder: every worker must open what another
     sealed, and none may fail on another's half-made key file."""
-    context = multiprocessing.get_context("spawn")
-    processes = 6
-    with context.Manager() as manager:
-        start = manager.Barrier(processes)
-        with context.Pool(processes) as pool:
-            sealed = pool.starmap(_sealed_after, [(str(tmp_path), start)] * processes)
+    sealed = together(_sealed_after, str(tmp_path))
     box = SecretBox.from_settings(Settings(data_dir=tmp_path))
-    assert [box.open(token) for token in sealed] == ["shared"] * processes
+    assert [box.open(token) for token in sealed] == ["shared"] * len(sealed)
     assert [path.name for path in tmp_path.iterdir()] == ["secrets.key"]

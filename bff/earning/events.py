@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bff.earning.service import CompletedOrder
-from bff.kernel.errors import MalformedInput, json_object
+from bff.kernel.errors import MalformedInput, json_object, text_field
 from bff.kernel.global_ids import MAX_PK
 
 ORDER_TYPES = ("order.completed", "order.cancelled", "order.refunded")
@@ -31,20 +31,23 @@ class OrderEventIn:
 
 def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
     data = json_object(body)
-    event_id = _string(data, "id", 128)
-    event_type = _string(data, "type", 32)
+    event_id = text_field(data, "id", 128)
+    event_type = text_field(data, "type", 32)
     if event_type not in EVENT_TYPES:
         raise MalformedInput("type", f"must be one of {', '.join(EVENT_TYPES)}")
     if event_type in REDEMPTION_TYPES:
         redemption = data.get("redemption")
         if not isinstance(redemption, dict):
             raise MalformedInput("redemption", "must be an object with the redemption's id")
-        redemption_id = _string(redemption, "id", 128, "redemption.")
+        redemption_id = text_field(redemption, "id", 128, "redemption.")
         return OrderEventIn(event_id, event_type, data, "", "", redemption_id=redemption_id)
     order = data.get("order")
     if not isinstance(order, dict):
         raise MalformedInput("order", "must be an object")
-    brand, order_id = _string(order, "brand", 64, "order."), _string(order, "id", 128, "order.")
+    brand, order_id = (
+        text_field(order, "brand", 64, "order."),
+        text_field(order, "id", 128, "order."),
+    )
     completed, refund_amount = None, None
     if event_type == "order.completed":
         completed = _completed(order, brand, order_id, now)
@@ -57,7 +60,7 @@ def parse_order_event(body: bytes, now: datetime) -> OrderEventIn:
 
 
 def _completed(order: dict[str, Any], brand: str, order_id: str, now: datetime) -> CompletedOrder:
-    customer = _string(order, "customer_id", 255, "order.")
+    customer = text_field(order, "customer_id", 255, "order.")
     amount = _amount(order, "amount", "order.")
     completed_at = _datetime(order, "completed_at", "order.")
     if completed_at > now + FUTURE_TOLERANCE:
@@ -86,13 +89,6 @@ def _hold_id(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PK:
         raise MalformedInput("order.points_hold_id", "must be a hold id the checkout gave")
-    return value
-
-
-def _string(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise MalformedInput(prefix + key, f"must be a string of 1 to {limit} characters")
     return value
 
 

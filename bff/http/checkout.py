@@ -17,7 +17,7 @@ from bff.earning.rules import OrderFacts
 from bff.earning.service import OrderService
 from bff.http.common import Refusal, signed_body
 from bff.kernel.config import Settings
-from bff.kernel.errors import MalformedInput, json_object
+from bff.kernel.errors import MalformedInput, json_object, text_field
 from bff.kernel.global_ids import MAX_PK
 from bff.kernel.types import utcnow
 from bff.ledger.service import IdempotencyKey, LedgerService
@@ -38,11 +38,17 @@ async def checkout_quote(request: Request) -> JSONResponse:
         customer = await _customer(request, session, data, use_code=False)
         subject = customer.external_id
         standing = await LevelService(session, policies.levels).standing_of(customer.id)
-        spend = await SpendingService(session).for_order(
-            customer.id, CURRENCY, facts.brand, facts.amount, standing.level.code
-        )
         ledger = LedgerService(session)
         wallets = [w for w in await ledger.wallets_of([customer.id]) if w.currency == CURRENCY]
+        available = sum(w.balance - w.held for w in wallets)
+        spend = await SpendingService(session).for_order(
+            customer.id,
+            CURRENCY,
+            facts.brand,
+            facts.amount,
+            standing.level.code,
+            available=available,
+        )
         expiring = await ledger.soonest_expiry(wallets[0].id) if wallets else None
         earnings = await OrderService(session, policies.earning).preview(subject, facts)
     return JSONResponse(
@@ -50,7 +56,7 @@ async def checkout_quote(request: Request) -> JSONResponse:
             "order_id": order_id,
             "customer_id": subject,
             "currency": CURRENCY,
-            "available": sum(w.balance - w.held for w in wallets),
+            "available": available,
             "spendable": {
                 "points": spend.points,
                 "value": spend.value_kopecks,
@@ -78,7 +84,7 @@ async def checkout_hold(request: Request) -> JSONResponse:
     points = data.get("points")
     if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_PK:
         raise MalformedInput("points", "must be a whole number of points above zero")
-    key = _string(data, "idempotency_key", 255)
+    key = text_field(data, "idempotency_key", 255)
     async with request.app.state.db.unit_of_work() as session:
         customer = await _customer(request, session, data, use_code=True)
         standing = await LevelService(session, policies.levels).standing_of(customer.id)
@@ -110,7 +116,7 @@ async def _customer(
     customers = CustomerService(session)
     code = data.get("checkout_code")
     if code is None:
-        customer = await customers.find(_string(data, "customer_id", 255))
+        customer = await customers.find(text_field(data, "customer_id", 255))
     elif isinstance(code, str):
         codes = CheckoutCodes(request.app.state.secret_box)
         customer_id = await codes.customer_of(session, code, use=use_code)
@@ -123,24 +129,17 @@ async def _customer(
 
 
 def _quote_request(data: dict[str, Any]) -> tuple[OrderFacts, str]:
-    brand = _string(data, "brand", 64)
+    brand = text_field(data, "brand", 64)
     city = data.get("city")
     if city is not None and (not isinstance(city, str) or not 0 < len(city) <= 64):
         raise MalformedInput("city", "must be a string of 1 to 64 characters")
     order = data.get("order")
     if not isinstance(order, dict):
         raise MalformedInput("order", "must be an object with the order's id and amount")
-    order_id = _string(order, "id", 128, "order.")
+    order_id = text_field(order, "id", 128, "order.")
     amount = order.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise MalformedInput("order.amount", "must be a whole number of kopecks")
     if not 0 < amount <= MAX_ORDER_KOPECKS:
         raise MalformedInput("order.amount", "must be a whole number of kopecks above zero")
     return OrderFacts(brand, city, amount, utcnow()), order_id
-
-
-def _string(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise MalformedInput(prefix + key, f"must be a string of 1 to {limit} characters")
-    return value

@@ -12,7 +12,7 @@ from bff.customers.service import CustomerService
 from bff.http.common import Refusal, check_signature
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
-from bff.kernel.errors import MalformedInput, json_object
+from bff.kernel.errors import MalformedInput, json_object, text_field
 from bff.kernel.global_ids import MAX_PK
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
@@ -97,8 +97,8 @@ async def hold_create(request: Request) -> Response:
     if partner.kopecks_per_point is None:
         raise Refusal(409, "POINTS_NOT_ACCEPTED", "this partner does not take points")
     data = json_object(body)
-    customer_ext = _text(data, "customer_id")
-    key = _text(data, "idempotency_key")
+    customer_ext = text_field(data, "customer_id", 255)
+    key = text_field(data, "idempotency_key", 255)
     amount = _positive(data, "amount")
     points = amount // partner.kopecks_per_point
     if points <= 0:
@@ -134,7 +134,7 @@ async def hold_refund(request: Request) -> Response:
     partner = known.partner
     hold_id = _hold_id(request)
     data = json_object(body)
-    key = _text(data, "idempotency_key")
+    key = text_field(data, "idempotency_key", 255)
     points = _positive(data, "amount") // (partner.kopecks_per_point or 1)
     if points <= 0:
         raise Refusal(422, "AMOUNT_TOO_SMALL", "the amount is worth less than one point")
@@ -199,13 +199,6 @@ def _hold_json(result: HoldResult, partner: Partner) -> dict[str, Any]:
         "expires_at": hold.expires_at.isoformat(),
         "replayed": result.replayed,
     }
-
-
-def _text(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= 255:
-        raise MalformedInput(key, "must be a string of 1 to 255 characters")
-    return value
 
 
 def _positive(data: dict[str, Any], key: str) -> int:

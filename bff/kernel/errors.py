@@ -80,6 +80,14 @@ def json_object(body: bytes) -> dict[str, Any]:
     return data
 
 
+def text_field(data: dict[str, Any], key: str, limit: int, prefix: str = "") -> str:
+    """A string field of 1 to ``limit`` characters; ``MalformedInput`` naming it otherwise."""
+    value = data.get(key)
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise MalformedInput(prefix + key, f"must be a string of 1 to {limit} characters")
+    return value
+
+
 def refuse_nul(value: Any, where: str = "body") -> None:
     """PostgreSQL text cannot hold NUL: a string with one, anywhere in ``value``, is
     malformed input rather than a failed statement."""

@@ -555,13 +555,7 @@ class LedgerService:
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
     async def _lock_captured_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
-        hold = await self.repository.hold(hold_id)
-        if hold is None:
-            raise NotFound(field=("hold_id",))
-        wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
-        hold = await self.repository.hold(hold_id)  # re-read under the wallet lock
-        assert wallet is not None
-        assert hold is not None
+        hold, wallet = await self._lock_hold(hold_id)
         if hold.status != HoldStatus.CAPTURED:
             raise HoldNotCaptured(status=hold.status)
         return hold, wallet
@@ -699,14 +693,19 @@ class LedgerService:
                 currency=currency, available=state.available, requested=change.need_available
             )
 
-    async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
+    async def _lock_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
+        """The hold, read again under its wallet's lock, and that wallet."""
         hold = await self.repository.hold(hold_id)
         if hold is None:
             raise NotFound(field=("hold_id",))
         wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
-        hold = await self.repository.hold(hold_id)  # re-read under the wallet lock
+        hold = await self.repository.hold(hold_id)
         assert wallet is not None
         assert hold is not None
+        return hold, wallet
+
+    async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
+        hold, wallet = await self._lock_hold(hold_id)
         if hold.status != HoldStatus.ACTIVE:
             raise HoldNotActive(status=hold.status)
         if hold.expires_at <= self.clock():

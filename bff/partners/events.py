@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bff.kernel.errors import MalformedInput, refuse_nul
+from bff.kernel.errors import MalformedInput, refuse_nul, text_field
 from bff.kernel.types import utcnow
 
 # A partner's clock may run a little ahead of ours; an event dated further on is an error
@@ -63,14 +63,14 @@ def parse_event(data: Any) -> PartnerEventIn:
     if not isinstance(data, dict):
         raise MalformedInput("event", "must be an object")
     refuse_nul(data)
-    event_id = _string(data, "id", 128)
-    event_type = _string(data, "type", 32)
+    event_id = text_field(data, "id", 128)
+    event_type = text_field(data, "type", 32)
     if event_type == REVERSED:
         return PartnerEventIn(
             event_id,
             event_type,
             data,
-            refers_to=_string(data, "refers_to", 128),
+            refers_to=text_field(data, "refers_to", 128),
             occurred_at=_time(data, optional=True),
         )
     if event_type != COMPLETED:
@@ -84,18 +84,11 @@ def parse_event(data: Any) -> PartnerEventIn:
         event_id,
         event_type,
         data,
-        customer_id=_string(data, "customer_id", 255),
-        offer_id=_string(data, "offer_id", 128),
+        customer_id=text_field(data, "customer_id", 255),
+        offer_id=text_field(data, "offer_id", 128),
         amount=amount,
         occurred_at=_time(data),
     )
-
-
-def _string(data: dict[str, Any], key: str, limit: int) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not 0 < len(value) <= limit:
-        raise MalformedInput(key, f"must be a string of 1 to {limit} characters")
-    return value
 
 
 def _time(data: dict[str, Any], *, optional: bool = False) -> datetime | None:

@@ -156,14 +156,23 @@ class SpendingService:
         return rule
 
     async def for_order(
-        self, customer_id: int, currency: str, brand: str | None, amount: int, level: str | None
+        self,
+        customer_id: int,
+        currency: str,
+        brand: str | None,
+        amount: int,
+        level: str | None,
+        *,
+        available: int | None = None,
     ) -> Spendable:
-        """How many of the customer's ``currency`` may pay an order of ``amount`` kopecks."""
+        """How many of the customer's ``currency`` may pay an order of ``amount`` kopecks
+        (``available``: what the caller read of the wallet already)."""
         if not 0 < amount <= MAX_ORDER_KOPECKS:
             raise InvalidOrderAmount()
         rule = await self.repository.applicable(currency, brand)
-        wallets = await self.ledger.wallets_of([customer_id])
-        available = sum(w.balance - w.held for w in wallets if w.currency == currency)
+        if available is None:
+            wallets = await self.ledger.wallets_of([customer_id])
+            available = sum(w.balance - w.held for w in wallets if w.currency == currency)
         return spendable(rule, available, amount, level)
 
     async def hold_for_order(

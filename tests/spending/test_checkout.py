@@ -5,16 +5,12 @@ proportion when the order is refunded, wholly when it is cancelled."""
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 
 from sqlalchemy import select
 
 from bff.kernel.auth import Role
-from bff.kernel.signing import sign
 from bff.ledger.models import Hold, Wallet
 from tests.fixtures.earning import (
-    ORDERS_SECRET,
     cancelled,
     completed,
     make_rule,
@@ -39,14 +35,7 @@ async def pay(client, points: int, key: str = "k-1", order_id: str = "A-1", amou
         "points": points,
         "idempotency_key": key,
     }
-    body = json.dumps(payload).encode()
-    stamp = int(time.time())
-    headers = {
-        "content-type": "application/json",
-        "x-timestamp": str(stamp),
-        "x-signature": sign(ORDERS_SECRET, stamp, body),
-    }
-    return await client.post(HOLDS, content=body, headers=headers)
+    return await send(client, payload, path=HOLDS)
 
 
 async def points_wallet(db, customer_id: int) -> Wallet:

@@ -11,8 +11,7 @@ from cryptography.fernet import Fernet
 
 from bff.kernel.auth import Role
 from bff.kernel.global_ids import encode_id
-from bff.kernel.signing import sign
-from tests.fixtures.earning import ORDERS_SECRET
+from tests.fixtures.earning import send
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.spending.test_checkout import points_wallet, setup
 
@@ -20,14 +19,7 @@ CODE = "{ me { checkoutCode { code expiresAt } } }"
 
 
 async def signed(client, path: str, payload: dict):
-    body = json.dumps(payload).encode()
-    stamp = int(time.time())
-    headers = {
-        "content-type": "application/json",
-        "x-timestamp": str(stamp),
-        "x-signature": sign(ORDERS_SECRET, stamp, body),
-    }
-    return await client.post(path, content=body, headers=headers)
+    return await send(client, payload, path=path)
 
 
 def with_code(code: str, **extra) -> dict:

@@ -3,15 +3,12 @@ no side effect; its preview agrees with what `order.completed` then accrues."""
 
 from __future__ import annotations
 
-import json
-import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bff.earning.models import Order, PendingAccrual
 from bff.kernel.auth import Role
-from bff.kernel.signing import sign
 from bff.ledger.models import LedgerEntry
 from tests.fixtures.earning import ORDERS_SECRET, completed, make_rule, percent_rule, send
 from tests.fixtures.factories import accrue, make_customer
@@ -22,14 +19,7 @@ QUOTE = "/api/checkout/quote"
 
 
 async def quote(client, payload, secret: str = ORDERS_SECRET):
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    stamp = int(time.time())
-    headers = {
-        "content-type": "application/json",
-        "x-timestamp": str(stamp),
-        "x-signature": sign(secret, stamp, body),
-    }
-    return await client.post(QUOTE, content=body, headers=headers)
+    return await send(client, payload, secret=secret, path=QUOTE)
 
 
 def order(amount: int, customer: str = "anna", brand: str = "grocery") -> dict:
