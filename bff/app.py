@@ -13,7 +13,7 @@ from bff.customers.directory import CustomerDirectory
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.http.body_limit import BodyLimit
-from bff.http.checkout import checkout_hold, checkout_quote
+from bff.http.checkout import checkout_capture, checkout_hold, checkout_quote, checkout_void
 from bff.http.common import EXCEPTION_HANDLERS
 from bff.http.health import healthz, readyz
 from bff.http.levels import customer_level
@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/api/orders/events", order_events, methods=["POST"]),
             Route("/api/checkout/quote", checkout_quote, methods=["POST"]),
             Route("/api/checkout/holds", checkout_hold, methods=["POST"]),
+            Route("/api/checkout/holds/{hold_id}/capture", checkout_capture, methods=["POST"]),
+            Route("/api/checkout/holds/{hold_id}/void", checkout_void, methods=["POST"]),
             Route("/api/customers/{external_id}/level", customer_level, methods=["GET"]),
             Route("/api/partners/{partner_code}/events", partner_events, methods=["POST"]),
             Route(

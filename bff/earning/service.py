@@ -147,8 +147,8 @@ class OrderService:
             return order.amount
         ref = OrderRef(customer_id, order.brand, order.external_id, order.amount)
         payment = await self.spending.payment_of(order.points_hold_id, ref)
-        await self.ledger.capture(order.points_hold_id, reason=f"Order {order.external_id}")
-        return max(0, order.amount - payment.value_kopecks)
+        captured = await self.spending.settle(payment)
+        return max(0, order.amount - payment.value_of(captured))
 
     async def preview(self, subject: str, facts: OrderFacts) -> list[Earning]:
         """What an order would earn if it completed now, paid in money: the same rules,

@@ -1,6 +1,7 @@
-"""``POST /api/checkout/quote``: before a till or the ordering system takes points for an
-order, how many may pay it and why, what the order would earn, and what expires soonest.
-Signed like the order events; nothing is written."""
+"""The checkout API of tills and the ordering system, signed like the order events:
+``quote`` (how many points may pay an order and why, what it would earn, what expires
+soonest; nothing is written), ``holds`` (hold points to pay it), and a hold's ``capture``
+and ``void`` when the order settles without an ``order.completed`` naming the hold."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bff.customers.models import Customer
 from bff.customers.service import CustomerService
 from bff.earning.rules import OrderFacts
 from bff.earning.service import OrderService
-from bff.http.common import Refusal, signed_body
+from bff.http.common import Refusal, hold_id_in_path, signed_body
 from bff.kernel.config import Settings
 from bff.kernel.errors import MalformedInput, json_object, text_field
 from bff.kernel.global_ids import MAX_PK
@@ -81,9 +82,7 @@ async def checkout_hold(request: Request) -> JSONResponse:
     policies: Policies = request.app.state.policies
     data = json_object(await signed_body(request, settings.orders_hmac_secret))
     facts, order_id = _quote_request(data)
-    points = data.get("points")
-    if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_PK:
-        raise MalformedInput("points", "must be a whole number of points above zero")
+    points = _points(data)
     key = text_field(data, "idempotency_key", 255)
     async with request.app.state.db.unit_of_work() as session:
         customer = await _customer(request, session, data, use_code=True)
@@ -106,6 +105,53 @@ async def checkout_hold(request: Request) -> JSONResponse:
         },
         status_code=200 if held.replayed else 201,
     )
+
+
+async def checkout_capture(request: Request) -> JSONResponse:
+    """Take all or part of a checkout hold (``points``, or all of it when absent)."""
+    return await _settle(request, capture=True)
+
+
+async def checkout_void(request: Request) -> JSONResponse:
+    """Give the held points back: the order will not be paid with them."""
+    return await _settle(request, capture=False)
+
+
+async def _settle(request: Request, *, capture: bool) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    body = await signed_body(request, settings.orders_hmac_secret)
+    data = json_object(body) if body.strip() else {}
+    hold_id = hold_id_in_path(request)
+    points = _points(data) if capture and "points" in data else None
+    async with request.app.state.db.unit_of_work() as session:
+        spending = SpendingService(session)
+        payment = await spending.payment(hold_id)
+        if payment is None:
+            raise Refusal(404, "UNKNOWN_HOLD", "no checkout hold has this id")
+        if capture:
+            result = await spending.capture(payment, points)
+        else:
+            result = await spending.void(payment)
+    hold = result.hold
+    return JSONResponse(
+        {
+            "hold_id": hold.id,
+            "order_id": payment.order_id,
+            "status": hold.status,
+            "points": hold.amount,
+            "value": payment.value_kopecks,
+            "captured_points": hold.captured_amount,
+            "captured_value": payment.value_of(hold.captured_amount),
+            "refunded_points": hold.refunded_amount or 0,
+        }
+    )
+
+
+def _points(data: dict[str, Any]) -> int:
+    points = data.get("points")
+    if isinstance(points, bool) or not isinstance(points, int) or not 0 < points <= MAX_PK:
+        raise MalformedInput("points", "must be a whole number of points above zero")
+    return points
 
 
 async def _customer(

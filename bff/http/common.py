@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from bff.kernel.config import Settings
 from bff.kernel.db import database_unavailable
 from bff.kernel.errors import DomainError, MalformedInput
+from bff.kernel.global_ids import MAX_PK
 from bff.kernel.i18n import message
 from bff.kernel.signing import SignatureError, verify
 
@@ -56,6 +57,14 @@ def check_signature(request: Request, secret: str, body: bytes) -> None:
         )
     except SignatureError as error:
         raise Refusal(401, error.code, error.message) from error
+
+
+def hold_id_in_path(request: Request) -> int:
+    """The ``{hold_id}`` of the route, if it could be an id this service issued."""
+    raw_id = request.path_params["hold_id"]
+    if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_PK:
+        raise MalformedInput("hold_id", "must be a hold id this API issued")
+    return int(raw_id)
 
 
 async def _refused(_request: Request, error: Exception) -> Response:

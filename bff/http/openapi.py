@@ -247,6 +247,16 @@ DOCUMENT: dict[str, Any] = {
                     }
                 },
             },
+            "CheckoutCaptureRequest": {
+                "type": "object",
+                "properties": {
+                    "points": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "Points to take, at most those held; omit for all",
+                    }
+                },
+            },
             "Hold": {
                 "type": "object",
                 "properties": {
@@ -330,6 +340,43 @@ DOCUMENT: dict[str, Any] = {
                     "401": COMMON_ERRORS["401"],
                     "404": _error("CUSTOMER_NOT_FOUND"),
                     "422": _error("OVER_SPENDABLE, INSUFFICIENT_FUNDS, IDEMPOTENCY_CONFLICT"),
+                },
+            }
+        },
+        "/api/checkout/holds/{hold_id}/capture": {
+            "post": {
+                "summary": "Take all or part of a checkout hold; the rest goes back",
+                "description": (
+                    "For an order that settles without an `order.completed` naming the "
+                    "hold; when that event comes later, it finds the points taken and "
+                    "earns on the rest of the order. A second capture is refused."
+                ),
+                "parameters": [HOLD],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/CheckoutCaptureRequest"}
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "`{hold_id, order_id, status, points, value, "
+                        "captured_points, captured_value, refunded_points}`"
+                    },
+                    **COMMON_ERRORS,
+                    "422": _error("HOLD_NOT_ACTIVE, HOLD_EXPIRED, CAPTURE_EXCEEDS_HOLD"),
+                },
+            }
+        },
+        "/api/checkout/holds/{hold_id}/void": {
+            "post": {
+                "summary": "Give the held points back: the order is not paid with them",
+                "parameters": [HOLD],
+                "responses": {
+                    "200": {"description": "Voided; the same fields as a capture"},
+                    **COMMON_ERRORS,
+                    "422": _error("HOLD_NOT_ACTIVE"),
                 },
             }
         },

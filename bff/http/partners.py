@@ -9,11 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bff.customers.service import CustomerService
-from bff.http.common import Refusal, check_signature
+from bff.http.common import Refusal, check_signature, hold_id_in_path
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
 from bff.kernel.errors import MalformedInput, json_object, text_field
-from bff.kernel.global_ids import MAX_PK
 from bff.ledger.models import Hold
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
@@ -132,7 +131,7 @@ async def hold_refund(request: Request) -> Response:
     """Give back part or all of a captured payment, once per idempotency key."""
     known, body = await signed_partner(request)
     partner = known.partner
-    hold_id = _hold_id(request)
+    hold_id = hold_id_in_path(request)
     data = json_object(body)
     key = text_field(data, "idempotency_key", 255)
     points = _positive(data, "amount") // (partner.kopecks_per_point or 1)
@@ -156,17 +155,10 @@ async def hold_refund(request: Request) -> Response:
     )
 
 
-def _hold_id(request: Request) -> int:
-    raw_id = request.path_params["hold_id"]
-    if not raw_id.isascii() or not raw_id.isdigit() or not 0 < int(raw_id) <= MAX_PK:
-        raise MalformedInput("hold_id", "must be a hold id this API issued")
-    return int(raw_id)
-
-
 async def _resolve(request: Request, *, capture: bool) -> Response:
     known, body = await signed_partner(request)
     partner = known.partner
-    hold_id = _hold_id(request)
+    hold_id = hold_id_in_path(request)
     data = json_object(body) if body.strip() else {}
     amount = _positive(data, "amount") if "amount" in data else None
     async with request.app.state.db.unit_of_work() as session:

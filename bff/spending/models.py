@@ -46,6 +46,10 @@ class CheckoutPayment(Base):
     value_kopecks: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    def value_of(self, points: int) -> int:
+        """The value, in kopecks, of ``points`` of this payment, at the price it was held."""
+        return self.value_kopecks * points // self.points
+
 
 class UsedCheckoutCode(Base):
     """A checkout code a payment used: each pays once. Kept only while it could still be

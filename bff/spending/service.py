@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.errors import DomainError
 from bff.kernel.types import utcnow
+from bff.ledger.models import HoldStatus
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.spending.errors import SpendingErrorCode
 from bff.spending.models import CheckoutPayment, SpendingRule, SpendingRuleChange
@@ -213,6 +214,29 @@ class SpendingService:
             )
             await self.repository.save(payment)
         return held, payment
+
+    async def payment(self, hold_id: int) -> CheckoutPayment | None:
+        return await self.repository.payment_by_hold(hold_id)
+
+    async def capture(self, payment: CheckoutPayment, points: int | None) -> HoldResult:
+        """Take all or part of the points held for ``payment``, before or without the
+        order's completion event; what is not taken goes back to the customer."""
+        return await self.ledger.capture(
+            payment.hold_id, points, reason=f"Order {payment.order_id}"
+        )
+
+    async def void(self, payment: CheckoutPayment) -> HoldResult:
+        return await self.ledger.void(
+            payment.hold_id, reason=f"Order {payment.order_id} not paid with points"
+        )
+
+    async def settle(self, payment: CheckoutPayment) -> int:
+        """The points that paid the order when it completed: those the till already
+        captured, or all that were held; a voided or expired hold is refused."""
+        hold = await self.ledger.find_hold(payment.hold_id)
+        if hold is not None and hold.status == HoldStatus.CAPTURED:
+            return hold.captured_amount
+        return (await self.capture(payment, None)).hold.captured_amount
 
     async def payment_of(self, hold_id: int, order: OrderRef) -> CheckoutPayment:
         """The payment held by ``hold_id``, if it was held for this very order."""

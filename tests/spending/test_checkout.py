@@ -130,3 +130,84 @@ async def test_the_quote_and_the_hold_agree(app_client, settings, db):
     assert allowed == 120
     assert (await pay(app_client, allowed + 1)).json()["error"]["code"] == "OVER_SPENDABLE"
     assert (await pay(app_client, allowed)).status_code == 201
+
+
+async def test_a_till_captures_part_and_the_completion_earns_on_the_rest(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db)
+    hold = (await pay(app_client, 300)).json()
+    too_much = await send(app_client, {"points": 301}, path=f"{HOLDS}/{hold['hold_id']}/capture")
+    assert (too_much.status_code, too_much.json()["error"]["code"]) == (
+        422,
+        "CAPTURE_EXCEEDS_HOLD",
+    )
+    taken = await send(app_client, {"points": 200}, path=f"{HOLDS}/{hold['hold_id']}/capture")
+    assert taken.status_code == 200, taken.text
+    answer = taken.json()
+    assert (answer["status"], answer["captured_points"], answer["captured_value"]) == (
+        "captured",
+        200,
+        20_000,
+    )
+    second = await send(app_client, {}, path=f"{HOLDS}/{hold['hold_id']}/capture")
+    assert (second.status_code, second.json()["error"]["code"]) == (422, "HOLD_NOT_ACTIVE")
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (800, 0)  # the 100 not taken came back
+
+    done = await send(app_client, completed_with(hold["hold_id"]))
+    assert done.status_code == 200, done.text
+    # 3 % of the 800 rubles paid in money: the completion found the points already taken.
+    assert [a["amount"] for a in done.json()["accruals"]] == [24]
+    assert (await points_wallet(db, customer_id)).balance == 800
+
+    await send(app_client, cancelled("evt-3", "A-1"))
+    assert (await points_wallet(db, customer_id)).balance == 1_000
+
+
+async def test_a_void_gives_the_points_back_and_the_hold_cannot_pay_after(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db)
+    hold = (await pay(app_client, 250)).json()
+    voided = await send(app_client, {}, path=f"{HOLDS}/{hold['hold_id']}/void")
+    assert (voided.status_code, voided.json()["status"]) == (200, "voided")
+    again = await send(app_client, {}, path=f"{HOLDS}/{hold['hold_id']}/void")
+    assert again.json()["error"]["code"] == "HOLD_NOT_ACTIVE"
+    late = await send(app_client, completed_with(hold["hold_id"]))
+    assert (late.status_code, late.json()["error"]["code"]) == (422, "HOLD_NOT_ACTIVE")
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (1_000, 0)
+
+
+async def test_capture_and_void_refuse_what_is_not_a_checkout_hold(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db)
+    for path, status, code in [
+        (f"{HOLDS}/{10**12}/capture", 404, "UNKNOWN_HOLD"),
+        (f"{HOLDS}/0/void", 400, "MALFORMED"),
+        (f"{HOLDS}/1e3/capture", 400, "MALFORMED"),
+        (f"{HOLDS}/{'9' * 30}/void", 400, "MALFORMED"),
+    ]:
+        answer = await send(app_client, {}, path=path)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), path
+    hold = (await pay(app_client, 100)).json()
+    for body in [{"points": 0}, {"points": None}, {"points": "5"}, {"points": True}]:
+        answer = await send(app_client, body, path=f"{HOLDS}/{hold['hold_id']}/capture")
+        assert (answer.status_code, answer.json()["error"]["field"]) == (400, "points")
+    forged = await send(app_client, {}, path=f"{HOLDS}/{hold['hold_id']}/void", secret="x" * 32)
+    assert forged.status_code == 401
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (1_000, 100)
+
+
+async def test_a_capture_racing_a_void_resolves_the_hold_once(app_client, settings, db):
+    customer_id = await setup(app_client, settings, db)
+    captured = 0
+    for round_ in range(6):
+        hold_id = (await pay(app_client, 50, key=f"r-{round_}", order_id=f"R-{round_}")).json()[
+            "hold_id"
+        ]
+        answers = await asyncio.gather(
+            send(app_client, {}, path=f"{HOLDS}/{hold_id}/capture"),
+            send(app_client, {}, path=f"{HOLDS}/{hold_id}/void"),
+        )
+        assert sorted(a.status_code for a in answers) == [200, 422], [a.text for a in answers]
+        captured += answers[0].status_code == 200
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (1_000 - 50 * captured, 0)
