@@ -41,7 +41,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	@missed=""; \
 	for bench in ledger_write worker_drain partner_events import_balances home \
-		webview_render push_campaign; do \
+		webview_render push_campaign checkout; do \
 		$(BIN)/python bench/$$bench.py || missed="$$missed $$bench"; \
 	done; \
 	if [ -n "$$missed" ]; then echo "targets missed or failed:$$missed"; exit 1; fi

@@ -38,6 +38,7 @@ from bff.kernel.secrets import SecretBox
 from bff.kernel.signing import sign
 
 SECRET = "bench-partner-secret"
+ORDERS_SECRET = "bench-orders-secret"
 # Now, not a fixed date: the offer opens a day before the run.
 OCCURRED_AT = datetime.now(UTC).isoformat()
 KEY = Fernet.generate_key().decode()
@@ -92,9 +93,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[bytes]:
+def start(
+    kind: str, url: str, port: int, data_dir: str, baseline: str = "partner_baseline:app"
+) -> subprocess.Popen[bytes]:
+    """`serve --workers 2` (kind "service") or the ``baseline`` app under uvicorn, also
+    with 2 workers; back when /healthz answers."""
     env = {
         **os.environ,
+        "BFF_ORDERS_HMAC_SECRET": ORDERS_SECRET,
         "BFF_DATABASE_URL": url,
         "BFF_SECRETS_KEY": KEY,
         "BFF_DATA_DIR": data_dir,
@@ -109,7 +115,7 @@ def start(kind: str, url: str, port: int, data_dir: str) -> subprocess.Popen[byt
             sys.executable,
             "-m",
             "uvicorn",
-            "partner_baseline:app",
+            baseline,
             "--workers",
             "2",
             "--port",

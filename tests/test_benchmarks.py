@@ -21,6 +21,7 @@ BENCHMARKS = (
     "home",
     "webview_render",
     "push_campaign",
+    "checkout",
 )
 SMOKE_DATABASE = "bff_bench_smoke"
 

@@ -19,7 +19,7 @@ from bff.earning.models import (
     PendingAccrual,
     PendingStatus,
 )
-from bff.kernel.driver import driver_reads
+from bff.kernel.driver import driver_reads, driver_select
 
 
 class EarningRepository:
@@ -81,6 +81,8 @@ class EarningRepository:
     # rules
 
     async def rules_valid_at(self, brand: str, at: datetime) -> Sequence[AccrualRule]:
+        if (driver := await driver_reads(self.session)) is not None:
+            return await driver.models(AccrualRule, _DRIVER_RULES_VALID_AT, brand, at)
         result = await self.session.scalars(
             select(AccrualRule)
             .where(
@@ -208,6 +210,11 @@ _PENDING_SUMS = (
     .group_by(PendingAccrual.customer_id, PendingAccrual.currency)
 )
 # Its twin on the driver (bff.kernel.driver; tests/test_driver_reads.py).
+_DRIVER_RULES_VALID_AT = driver_select(
+    AccrualRule,
+    "active AND (brand IS NULL OR brand = $1) AND valid_from <= $2 "
+    "AND (valid_to IS NULL OR valid_to > $2) ORDER BY id",
+)
 _DRIVER_PENDING_SUMS = (
     "SELECT customer_id, currency, sum(amount) FROM pending_accruals "
     "WHERE customer_id = ANY($1::bigint[]) AND status = $2 GROUP BY customer_id, currency"

@@ -150,12 +150,11 @@ class OrderService:
         captured = await self.spending.settle(payment)
         return max(0, order.amount - payment.value_of(captured))
 
-    async def preview(self, subject: str, facts: OrderFacts) -> list[Earning]:
-        """What an order would earn if it completed now, paid in money: the same rules,
-        flags and level bonus as ``complete``, and nothing written."""
-        customer = await self.customers.find(subject)
-        bonus = await self.levels.bonus_bp(customer.id) if customer is not None else 0
-        return await self._earnings(subject, facts, bonus)
+    async def preview(self, subject: str, facts: OrderFacts, bonus_bp: int) -> list[Earning]:
+        """What an order would earn if it completed now, paid in money, for a customer
+        whose level gives ``bonus_bp`` (``Standing.bonus_bp``): the same rules and flags
+        as ``complete``, and nothing written."""
+        return await self._earnings(subject, facts, bonus_bp)
 
     async def _earnings(self, subject: str, facts: OrderFacts, bonus: int) -> list[Earning]:
         found = []

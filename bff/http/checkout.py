@@ -36,7 +36,7 @@ async def checkout_quote(request: Request) -> JSONResponse:
     data = json_object(await signed_body(request, settings.orders_hmac_secret))
     facts, order_id = _quote_request(data)
     async with request.app.state.db.read() as session:
-        customer = await _customer(request, session, data, use_code=False)
+        customer = await _customer(request, session, data)
         subject = customer.external_id
         standing = await LevelService(session, policies.levels).standing_of(customer.id)
         ledger = LedgerService(session)
@@ -51,7 +51,9 @@ async def checkout_quote(request: Request) -> JSONResponse:
             available=available,
         )
         expiring = await ledger.soonest_expiry(wallets[0].id) if wallets else None
-        earnings = await OrderService(session, policies.earning).preview(subject, facts)
+        earnings = await OrderService(session, policies.earning).preview(
+            subject, facts, standing.bonus_bp
+        )
     return JSONResponse(
         {
             "order_id": order_id,
@@ -84,13 +86,20 @@ async def checkout_hold(request: Request) -> JSONResponse:
     facts, order_id = _quote_request(data)
     points = _points(data)
     key = text_field(data, "idempotency_key", 255)
-    async with request.app.state.db.unit_of_work() as session:
-        customer = await _customer(request, session, data, use_code=True)
+    async with request.app.state.db.read() as session:
+        customer = await _customer(request, session, data)
         standing = await LevelService(session, policies.levels).standing_of(customer.id)
+        allowed = await SpendingService(session).for_order(
+            customer.id, CURRENCY, facts.brand, facts.amount, standing.level.code
+        )
+    async with request.app.state.db.unit_of_work() as session:
+        if isinstance(code := data.get("checkout_code"), str):
+            # A payment spends the code; the read above only opened it.
+            await CheckoutCodes(request.app.state.secret_box).customer_of(session, code, use=True)
         held, payment = await SpendingService(session).hold_for_order(
             OrderRef(customer.id, facts.brand, order_id, facts.amount),
             points,
-            standing.level.code,
+            allowed,
             ttl=timedelta(seconds=settings.checkout_hold_seconds),
             idempotency=IdempotencyKey("checkout", key),
         )
@@ -154,18 +163,16 @@ def _points(data: dict[str, Any]) -> int:
     return points
 
 
-async def _customer(
-    request: Request, session: AsyncSession, data: dict[str, Any], *, use_code: bool
-) -> Customer:
-    """The customer named by `customer_id`, or by the `checkout_code` the app showed (a
-    payment spends the code; a quote only reads it)."""
+async def _customer(request: Request, session: AsyncSession, data: dict[str, Any]) -> Customer:
+    """The customer named by `customer_id`, or by the `checkout_code` the app showed
+    (read, not spent)."""
     customers = CustomerService(session)
     code = data.get("checkout_code")
     if code is None:
         customer = await customers.find(text_field(data, "customer_id", 255))
     elif isinstance(code, str):
         codes = CheckoutCodes(request.app.state.secret_box)
-        customer_id = await codes.customer_of(session, code, use=use_code)
+        customer_id = await codes.customer_of(session, code, use=False)
         customer = await customers.find_by_id(customer_id)
     else:
         raise MalformedInput("checkout_code", "must be the code the app showed")

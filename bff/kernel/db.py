@@ -113,8 +113,13 @@ class Database:
         # Called with each statement sent on the driver (bff.kernel.driver); tests count them.
         self.driver_listeners: list[Callable[[str], None]] = []
         reads_only = {READS_ONLY: True, DRIVER_LISTENERS: self.driver_listeners}
+        # Reads run without BEGIN and ROLLBACK: under READ COMMITTED each statement sees
+        # what is committed when it runs either way, and the two round trips cost a
+        # short request as much as a statement.
         self._read_sessions = async_sessionmaker(
-            self.engine, expire_on_commit=False, info=reads_only
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            info=reads_only,
         )
         self._write_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Run after a transaction marked by ``bff.kernel.catalogue.catalogue_changed`` commits.

@@ -155,17 +155,29 @@ _ENTRY_OWN = [
 ]
 
 
+_HOLD_OWN = ["amount", "status", "expires_at", "source_type", "source_id", "created_at"]
+
+
 @cache
 def _posting_statement(
-    checks_available: bool, negative_if_allowed: bool, with_version: bool, opens_lot: bool
+    checks_available: bool,
+    negative_if_allowed: bool,
+    with_version: bool,
+    opens_lot: bool,
+    opens_hold: bool = False,
 ) -> Any:
-    """PostgreSQL: change, entry and lot in one statement (data-modifying CTEs).
+    """PostgreSQL: change, entry and lot (or hold) in one statement (data-modifying CTEs).
 
     Nothing is inserted when the change is refused: the entry selects from the changed
     row. A credit first covers a deficit; only what lands above zero opens a lot.
     """
     changed = _change_statement(checks_available, negative_if_allowed, with_version).cte("changed")
     own = _bind(_ENTRIES, _ENTRY_OWN, prefix="e_")
+    source: Any = changed
+    if opens_hold:
+        hold = _new_hold(changed)
+        own["hold_id"] = hold.c.id
+        source = changed.join(hold, hold.c.wallet_id == changed.c.id)
     entry = (
         insert(_ENTRIES)
         .from_select(
@@ -186,14 +198,14 @@ def _posting_statement(
                 changed.c.balance,
                 changed.c.held,
                 *own.values(),
-            ),
+            ).select_from(source),
         )
-        .returning(_ENTRIES.c.id, _ENTRIES.c.wallet_id)
+        .returning(_ENTRIES.c.id, _ENTRIES.c.wallet_id, _ENTRIES.c.hold_id)
         .cte("entry")
     )
-    statement = select(*changed.c, entry.c.id.label("entry_id")).join_from(
-        changed, entry, entry.c.wallet_id == changed.c.id
-    )
+    statement = select(
+        *changed.c, entry.c.id.label("entry_id"), entry.c.hold_id.label("entry_hold_id")
+    ).join_from(changed, entry, entry.c.wallet_id == changed.c.id)
     if not opens_lot:
         return statement
     delta = bindparam("l_delta", type_=_WALLETS.c.balance.type)
@@ -212,6 +224,27 @@ def _posting_statement(
         .where(amount > 0),
     )
     return statement.add_cte(lot.cte("lot"))
+
+
+def _new_hold(changed: Any) -> Any:
+    """The hold a posting opens on the changed wallet (its entry refers to it)."""
+    own = _bind(_HOLDS, _HOLD_OWN, prefix="h_")
+    return (
+        insert(_HOLDS)
+        .from_select(
+            ["wallet_id", "customer_id", "currency", "captured_amount", "refunded_amount", *own],
+            select(
+                changed.c.id,
+                changed.c.customer_id,
+                changed.c.currency,
+                literal(0),
+                literal(0),
+                *own.values(),
+            ),
+        )
+        .returning(_HOLDS.c.id, _HOLDS.c.wallet_id)
+        .cte("new_hold")
+    )
 
 
 @dataclass(frozen=True)
@@ -274,20 +307,27 @@ class LedgerRepository:
         now: datetime,
         entry: dict[str, Any],
         lot: NewLot | None,
+        hold: dict[str, Any] | None = None,
     ) -> tuple[Wallet, LedgerEntry] | None:
-        """Apply ``change`` and record its entry (and lot), or None when refused."""
-        statement = _posting_statement(*change.rules, opens_lot=lot is not None)
+        """Apply ``change`` and record its entry (and lot, or the ``hold`` the entry then
+        refers to), or None when refused."""
+        statement = _posting_statement(
+            *change.rules, opens_lot=lot is not None, opens_hold=hold is not None
+        )
         params = self._change_params(customer_id, currency, change, now)
         params |= {f"e_{name}": entry[name] for name in _ENTRY_OWN}
         if lot is not None:
             params |= {"l_delta": change.delta, "l_expires_at": lot.expires_at, "l_created_at": now}
+        if hold is not None:
+            params |= {f"h_{name}": hold[name] for name in _HOLD_OWN}
         row = (await self._connection_execute(statement, params)).first()
         if row is None:
             return None
         values = dict(row._mapping)
-        entry_id = values.pop("entry_id")
+        entry_id, hold_id = values.pop("entry_id"), values.pop("entry_hold_id")
         wallet = Wallet(**values)
-        return wallet, LedgerEntry(id=entry_id, **entry_values(wallet, entry))
+        posted = LedgerEntry(id=entry_id, **entry_values(wallet, entry | {"hold_id": hold_id}))
+        return wallet, posted
 
     async def refusal_state(self, customer_id: int, currency: str) -> RefusalState:
         row = (
@@ -371,6 +411,14 @@ class LedgerRepository:
         row = (await self.session.execute(statement)).first()
         return _detached(Wallet, row) if row else None
 
+    async def lock_wallet_of_hold(self, hold_id: int) -> Wallet | None:
+        """The wallet of a hold, locked (a hold never changes wallets, so reading its
+        ``wallet_id`` before the lock is safe); None for an unknown hold."""
+        of_hold = select(_HOLDS.c.wallet_id).where(_HOLDS.c.id == hold_id).scalar_subquery()
+        statement = select(_WALLETS).where(_WALLETS.c.id == of_hold).with_for_update()
+        row = (await self.session.execute(statement)).first()
+        return _detached(Wallet, row) if row else None
+
     async def save_wallet(self, wallet: Wallet, *, read_version: int) -> None:
         """Write balance, held and version, only if the version is still the one read."""
         result = await self.session.execute(
@@ -434,11 +482,6 @@ class LedgerRepository:
         return result.all()
 
     # holds
-
-    async def add_hold(self, values: dict[str, Any]) -> Hold:
-        statement = insert(_HOLDS).values(**values).returning(_HOLDS.c.id)
-        hold_id = await self.session.scalar(statement)
-        return Hold(id=hold_id, **values)
 
     async def holds_page(self, source: tuple[str, str], window: Window) -> list[Hold]:
         """Holds made for ``source``, oldest first, after ``window.after_id``."""

@@ -424,33 +424,33 @@ class LedgerService:
                 need_available=amount,
                 expected_version=expected_version,
             )
-            wallet = await self._change(customer_id, currency, change)
             now = self.clock()
-            hold = await self.repository.add_hold(
-                {
-                    "wallet_id": wallet.id,
-                    "customer_id": customer_id,
-                    "currency": currency,
-                    "amount": amount,
-                    "captured_amount": 0,
-                    "status": HoldStatus.ACTIVE,
-                    "expires_at": now + ttl,
-                    "source_type": source.type,
-                    "source_id": source.id,
-                    "created_at": now,
-                }
+            opened = {
+                "amount": amount,
+                "status": HoldStatus.ACTIVE,
+                "expires_at": now + ttl,
+                "source_type": source.type,
+                "source_id": source.id,
+                "created_at": now,
+            }
+            wallet, entry = await self._post_change(
+                customer_id,
+                currency,
+                change,
+                kind=EntryKind.HOLD,
+                reason=reason,
+                source=source,
+                record_id=record_id,
+                hold=opened,
             )
-            entry = await self._post_recorded(
-                wallet,
-                self._entry_fields(
-                    kind=EntryKind.HOLD,
-                    delta=0,
-                    held_delta=amount,
-                    reason=reason,
-                    source=source,
-                    hold_id=hold.id,
-                    record_id=record_id,
-                ),
+            hold = Hold(
+                id=entry.hold_id,
+                wallet_id=wallet.id,
+                customer_id=customer_id,
+                currency=currency,
+                captured_amount=0,
+                refunded_amount=0,
+                **opened,
             )
             return HoldResult(hold, wallet, (entry,))
 
@@ -463,6 +463,11 @@ class LedgerService:
             source=source,
         )
         return await self._idempotent(idempotency, digest, operation, self._replay_hold)
+
+    async def key_used(self, idempotency: IdempotencyKey) -> bool:
+        """Whether an operation already used this key (a retry to answer by replay)."""
+        record = await self.repository.idempotency_record(idempotency.scope, idempotency.key)
+        return record is not None
 
     async def wallets_of(self, customer_ids: Sequence[int]) -> Sequence[Wallet]:
         return await self.repository.wallets_by_customer_ids(customer_ids)
@@ -655,8 +660,10 @@ class LedgerService:
         actor: str | None = None,
         lot: NewLot | None = None,
         record_id: int | None = None,
+        hold: dict[str, Any] | None = None,
     ) -> tuple[Wallet, LedgerEntry]:
-        """Apply a change and record its entry (and lot) together; say why when refused."""
+        """Apply a change and record its entry (and lot, or the hold it opens) together;
+        say why when refused."""
         fields = self._entry_fields(
             kind=kind,
             delta=change.delta,
@@ -668,7 +675,7 @@ class LedgerService:
         )
         for _ in range(CHANGE_ATTEMPTS):
             posted = await self.repository.apply_posting(
-                customer_id, currency, change, self.clock(), fields, lot
+                customer_id, currency, change, self.clock(), fields, lot, hold
             )
             if posted is not None:
                 return posted
@@ -694,14 +701,11 @@ class LedgerService:
             )
 
     async def _lock_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
-        """The hold, read again under its wallet's lock, and that wallet."""
-        hold = await self.repository.hold(hold_id)
-        if hold is None:
+        """The hold, read under its wallet's lock, and that wallet."""
+        wallet = await self.repository.lock_wallet_of_hold(hold_id)
+        hold = await self.repository.hold(hold_id) if wallet is not None else None
+        if wallet is None or hold is None:
             raise NotFound(field=("hold_id",))
-        wallet = await self.repository.lock_wallet_by_id(hold.wallet_id)
-        hold = await self.repository.hold(hold_id)
-        assert wallet is not None
-        assert hold is not None
         return hold, wallet
 
     async def _lock_active_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
@@ -758,10 +762,6 @@ class LedgerService:
         wallet.version += 1
         wallet.updated_at = self.clock()
         await self.repository.save_wallet(wallet, read_version=read_version)
-        return await self.repository.add_entry(entry_values(wallet, fields))
-
-    async def _post_recorded(self, wallet: Wallet, fields: dict[str, Any]) -> LedgerEntry:
-        """Record an entry for a change ``wallet`` already shows (applied by its UPDATE)."""
         return await self.repository.add_entry(entry_values(wallet, fields))
 
     def _entry_fields(

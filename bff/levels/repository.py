@@ -19,9 +19,14 @@ class LevelRepository:
         self.session = session
 
     async def levels(self) -> Sequence[Level]:
+        if (driver := await driver_reads(self.session)) is not None:
+            return await driver.models(Level, _DRIVER_LEVELS)
         return (await self.session.scalars(select(Level).order_by(Level.rank))).all()
 
     async def standing(self, customer_id: int) -> CustomerLevel | None:
+        if (driver := await driver_reads(self.session)) is not None:
+            found = await driver.models(CustomerLevel, _DRIVER_STANDINGS, [customer_id])
+            return found[0] if found else None
         return await self.session.get(CustomerLevel, customer_id)
 
     async def standings(self, customer_ids: Sequence[int]) -> Sequence[CustomerLevel]:
@@ -103,4 +108,5 @@ _STANDINGS = select(CustomerLevel).where(
     CustomerLevel.customer_id.in_(bindparam("ids", expanding=True))
 )
 # Its twin on the driver (bff.kernel.driver; tests/test_driver_reads.py).
+_DRIVER_LEVELS = driver_select(Level, "true ORDER BY rank")
 _DRIVER_STANDINGS = driver_select(CustomerLevel, "customer_id = ANY($1::bigint[])")

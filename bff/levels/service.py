@@ -45,6 +45,8 @@ class Standing:
     completed_orders: int
     decay_at: datetime | None
     can_postpone: bool
+    # The level's cashback bonus, earned from the first order on.
+    bonus_bp: int = 0
 
 
 class Ladder:
@@ -95,6 +97,7 @@ def describe(ladder: Ladder, row: CustomerLevel | None, policy: LevelPolicy) -> 
         completed_orders=row.completed_orders,
         decay_at=decay_at(row, policy) if above_floor else None,
         can_postpone=above_floor and row.postponed_until is None,
+        bonus_bp=level.cashback_bonus_bp,
     )
 
 
@@ -122,9 +125,7 @@ class LevelService:
         return Ladder(await self.repository.levels())
 
     async def bonus_bp(self, customer_id: int) -> int:
-        ladder = await self.ladder()
-        row = await self.repository.standing(customer_id)
-        return ladder.by_code[row.level_code].cashback_bonus_bp if row else 0
+        return (await self.standing_of(customer_id)).bonus_bp
 
     async def level_code_of(self, customer_id: int) -> str | None:
         """The customer's level, or None before their first order."""

@@ -180,17 +180,19 @@ class SpendingService:
         self,
         order: OrderRef,
         points: int,
-        level: str | None,
+        allowed: Spendable,
         *,
         ttl: timedelta,
         idempotency: IdempotencyKey,
     ) -> tuple[HoldResult, CheckoutPayment]:
-        """Hold ``points`` to pay part of ``order``, at most what the rule allows; their
-        value is fixed now, for the order's completion to capture."""
-        allowed = await self.for_order(
-            order.customer_id, CURRENCY, order.brand, order.amount, level
-        )
-        if not 0 < points <= allowed.points:
+        """Hold ``points`` to pay part of ``order``, at most what the rule allows
+        (``allowed``, from ``for_order``: read before this unit of work, since the hold
+        itself refuses points the wallet no longer has); their value is fixed now, for the
+        order's completion to capture."""
+        over = not 0 < points <= allowed.points
+        # A retry of a hold already made is answered by the ledger (the same hold, or a
+        # conflict for another body), although its points are no longer available.
+        if over and not await self.ledger.key_used(idempotency):
             raise OverSpendable(allowed=allowed.points, reason=allowed.limit)
         held = await self.ledger.hold(
             order.customer_id,
@@ -201,7 +203,7 @@ class SpendingService:
             ttl=ttl,
             idempotency=idempotency,
         )
-        payment = await self.repository.payment_by_hold(held.hold.id)
+        payment = await self.repository.payment_by_hold(held.hold.id) if held.replayed else None
         if payment is None:
             payment = CheckoutPayment(
                 hold_id=held.hold.id,
@@ -212,7 +214,7 @@ class SpendingService:
                 value_kopecks=points * allowed.point_value,
                 created_at=utcnow(),
             )
-            await self.repository.save(payment)
+            await self.repository.add_payment(payment)
         return held, payment
 
     async def payment(self, hold_id: int) -> CheckoutPayment | None:

@@ -211,3 +211,20 @@ async def test_a_capture_racing_a_void_resolves_the_hold_once(app_client, settin
         captured += answers[0].status_code == 200
     wallet = await points_wallet(db, customer_id)
     assert (wallet.balance, wallet.held) == (1_000 - 50 * captured, 0)
+
+
+async def test_a_replay_answers_the_first_hold_even_when_nothing_is_left_to_hold(
+    app_client, settings, db
+):
+    customer_id = await setup(app_client, settings, db, balance=300)
+    first = await pay(app_client, 300)
+    assert first.status_code == 201, first.text
+    again = await pay(app_client, 300)  # the wallet has nothing available now
+    assert (again.status_code, again.json()["hold_id"]) == (200, first.json()["hold_id"])
+    assert again.json()["replayed"] is True
+    other = await pay(app_client, 200)  # the same key for another payment
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "IDEMPOTENCY_CONFLICT")
+    fresh = await pay(app_client, 1, key="k-2", order_id="A-2")
+    assert (fresh.status_code, fresh.json()["error"]["code"]) == (422, "OVER_SPENDABLE")
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (300, 300)
