@@ -82,6 +82,9 @@ class Outcome:
     accruals: Sequence[PendingAccrual] = ()
 
 
+IGNORED_CANCELLED = Outcome("ignored", "ORDER_CANCELLED")
+
+
 class OrderService:
     def __init__(
         self,
@@ -200,9 +203,16 @@ class OrderService:
         return rows
 
     async def cancel(self, brand: str, external_id: str) -> Outcome:
-        order = await self._order(brand, external_id)
+        """Take back what the order earned and give back the points that paid it; an
+        order cancelled before it completed releases the points held for it."""
+        order = await self.repository.lock_order(brand, external_id)
+        if order is None:
+            released = await self.spending.release_for_order(brand, external_id)
+            if released is None:
+                raise OrderNotFound()
+            return Outcome("applied", "POINTS_RELEASED") if released else IGNORED_CANCELLED
         if order.status == OrderStatus.CANCELLED:
-            return Outcome("ignored", "ORDER_CANCELLED")
+            return IGNORED_CANCELLED
         order.status, order.cancelled_at = OrderStatus.CANCELLED, self.clock()
         await self._take_back(order, remaining=0)
         await self._return_points(order, remaining=0)

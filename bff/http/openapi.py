@@ -330,7 +330,8 @@ DOCUMENT: dict[str, Any] = {
                     "`order.completed` with `order.points_hold_id` captures them, and the "
                     "order then earns on the part paid in money only; `order.refunded` "
                     "gives back the points' share in proportion, `order.cancelled` all of "
-                    "them; unresolved, the hold expires."
+                    "them (or, before the order completed, releases them); unresolved, the "
+                    "hold expires."
                 ),
                 "requestBody": _json("CheckoutHoldRequest"),
                 "responses": {

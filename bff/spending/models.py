@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bff.kernel.db import Base
@@ -36,6 +45,8 @@ class CheckoutPayment(Base):
     order's completion captures them and earns on the rest, paid in money."""
 
     __tablename__ = "checkout_payments"
+    # An order's cancellation finds the points held for it.
+    __table_args__ = (Index("ix_checkout_payments_brand_order_id", "brand", "order_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"), unique=True)

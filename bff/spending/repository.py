@@ -77,6 +77,14 @@ class SpendingRepository:
         )
         return (await self.session.scalars(statement)).all()
 
+    async def payments_of_order(self, brand: str, order_id: str) -> list[CheckoutPayment]:
+        statement = (
+            select(_PAYMENTS)
+            .where(_PAYMENTS.c.brand == brand, _PAYMENTS.c.order_id == order_id)
+            .order_by(_PAYMENTS.c.hold_id)
+        )
+        return [CheckoutPayment(**row._mapping) for row in await self.session.execute(statement)]
+
     async def add_payment(self, payment: CheckoutPayment) -> None:
         """Insert the payment without the unit of work's flush machinery (the hot path
         of every checkout)."""

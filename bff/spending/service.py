@@ -232,6 +232,20 @@ class SpendingService:
             payment.hold_id, reason=f"Order {payment.order_id} not paid with points"
         )
 
+    async def release_for_order(self, brand: str, order_id: str) -> int | None:
+        """An order cancelled before it completed: the points still held for it go back.
+        How many holds were released; None when no points were ever held for it."""
+        payments = await self.repository.payments_of_order(brand, order_id)
+        if not payments:
+            return None
+        released = 0
+        for payment in payments:
+            hold = await self.ledger.find_hold(payment.hold_id)
+            if hold is not None and hold.status == HoldStatus.ACTIVE:
+                await self.ledger.void(payment.hold_id, reason=f"Order {order_id} cancelled")
+                released += 1
+        return released
+
     async def settle(self, payment: CheckoutPayment) -> int:
         """The points that paid the order when it completed: those the till already
         captured, or all that were held; a voided or expired hold is refused."""

@@ -228,3 +228,26 @@ async def test_a_replay_answers_the_first_hold_even_when_nothing_is_left_to_hold
     assert (fresh.status_code, fresh.json()["error"]["code"]) == (422, "OVER_SPENDABLE")
     wallet = await points_wallet(db, customer_id)
     assert (wallet.balance, wallet.held) == (300, 300)
+
+
+async def test_an_order_cancelled_before_it_completes_releases_its_points(
+    app_client, settings, db
+):
+    customer_id = await setup(app_client, settings, db)
+    first = (await pay(app_client, 100)).json()
+    second = (await pay(app_client, 50, key="k-2")).json()  # the till retried with a new key
+    await send(app_client, {}, path=f"{HOLDS}/{second['hold_id']}/void")
+    cancel = await send(app_client, cancelled("evt-9", "A-1"))
+    assert cancel.status_code == 200, cancel.text
+    assert (cancel.json()["status"], cancel.json()["reason"]) == ("applied", "POINTS_RELEASED")
+    wallet = await points_wallet(db, customer_id)
+    assert (wallet.balance, wallet.held) == (1_000, 0)
+    async with db.read() as session:
+        assert (await session.get(Hold, first["hold_id"])).status == "voided"
+    again = await send(app_client, cancelled("evt-10", "A-1"))
+    assert (again.json()["status"], again.json()["reason"]) == ("ignored", "ORDER_CANCELLED")
+    unknown = await send(app_client, cancelled("evt-11", "never-held"))
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (422, "ORDER_NOT_FOUND")
+    late = await send(app_client, completed_with(first["hold_id"]))
+    assert late.json()["error"]["code"] == "HOLD_NOT_ACTIVE"  # nothing is paid twice
+    assert (await points_wallet(db, customer_id)).balance == 1_000
