@@ -230,9 +230,7 @@ async def test_a_replay_answers_the_first_hold_even_when_nothing_is_left_to_hold
     assert (wallet.balance, wallet.held) == (300, 300)
 
 
-async def test_an_order_cancelled_before_it_completes_releases_its_points(
-    app_client, settings, db
-):
+async def test_an_order_cancelled_before_it_completes_releases_its_points(app_client, settings, db):
     customer_id = await setup(app_client, settings, db)
     first = (await pay(app_client, 100)).json()
     second = (await pay(app_client, 50, key="k-2")).json()  # the till retried with a new key
