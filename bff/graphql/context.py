@@ -37,7 +37,9 @@ class Context:
     # catalogue rows is kept only if nothing changed since (CatalogueCache.keep).
     catalogue_generation: int
     principal: Principal | None = None
-    auth_problem: str | None = None
+    # A bearer token that failed verification: the request is refused, never answered
+    # as if anonymous (bff.graphql.view).
+    token_refused: InvalidToken | None = None
     _customer_id: int | None = field(default=None, repr=False)
 
     async def viewer_customer_id(self) -> int | None:
@@ -63,12 +65,12 @@ class Context:
     async def require_customer(self) -> int:
         customer_id = await self.viewer_customer_id()
         if customer_id is None:
-            raise Unauthenticated(self.auth_problem or "sign in as a customer to do this")
+            raise Unauthenticated("sign in as a customer to do this")
         return customer_id
 
     def require_role(self, role: Role) -> Principal:
         if self.principal is None:
-            raise Unauthenticated(self.auth_problem or "sign in as staff to do this")
+            raise Unauthenticated("sign in as staff to do this")
         if not self.principal.has_role(role):
             raise Forbidden(f"this needs the '{role.value}' role")
         return self.principal
@@ -86,13 +88,13 @@ class Context:
 async def build_context(request: Request, response: Response) -> Context:
     state = request.app.state
     verifier: TokenVerifier = state.verifier
-    principal, problem = None, None
+    principal, refused = None, None
     try:
         token = bearer_token(request.headers.get("authorization"))
         if token is not None:
             principal = await verifier.verify(token)
     except InvalidToken as error:
-        problem = str(error)
+        refused = error
     reads = RequestReads(state.db)
     return Context(
         request=request,
@@ -108,5 +110,5 @@ async def build_context(request: Request, response: Response) -> Context:
         policies=state.policies,
         catalogue_generation=state.catalogue.generation,
         principal=principal,
-        auth_problem=problem,
+        token_refused=refused,
     )

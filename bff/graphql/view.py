@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from strawberry.types import ExecutionResult
 from bff.graphql.caching import with_etag
 from bff.graphql.context import Context, build_context
 from bff.graphql.extensions import error_code
+from bff.kernel.auth import InvalidToken
 from bff.kernel.errors import MalformedInput, refuse_nul
 from bff.persisted.service import PersistedQueries, PersistedQueryError
 
@@ -46,11 +48,28 @@ def _ensure_error_codes(result: ExecutionResult, data: GraphQLHTTPResponse) -> N
         formatted.setdefault("extensions", {}).setdefault("code", error_code(error))
 
 
+def token_refused(error: InvalidToken) -> ExecutionResult:
+    """A request whose bearer token failed verification is not run: answering it as
+    anonymous would leave the app unable to tell that it must refresh or sign in."""
+    extensions = {"code": "UNAUTHENTICATED", "reason": error.problem.value}
+    return ExecutionResult(data=None, errors=[GraphQLError(str(error), extensions=extensions)])
+
+
 def refused(error: PersistedQueryError) -> ExecutionResult:
     """A request that is not run: it has no data, like a validation failure."""
     return ExecutionResult(
         data=None, errors=[GraphQLError(str(error), extensions={"code": error.code})]
     )
+
+
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
+def hide_suggestions(errors: list[GraphQLError]) -> None:
+    """Drop graphql-core's "Did you mean ...?" from every error (unknown fields,
+    arguments, types, enum values, input fields)."""
+    for error in errors:
+        error.message = _SUGGESTION.sub("", error.message)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -65,6 +84,9 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Run the document the request names (persisted queries) and mark GETs by hash
         for HTTP caching."""
+        if context.token_refused is not None:
+            request.state.token_refused = context.token_refused
+            return token_refused(context.token_refused)
         persisted: PersistedQueries = request.app.state.persisted
         try:
             resolved = await persisted.resolve(request_data.query, request_data.extensions)
@@ -125,6 +147,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if result.errors and not request.app.state.settings.field_suggestions_enabled:
+            hide_suggestions(result.errors)
         data = await super().process_result(request, result)
         _ensure_error_codes(result, data)
         if wants_graphql_response(request):
@@ -147,6 +171,13 @@ class GraphQLView(GraphQL[Context, None]):
         if getattr(state, "graphql_response", False):
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
             response.status_code = getattr(state, "graphql_status", response.status_code)
+        if (refusal := getattr(state, "token_refused", None)) is not None:
+            response.status_code = 401
+            # RFC 6750: the client's cue to refresh its token or sign in again.
+            response.headers["www-authenticate"] = (
+                f'Bearer error="invalid_token", error_description="{refusal.problem.value}"'
+            )
+            return response
         if hasattr(state, "etag_for") and response.status_code == 200:
             return with_etag(response, state.etag_for, private=state.authorized)
         return response

@@ -58,8 +58,24 @@ class Principal:
         return role in self.roles or Role.ADMIN in self.roles
 
 
+class TokenProblem(enum.StrEnum):
+    """Why a bearer token was refused, for a client to act on: refresh an expired token,
+    sign in again otherwise."""
+
+    MALFORMED_HEADER = "MALFORMED_HEADER"
+    MALFORMED_TOKEN = "MALFORMED_TOKEN"  # noqa: S105  (a reason, not a secret)
+    EXPIRED = "EXPIRED"
+    UNKNOWN_KEY = "UNKNOWN_KEY"
+    REFUSED = "REFUSED"
+    NO_PROVIDER = "NO_PROVIDER"
+
+
 class InvalidToken(Exception):
     """The bearer token was refused; the message says why (safe to show a client)."""
+
+    def __init__(self, text: str, problem: TokenProblem = TokenProblem.REFUSED) -> None:
+        super().__init__(text)
+        self.problem = problem
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -67,7 +83,9 @@ def bearer_token(authorization: str | None) -> str | None:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+        raise InvalidToken(
+            "the Authorization header must be 'Bearer <token>'", TokenProblem.MALFORMED_HEADER
+        )
     return token.strip()
 
 
@@ -107,7 +125,9 @@ class TokenVerifier:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as error:
-            raise InvalidToken("the token is not a well-formed JWT") from error
+            raise InvalidToken(
+                "the token is not a well-formed JWT", TokenProblem.MALFORMED_TOKEN
+            ) from error
         if self._dev_key is not None and unverified.get("iss") == DEV_ISSUER:
             return self._decode(token, self._dev_key, DEV_ISSUER, DEV_AUDIENCE)
         return self._decode(
@@ -122,10 +142,12 @@ class TokenVerifier:
             try:
                 return await asyncio.to_thread(self._jwks_key, token)
             except (jwt.PyJWKClientError, jwt.PyJWTError) as error:
-                raise InvalidToken("no signing key of the identity provider matches") from error
+                raise InvalidToken(
+                    "no signing key of the identity provider matches", TokenProblem.UNKNOWN_KEY
+                ) from error
         if self._public_key is not None:
             return self._public_key
-        raise InvalidToken("no identity provider is configured")
+        raise InvalidToken("no identity provider is configured", TokenProblem.NO_PROVIDER)
 
     def _jwks_key(self, token: str) -> Any:
         """The provider's key for ``token`` (blocking HTTP when the keys must be fetched)."""
@@ -156,7 +178,7 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as error:
-            raise InvalidToken("the token has expired") from error
+            raise InvalidToken("the token has expired", TokenProblem.EXPIRED) from error
         except jwt.PyJWTError as error:
             raise InvalidToken(f"the token was refused: {error}") from error
 

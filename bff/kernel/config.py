@@ -50,6 +50,7 @@ class Settings:
 
     graphiql: bool | None = None
     introspection: bool | None = None
+    field_suggestions: bool | None = None
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 3000
@@ -141,6 +142,13 @@ class Settings:
         if self.introspection is None:
             return not self.is_production
         return self.introspection
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        """ "Did you mean ...?" in errors: a way to read the schema without introspection."""
+        if self.field_suggestions is None:
+            return self.introspection_enabled
+        return self.field_suggestions
 
     @property
     def dev_key_path(self) -> Path:

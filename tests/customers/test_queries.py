@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bff.kernel.auth import Role
+from bff.kernel.auth import Role, issue_dev_token
 from bff.kernel.global_ids import encode_id
 from tests.conftest import counting_statements
 from tests.fixtures.factories import accrue, make_customer
-from tests.fixtures.graphql import error_codes, gql, token
+from tests.fixtures.graphql import error_codes, gql, post, token
 
 ME = """
 query Me($first: Int, $after: String, $currency: CurrencyCode) {
@@ -29,8 +29,29 @@ async def test_me_is_null_without_a_token(app_client):
     assert (body["data"], "errors" in body) == ({"me": None}, False)
 
 
-async def test_me_is_null_with_a_bad_token(app_client):
-    body = await gql(app_client, "{ me { id } }", bearer="not.a.token")
+async def test_a_refused_token_is_never_answered_as_anonymous(app_client, settings):
+    expired = issue_dev_token(settings, "anna", ttl_seconds=-3600)
+    for bearer, problem in [("not.a.token", "MALFORMED_TOKEN"), (expired, "EXPIRED")]:
+        for accept in ("application/json", "application/graphql-response+json"):
+            response = await post(
+                app_client,
+                "{ me { id } partners { id } }",
+                bearer=bearer,
+                headers={"accept": accept},
+            )
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == (
+                f'Bearer error="invalid_token", error_description="{problem}"'
+            )
+            body = response.json()
+            assert body.get("data") is None  # nothing ran, not even the public fields
+            assert body["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": problem}
+    scheme = await post(app_client, "{ me { id } }", headers={"authorization": "Basic eDp5"})
+    assert scheme.json()["errors"][0]["extensions"]["reason"] == "MALFORMED_HEADER"
+
+
+async def test_without_a_token_a_request_is_anonymous(app_client):
+    body = await gql(app_client, "{ me { id } }")
     assert (body["data"], "errors" in body) == ({"me": None}, False)
 
 
@@ -194,5 +215,6 @@ async def test_profile_update(app_client, settings):
     ]
     anonymous = await gql(app_client, mutation, {"input": {"locale": "en"}})
     assert error_codes(anonymous) == ["UNAUTHENTICATED"]
-    expired = await gql(app_client, mutation, {"input": {"locale": "en"}}, bearer="x.y.z")
-    assert expired["errors"][0]["message"] == "the token is not a well-formed JWT"
+    malformed = await post(app_client, mutation, {"input": {"locale": "en"}}, bearer="x.y.z")
+    assert malformed.status_code == 401
+    assert malformed.json()["errors"][0]["message"] == "the token is not a well-formed JWT"

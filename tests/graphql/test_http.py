@@ -159,6 +159,27 @@ async def test_production_hides_graphiql_and_introspection(settings, db):
     assert (typename["data"], "errors" in typename) == ({"__typename": "Query"}, False)
 
 
+MISSPELT = [
+    "{ partnrs { edges { cursor } } }",  # a field
+    "{ partners(frist: 1) { edges { cursor } } }",  # an argument
+    "query($f: OfferFiltr) { offers(filter: $f) { edges { node { id } } } }",  # a type
+]
+
+
+async def test_production_gives_no_field_suggestions(settings, db, app_client):
+    development = [await gql(app_client, query) for query in MISSPELT]
+    assert all("Did you mean" in body["errors"][0]["message"] for body in development)
+    production = replace(
+        settings, env="production", dev_auth=False, secrets_key=KEY, public_url="https://x.test"
+    )
+    app, client = await client_for(production)
+    async with app.router.lifespan_context(app), client:
+        answers = [await gql(client, query) for query in MISSPELT]
+    for body in answers:
+        assert set(error_codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
+        assert not any("Did you mean" in error["message"] for error in body["errors"]), body
+
+
 async def test_production_can_opt_in_to_graphiql(settings, db):
     production = replace(
         settings,
