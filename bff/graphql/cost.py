@@ -20,6 +20,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLCompositeType,
+    GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -35,7 +36,7 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from graphql.utilities import get_operation_ast
 
-from bff.graphql.pagination import DEFAULT_PAGE_SIZE
+from bff.graphql.pagination import DEFAULT_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, page_limit_of
 
 PAGE_ARGUMENT = "first"
 META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
@@ -51,9 +52,12 @@ class _CostWalk:
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: Mapping[str, Any]
     defaults: Mapping[str, Any]
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE
     # A fragment spread many times is walked once per type it is spread on: spreads of
     # spreads would otherwise multiply the work of counting.
     fragment_costs: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Page sizes out of their connection's range, found on the way.
+    refused: list[GraphQLError] = field(default_factory=list)
 
     def selections(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         if selection_set is None:
@@ -115,6 +119,10 @@ class _CostWalk:
             value = getattr(declared, "default_value", None)
         if not isinstance(value, int) or isinstance(value, bool):
             return DEFAULT_PAGE_SIZE
+        maximum = page_limit_of(definition, self.max_page_size)
+        if not 0 <= value <= maximum:
+            text = f"`first` of `{node.name.value}` must be between 0 and {maximum}"
+            self.refused.append(GraphQLError(text, node, extensions={"code": "BAD_USER_INPUT"}))
         return max(int(value), 0)
 
 
@@ -125,9 +133,21 @@ def query_cost(
     variables: Mapping[str, Any] | None,
 ) -> int:
     """The cost of the operation that would run; 0 when there is none to run."""
+    return analyse_query(schema, document, operation_name, variables)[0]
+
+
+def analyse_query(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    max_page_size: int = DEFAULT_MAX_PAGE_SIZE,
+) -> tuple[int, list[GraphQLError]]:
+    """The operation's cost, and its page sizes out of range: refused before anything
+    runs, so that a bad `first` deep in a query does not null out its parents."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
-        return 0
+        return 0, []
     root = schema.get_root_type(operation.operation)
     walk = _CostWalk(
         schema,
@@ -138,8 +158,9 @@ def query_cost(
         },
         variables or {},
         _variable_defaults(operation),
+        max_page_size,
     )
-    return walk.selections(operation.selection_set, root)
+    return walk.selections(operation.selection_set, root), walk.refused
 
 
 def _variable_defaults(operation: OperationDefinitionNode) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from strawberry.extensions import (
 )
 from strawberry.types.graphql import OperationType
 
-from bff.graphql.cost import query_cost
+from bff.graphql.cost import analyse_query
 from bff.graphql.errors import ApiError
 from bff.kernel.config import Settings
 from bff.kernel.db import database_unavailable
@@ -89,26 +89,35 @@ class RequestPolicy(MaskErrors):
     """
 
     def __init__(
-        self, max_tokens: int, max_cost: int, rules: tuple[type[ASTValidationRule], ...]
+        self,
+        max_tokens: int,
+        max_cost: int,
+        rules: tuple[type[ASTValidationRule], ...],
+        max_page_size: int,
     ) -> None:
         super().__init__(should_mask_error=should_mask)
         self.max_tokens = max_tokens
         self.max_cost = max_cost
+        self.max_page_size = max_page_size
         self.rules = rules
         self.cost: int | None = None
 
     def on_execute(self) -> Iterator[None]:
-        """Refuse a valid query whose cost is over the budget before it runs."""
+        """Refuse a valid query whose cost is over the budget, or whose page sizes are
+        out of range, before it runs."""
         context = self.execution_context
         if context.graphql_document is not None and context.result is None:
-            self.cost = query_cost(
+            self.cost, refused = analyse_query(
                 context.schema._schema,
                 context.graphql_document,
                 context.operation_name,
                 context.variables,
+                self.max_page_size,
             )
             observe_cost(self.cost)
-            if self.cost > self.max_cost:
+            if refused:
+                context.result = ExecutionResult(data=None, errors=refused)
+            elif self.cost > self.max_cost:
                 context.result = ExecutionResult(data=None, errors=[self._too_costly()])
         yield
 
@@ -173,7 +182,9 @@ def build_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         settings.max_query_depth, settings.max_aliases, settings.introspection_enabled
     )
     return [
-        lambda: RequestPolicy(settings.max_tokens, settings.max_query_cost, rules),
+        lambda: RequestPolicy(
+            settings.max_tokens, settings.max_query_cost, rules, settings.max_page_size
+        ),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
         SharedReadsForQueries,

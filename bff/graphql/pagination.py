@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -17,7 +17,22 @@ T = TypeVar("T")
 M = TypeVar("M")
 
 DEFAULT_PAGE_SIZE = 20
+DEFAULT_MAX_PAGE_SIZE = 100  # BFF_MAX_PAGE_SIZE
 CURSOR_PREFIX = "k1:"
+_PAGE_LIMIT = "bff.page_limit"
+
+
+def page_limit(maximum: int) -> dict[str, int]:
+    """Field metadata for a connection whose ``first`` has a maximum of its own (others
+    take BFF_MAX_PAGE_SIZE): ``strawberry.field(..., metadata=page_limit(50))``."""
+    return {_PAGE_LIMIT: maximum}
+
+
+def page_limit_of(field: Any, default: int) -> int:
+    """The maximum ``first`` of a GraphQL field built by strawberry."""
+    definition = (getattr(field, "extensions", None) or {}).get("strawberry-definition")
+    metadata = getattr(definition, "metadata", None) or {}
+    return int(metadata.get(_PAGE_LIMIT, default))
 
 
 @strawberry.type(description="Where a page sits in the whole list.")

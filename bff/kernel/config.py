@@ -56,7 +56,7 @@ class Settings:
     max_tokens: int = 3000
     # bff.graphql.cost: the app's home screen costs well under a hundredth of it.
     max_query_cost: int = 10_000
-    max_page_size: int = 100
+    max_page_size: int = 100  # bff.graphql.pagination.DEFAULT_MAX_PAGE_SIZE
     catalogue_cache_seconds: float = 5.0
     # "" picks the environment's default: allowlist in production, automatic elsewhere.
     persisted_queries: str = ""

@@ -14,7 +14,7 @@ from bff.graphql.cost import query_cost
 from bff.graphql.schema import build_schema
 from bff.kernel.config import Settings
 from tests.conftest import counting_statements, serving
-from tests.fixtures.graphql import error_codes, gql
+from tests.fixtures.graphql import error_codes, gql, token
 from tests.home.test_home import HOME as LARGE_HOME
 
 NESTED = """
@@ -110,3 +110,30 @@ async def test_the_budget_is_a_setting(settings, db, budget):
     async with serving(create_app(replace(settings, max_query_cost=budget))) as client:
         body = await gql(client, query)
     assert error_codes(body) == ([] if budget == 7 else ["QUERY_TOO_COSTLY"])
+
+
+PAGES = """query Pages($n: Int) {
+  me { displayName history(first: $n) { edges { node { id } } } }
+  marketplace { categories(first: 2) { edges { node { products(first: 51) { edges {
+    node { id } } } } } } }
+}"""
+
+
+async def test_a_page_size_out_of_range_is_refused_before_anything_runs(settings, db):
+    anna = token(settings, "anna")
+    app = create_app(settings)
+    async with serving(app) as client:
+        with counting_statements(app) as statements:
+            body = await gql(client, PAGES, {"n": 1000}, bearer=anna)
+            negative = await gql(client, PAGES, {"n": -1}, bearer=anna)
+        assert statements.count == 0  # not even the customer is read
+        within = await gql(client, PAGES.replace("51", "50"), {"n": 100}, bearer=anna)
+    assert body["data"] is None  # not a `me: null` that looks like being signed out
+    assert error_codes(body) == ["BAD_USER_INPUT", "BAD_USER_INPUT"]
+    assert [error["message"] for error in body["errors"]] == [
+        "`first` of `history` must be between 0 and 100",
+        "`first` of `products` must be between 0 and 50",  # a connection's own maximum
+    ]
+    assert error_codes(negative) == ["BAD_USER_INPUT", "BAD_USER_INPUT"]
+    assert "errors" not in within, within
+    assert within["data"]["me"]["history"] == {"edges": []}

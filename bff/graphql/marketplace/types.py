@@ -15,7 +15,13 @@ from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
-from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.graphql.pagination import (
+    Connection,
+    build_connection,
+    decode_cursor,
+    page_limit,
+    page_size,
+)
 from bff.kernel.types import utcnow
 from bff.marketplace import models
 from bff.marketplace.errors import MarketplaceErrorCode
@@ -26,6 +32,7 @@ if TYPE_CHECKING:
     from bff.graphql.context import Context
 
 MAX_PRODUCTS_PER_CATEGORY = 50
+MAX_CATEGORIES = 100
 
 
 # The domain's own enum: its codes are declared once, there.
@@ -137,7 +144,10 @@ class MarketplaceCategory(Node):
     pk: strawberry.Private[int]
     city: strawberry.Private[str | None]
 
-    @strawberry.field(description="Its products in the catalogue, oldest first.")
+    @strawberry.field(
+        description="Its products in the catalogue, oldest first.",
+        metadata=page_limit(MAX_PRODUCTS_PER_CATEGORY),
+    )
     async def products(
         self,
         info: strawberry.Info[Context, None],
@@ -192,7 +202,9 @@ class Marketplace(SharedSubtree):
         # Everything below is catalogue rows judged for the city: one completion per city.
         return ("marketplace", self.city)
 
-    @strawberry.field(description="Active categories by `sortOrder`.")
+    @strawberry.field(
+        description="Active categories by `sortOrder`.", metadata=page_limit(MAX_CATEGORIES)
+    )
     def categories(
         self,
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
@@ -205,7 +217,7 @@ class Marketplace(SharedSubtree):
             if after_id not in ids:
                 raise BadUserInput("`after` names a category that is not on the shelf any more")
             rows = rows[ids.index(after_id) + 1 :]
-        size = page_size(first, 100)
+        size = page_size(first, MAX_CATEGORIES)
         return build_connection(
             rows[: size + 1],
             size,
