@@ -117,6 +117,7 @@ def demo(then_serve: bool) -> None:
     from bff.demo import DEMO_CUSTOMER, DEMO_STAFF, load_demo
     from bff.kernel.db import Database
     from bff.kernel.migrate import run_upgrade
+    from bff.kernel.secrets import SecretBox
     from bff.worker import JobReport, run_once
 
     settings = _settings()
@@ -126,7 +127,9 @@ def demo(then_serve: bool) -> None:
         db = Database(settings)
         try:
             # The history reaches back months: burn what expired since, as the worker would.
-            return await load_demo(db), await run_once(db, settings)
+            return await load_demo(db, SecretBox.from_settings(settings)), await run_once(
+                db, settings
+            )
         finally:
             await db.dispose()
 
@@ -137,9 +140,10 @@ def demo(then_serve: bool) -> None:
     base = f"http://{settings.host}:{settings.port}"
     if settings.dev_auth:
         customer = issue_dev_token(settings, DEMO_CUSTOMER)
-        staff = issue_dev_token(settings, DEMO_STAFF, [Role.SUPPORT])
         click.echo(f"\ncustomer token ({DEMO_CUSTOMER}):\n{customer}\n")
-        click.echo(f"staff token ({DEMO_STAFF}, support):\n{staff}\n")
+        for role, subject in DEMO_STAFF.items():
+            staff = issue_dev_token(settings, subject, [role])
+            click.echo(f"staff token ({subject}, {role.value}):\n{staff}\n")
     else:
         click.echo("dev auth is off (BFF_DEV_AUTH=1 prints tokens)")
     click.echo(f"GraphiQL: {base}/graphql   (add the header Authorization: Bearer <token>)")

@@ -11,14 +11,22 @@ from bff.earning.models import ExpiryPolicy, RuleKind
 from bff.earning.rule_service import RuleDraft, RuleService
 from bff.earning.service import CompletedOrder, OrderService
 from bff.flags.service import FlagService
+from bff.kernel.auth import Role
 from bff.kernel.db import Database
+from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
 from bff.ledger.errors import LedgerError
 from bff.ledger.models import EntryKind
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
+from bff.marketplace.service import CatalogueService, CategoryDraft, ProductDraft
+from bff.partners.repository import PartnerRepository
+from bff.partners.service import ActivationService, OfferDraft, PartnerDraft, PartnerService
+from bff.spending.service import WHOLE, SpendingRuleDraft, SpendingService
+from webviews.assets import Assets
 
 DEMO_CUSTOMER = "demo-anna"
-DEMO_STAFF = "staff-olga"
+DEMO_STAFF = {Role.SUPPORT: "staff-olga", Role.MARKETING: "staff-mia", Role.ADMIN: "staff-ivan"}
+DEMO_CITY = "moscow"
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,149 @@ async def load_program(db: Database) -> None:
             )
 
 
+@dataclass(frozen=True)
+class DemoPartner:
+    draft: PartnerDraft
+    offers: tuple[OfferDraft, ...]
+
+
+def _partners(now: datetime) -> list[DemoPartner]:
+    opened = now - timedelta(days=30)
+    return [
+        DemoPartner(
+            PartnerDraft(
+                "bank",
+                "Банк Север",
+                "bank",
+                logo_url=_picture("demo-bank.svg"),
+                description="Карта с кешбэком баллами за покупки у партнёров.",
+            ),
+            (
+                OfferDraft(
+                    "Оформите дебетовую карту",
+                    "fixed",
+                    opened,
+                    reward_points=500,
+                    description="500 баллов за первую покупку картой.",
+                    terms="Один раз на клиента.",
+                    per_customer_limit=1,
+                ),
+                OfferDraft(
+                    "5 % баллами за оплату картой",
+                    "percent",
+                    opened,
+                    reward_percent_bp=500,
+                    reward_cap=300,
+                    description="До 300 баллов с одной покупки.",
+                ),
+            ),
+        ),
+        DemoPartner(
+            PartnerDraft(
+                "mobile",
+                "Мобайл",
+                "telecom",
+                logo_url=_picture("demo-mobile.svg"),
+                description="Мобильная связь.",
+            ),
+            (
+                OfferDraft(
+                    "Перейдите на тариф «Семья»",
+                    "fixed",
+                    opened,
+                    reward_points=300,
+                    description="300 баллов после первого платежа.",
+                    levels=["SILVER", "GOLD", "PLATINUM"],
+                ),
+            ),
+        ),
+        DemoPartner(
+            PartnerDraft(
+                "insurer",
+                "Страхование",
+                "insurance",
+                logo_url=_picture("demo-insurer.svg"),
+                description="Страховка квартиры и путешествий; принимает баллы.",
+                kopecks_per_point=100,
+            ),
+            (
+                OfferDraft(
+                    "Страховка путешествия",
+                    "fixed",
+                    opened,
+                    reward_points=200,
+                    valid_to=now + timedelta(days=60),
+                    description="200 баллов за полис на поездку.",
+                ),
+            ),
+        ),
+    ]
+
+
+# (title, price in coins, picture, [(product, picture)])
+SHELF = [
+    ("Кофе и выпечка", 50, "demo-coffee.svg", ["Капучино", "Круассан", "Чай"]),
+    ("Доставка", 120, "demo-delivery.svg", ["Бесплатная доставка", "Доставка к точному времени"]),
+    ("Кино", 300, "demo-cinema.svg", ["Билет в кино", "Попкорн"]),
+]
+STOPPED = "Попкорн"  # a stop-listed gift in the demo city
+
+
+def _picture(name: str) -> str:
+    """The path of a picture among the WebViews' static files (content-hashed)."""
+    return Assets().url(name)
+
+
+async def load_catalogue(db: Database, box: SecretBox) -> dict[str, int]:
+    """Partners with logos and offers (one activated by the demo customer), a gift shelf
+    with pictures and one gift stopped in the demo city, and the spending rule; each
+    created once."""
+    made = {"partners": 0, "offers": 0, "gifts": 0}
+    now = utcnow()
+    async with db.unit_of_work() as session:
+        partners = PartnerService(session, box)
+        for demo in _partners(now):
+            if await partners.repository.partner_by_code(demo.draft.code) is not None:
+                continue
+            await partners.create_partner(demo.draft)
+            made["partners"] += 1
+            for offer in demo.offers:
+                await partners.create_offer(demo.draft.code, offer)
+                made["offers"] += 1
+        catalogue = CatalogueService(session)
+        if not await catalogue.repository.active_categories():
+            for order, (title, price, picture, products) in enumerate(SHELF):
+                category = await catalogue.create_category(
+                    CategoryDraft(title, "COINS", price, _picture(picture), order)
+                )
+                for name in products:
+                    product = await catalogue.create_product(
+                        category.id, ProductDraft(name, image_url=_picture("demo-gift.svg"))
+                    )
+                    made["gifts"] += 1
+                    if name == STOPPED:
+                        await catalogue.stop(product.id, DEMO_CITY, "Закончился", None, "demo")
+        spending = SpendingService(session)
+        if not await spending.rules():
+            rule = SpendingRuleDraft(
+                "POINTS", kopecks_per_point=100, max_share_bp=3000, level_shares={"PLATINUM": WHOLE}
+            )
+            await spending.set_rule(rule, actor="demo")
+    await _activate_first_offer(db)
+    return made
+
+
+async def _activate_first_offer(db: Database) -> None:
+    async with db.unit_of_work() as session:
+        customer = await CustomerService(session).ensure(DEMO_CUSTOMER)
+        offers = await PartnerRepository(session).offers_page(
+            after_id=None, limit=1, partner_code="bank", category=None, active_at=utcnow()
+        )
+        activations = ActivationService(session)
+        if offers and await activations.repository.activation(offers[0].id, customer.id) is None:
+            await activations.activate(customer.id, offers[0].id)
+
+
 async def load_orders(db: Database, external_id: str, count: int) -> int:
     """Orders through the real earning path; the last one is still in its hold window."""
     placed = 0
@@ -123,8 +274,9 @@ async def load_orders(db: Database, external_id: str, count: int) -> int:
     return placed
 
 
-async def load_demo(db: Database) -> dict[str, int]:
-    """Create the demo customers and their history; returns posting counts per customer."""
+async def load_demo(db: Database, box: SecretBox) -> dict[str, int]:
+    """Create the demo customers, their history and the catalogue; returns what was
+    created (postings per customer, orders, partners, offers, gifts)."""
     created: dict[str, int] = {}
     for external_id, (name, locale, seed) in PROFILES.items():
         async with db.unit_of_work() as session:
@@ -139,6 +291,7 @@ async def load_demo(db: Database) -> dict[str, int]:
                 created[external_id] += 1
     await load_program(db)
     created["orders"] = await load_orders(db, DEMO_CUSTOMER, 6)
+    created |= await load_catalogue(db, box)
     return created
 
 

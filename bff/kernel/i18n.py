@@ -223,6 +223,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The title must not be empty or longer than {limit} characters.",
         "ru": "Название не может быть пустым или длиннее {limit} символов.",
     },
+    "INVALID_IMAGE_URL": {
+        "en": "The picture must be an HTTPS URL of at most 500 characters.",
+        "ru": "Картинка должна быть HTTPS-ссылкой не длиннее 500 символов.",
+    },
     "INVALID_REASON": {
         "en": "Say why, in at most 500 characters.",
         "ru": "Укажите причину, не длиннее 500 символов.",

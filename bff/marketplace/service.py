@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.catalogue import catalogue_changed
 from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.links import is_picture_link
 from bff.kernel.types import utcnow
 from bff.ledger.models import Hold, HoldStatus, Wallet
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
@@ -47,6 +48,11 @@ class InvalidTitle(DomainError):
 class InvalidReason(DomainError):
     code = MarketplaceErrorCode.INVALID_REASON
     field = ("reason",)
+
+
+class InvalidImageUrl(DomainError):
+    code = MarketplaceErrorCode.INVALID_IMAGE_URL
+    field = ("image_url",)
 
 
 class UnknownCurrency(DomainError):
@@ -117,6 +123,7 @@ class CatalogueService:
 
     async def create_category(self, draft: CategoryDraft) -> Category:
         await self._check_category(draft.title, draft.price, draft.currency)
+        _check_image(draft.image_url)
         now = self.clock()
         category = Category(**asdict(draft), active=True, created_at=now, updated_at=now)
         await self.repository.save(category)
@@ -130,6 +137,7 @@ class CatalogueService:
         changes = _without_nulls(changes)
         title = changes.get("title", category.title)
         await self._check_category(title, changes.get("price", category.price), category.currency)
+        _check_image(changes.get("image_url"))
         await self._apply(category, changes)
         return category
 
@@ -137,6 +145,7 @@ class CatalogueService:
         if await self.repository.category(category_id) is None:
             raise NotFound(field=("category_id",))
         _check_title(draft.title)
+        _check_image(draft.image_url)
         now = self.clock()
         product = Product(
             **asdict(draft), category_id=category_id, active=True, created_at=now, updated_at=now
@@ -151,6 +160,7 @@ class CatalogueService:
             raise NotFound(field=("id",))
         changes = _without_nulls(changes)
         _check_title(changes.get("title", product.title))
+        _check_image(changes.get("image_url"))
         await self._apply(product, changes)
         return product
 
@@ -311,6 +321,11 @@ def _scope(city: str | None) -> str:
     if city is None or not city.strip():
         return EVERYWHERE
     return city.strip()[:64]
+
+
+def _check_image(url: str | None) -> None:
+    if url is not None and not is_picture_link(url):
+        raise InvalidImageUrl()
 
 
 def _check_title(title: str) -> None:

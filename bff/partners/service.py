@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.customers.service import CustomerService
 from bff.kernel.catalogue import catalogue_changed
 from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.links import is_picture_link
 from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
@@ -222,7 +223,7 @@ class PartnerService:
 
 
 def _check_partner(draft: PartnerDraft) -> None:
-    if draft.logo_url is not None and not draft.logo_url.startswith("https://"):
+    if draft.logo_url is not None and not is_picture_link(draft.logo_url):
         raise InvalidReward(field=("logo_url",))
     if draft.kopecks_per_point is not None and not 0 < draft.kopecks_per_point <= 100_000:
         raise InvalidReward(field=("kopecks_per_point",))

@@ -67,6 +67,19 @@ async def test_admin_builds_the_shelf_and_customers_see_it(app_client, settings)
         ({"title": "Free", "price": 0}, {"code": "INVALID_PRICE", "field": ["input", "price"]}),
         ({"title": " ", "price": 10}, {"code": "INVALID_TITLE", "field": ["input", "title"]}),
         ({"title": "x" * 201, "price": 10}, {"code": "INVALID_TITLE", "field": ["input", "title"]}),
+        *(
+            (
+                {"title": "Coffee", "price": 10, "imageUrl": url},
+                {"code": "INVALID_IMAGE_URL", "field": ["input", "imageUrl"]},
+            )
+            for url in [
+                "http://cdn.test/a.png",  # blocked in an HTTPS WebView
+                "javascript:alert(1)",
+                "/webviews/static/../../etc/passwd",
+                "/graphql",
+                "https://cdn.test/" + "a" * 500,
+            ]
+        ),
     ],
 )
 async def test_bad_categories_get_typed_errors(app_client, settings, db, values, error):

@@ -13,7 +13,7 @@ from tests.fixtures.earning import completed, send
 from tests.fixtures.graphql import error_codes, gql, token
 
 PARTNER = """mutation P($input: PartnerCreateInput!) { partnerCreate(input: $input) {
-  partner { id code name category kopecksPerPoint } secret userErrors { code field } } }"""
+  partner { id code name category kopecksPerPoint logoUrl } secret userErrors { code field } } }"""
 OFFER = """mutation O($input: OfferCreateInput!) { offerCreate(input: $input) {
   offer { id title unavailableReason reward { kind points percentBasisPoints cap currency }
           partner { code } } userErrors { code field } } }"""
@@ -62,6 +62,12 @@ async def test_admin_creates_a_partner_whose_secret_is_shown_once(app_client, db
     assert bad["userErrors"][0]["code"] == "INVALID_CODE"
     http = await create_partner(app_client, settings, code="shop", logoUrl="http://x/logo.png")
     assert http["userErrors"][0]["code"] == "INVALID_REWARD"
+    own = await create_partner(
+        app_client, settings, code="shop", logoUrl="/webviews/static/demo-bank.svg"
+    )
+    assert own["userErrors"] == []
+    base = f"http://{settings.host}:{settings.port}"
+    assert own["partner"]["logoUrl"] == f"{base}/webviews/static/demo-bank.svg"
 
 
 async def test_secret_rotation_replaces_the_secret(app_client, db, settings):

@@ -60,7 +60,9 @@ class MarketplaceCategoryCreateInput:
     title: str = strawberry.field(description="Display name.")
     price: int = strawberry.field(description="What any of its products costs.")
     currency: CurrencyCode = strawberry.field(default=CurrencyCode.COINS, description="Paid in.")
-    image_url: str | None = strawberry.field(default=None, description="HTTPS URL.")
+    image_url: str | None = strawberry.field(
+        default=None, description="HTTPS URL, or a file of this service (/webviews/static/...)."
+    )
     sort_order: int = strawberry.field(default=0, description="Shelf position, ascending.")
 
 
@@ -85,7 +87,9 @@ class MarketplaceProductCreateInput:
     category_id: strawberry.ID = strawberry.field(description="Global id of its category.")
     title: str = strawberry.field(description="Display name.")
     description: str = strawberry.field(default="", description="What it is.")
-    image_url: str | None = strawberry.field(default=None, description="HTTPS URL.")
+    image_url: str | None = strawberry.field(
+        default=None, description="HTTPS URL, or a file of this service (/webviews/static/...)."
+    )
 
 
 @strawberry.input(description="Product fields to change; omitted fields stay.")

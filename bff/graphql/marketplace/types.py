@@ -15,6 +15,7 @@ from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.graphql.links import PICTURE, picture_url
 from bff.graphql.pagination import (
     Connection,
     build_connection,
@@ -63,7 +64,7 @@ class MarketplaceProduct(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     title: str = strawberry.field(description="Display name.")
     description: str = strawberry.field(description="What it is.")
-    image_url: str | None = strawberry.field(description="HTTPS URL of the picture.")
+    picture: strawberry.Private[str | None]
     pk: strawberry.Private[int]
     category_pk: strawberry.Private[int]
     city: strawberry.Private[str | None]
@@ -92,6 +93,10 @@ class MarketplaceProduct(Node):
         assert category is not None
         return MarketplaceCategory.from_model(category, self.city)
 
+    @strawberry.field(description=PICTURE)
+    def image_url(self, info: strawberry.Info[Context, None]) -> str | None:
+        return picture_url(info.context, self.picture)
+
     @classmethod
     async def resolve_node(cls, context: Context, pk: int) -> MarketplaceProduct | None:
         """Products are public; an inactive one says so in ``unavailableReason``."""
@@ -108,7 +113,7 @@ class MarketplaceProduct(Node):
             id=node_id("MarketplaceProduct", product.id),
             title=product.title,
             description=product.description,
-            image_url=product.image_url,
+            picture=product.image_url,
             pk=product.id,
             category_pk=product.category_id,
             city=city,
@@ -138,7 +143,7 @@ async def product_view(
 class MarketplaceCategory(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     title: str = strawberry.field(description="Display name.")
-    image_url: str | None = strawberry.field(description="HTTPS URL of the picture.")
+    picture: strawberry.Private[str | None]
     price: Price = strawberry.field(description="What any of its products costs.")
     sort_order: int = strawberry.field(description="Shelves are shown by this, ascending.")
     pk: strawberry.Private[int]
@@ -177,12 +182,16 @@ class MarketplaceCategory(Node):
             return None
         return cls.from_model(category, await viewer_city(context, None))
 
+    @strawberry.field(description=PICTURE)
+    def image_url(self, info: strawberry.Info[Context, None]) -> str | None:
+        return picture_url(info.context, self.picture)
+
     @classmethod
     def from_model(cls, category: models.Category, city: str | None) -> MarketplaceCategory:
         return cls(
             id=node_id("MarketplaceCategory", category.id),
             title=category.title,
-            image_url=category.image_url,
+            picture=category.image_url,
             price=Price(amount=category.price, currency=CurrencyCode(category.currency)),
             sort_order=category.sort_order,
             pk=category.id,

@@ -56,7 +56,9 @@ class PartnerCreateInput:
     code: str = strawberry.field(description="2 to 64 of a-z, 0-9, - and _; used in API URLs.")
     name: str = strawberry.field(description="Display name.")
     category: str = strawberry.field(description="e.g. grocery, bank, telecom, insurance.")
-    logo_url: str | None = strawberry.field(default=None, description="HTTPS URL.")
+    logo_url: str | None = strawberry.field(
+        default=None, description="HTTPS URL, or a file of this service (/webviews/static/...)."
+    )
     description: str = strawberry.field(default="", description="About the partner.")
     adapter: str | None = strawberry.field(default=None, description="Event format adapter.")
     kopecks_per_point: int | None = strawberry.field(

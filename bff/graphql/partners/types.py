@@ -15,6 +15,7 @@ from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.graphql.links import PICTURE, picture_url
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.kernel.auth import Role
 from bff.kernel.types import utcnow
@@ -185,7 +186,7 @@ class Partner(Node):
     code: str = strawberry.field(description="Stable code, used in the partner API's URLs.")
     name: str = strawberry.field(description="Display name.")
     category: str = strawberry.field(description="e.g. grocery, bank, telecom, insurance.")
-    logo_url: str | None = strawberry.field(description="HTTPS URL of the logo.")
+    logo: strawberry.Private[str | None]
     description: str = strawberry.field(description="About the partner.")
     kopecks_per_point: int | None = strawberry.field(
         description="What one point is worth there when paying with points; null: not accepted."
@@ -218,6 +219,10 @@ class Partner(Node):
             partners = await PartnerRepository(session).partners_by_ids([pk])
         return cls.from_model(partners[0]) if partners else None
 
+    @strawberry.field(description=PICTURE.replace("picture", "logo", 1))
+    def logo_url(self, info: strawberry.Info[Context, None]) -> str | None:
+        return picture_url(info.context, self.logo)
+
     @classmethod
     def from_model(cls, partner: models.Partner) -> Partner:
         return cls(
@@ -225,7 +230,7 @@ class Partner(Node):
             code=partner.code,
             name=partner.name,
             category=partner.category,
-            logo_url=partner.logo_url,
+            logo=partner.logo_url,
             description=partner.description,
             kopecks_per_point=partner.kopecks_per_point,
             pk=partner.id,
