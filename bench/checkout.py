@@ -225,6 +225,12 @@ def run_wrk(
     return float(rate.split()[1])
 
 
+def settle() -> None:
+    """Let the requests wrk left in flight finish before the rows are counted (and before
+    the next run is given holds one of them may still be capturing)."""
+    time.sleep(0.5)
+
+
 async def count(url: str, sql: str) -> int:
     engine = create_async_engine(url)
     async with engine.connect() as connection:
@@ -281,18 +287,22 @@ def measure(
         for kind in KINDS:
             before = asyncio.run(count(url, "SELECT count(*) FROM holds"))
             send(ports[kind], holds(arguments, f"{kind}{number}"), seconds, workdir)
+            settle()
             made = asyncio.run(count(url, "SELECT count(*) FROM holds")) - before
             exhausted = exhausted or made >= arguments.holds
             rates[kind]["hold"].append(made / seconds)
     for _ in range(arguments.rounds):
-        for kind in KINDS:
+        for turn, kind in enumerate(KINDS):
             active = asyncio.run(
                 scalar_list(url, "SELECT id FROM holds WHERE status = 'active' ORDER BY id")
             )
-            captures: list[Request] = [(f"/api/checkout/holds/{i}/capture", {}) for i in active]
+            # From the other end of the list in turns, far from the previous run's last ones.
+            ordered = active if turn % 2 == 0 else active[::-1]
+            captures: list[Request] = [(f"/api/checkout/holds/{i}/capture", {}) for i in ordered]
             before = asyncio.run(count(url, CAPTURED))
             # Half the time: more holds are active than can be captured in it.
             send(ports[kind], captures, half, workdir)
+            settle()
             rates[kind]["capture"].append((asyncio.run(count(url, CAPTURED)) - before) / half)
     if exhausted and not arguments.smoke:
         print("  every hold prepared was sent: raise --holds for a true rate")
