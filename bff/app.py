@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from bff.customers.directory import CustomerDirectory
+from bff.graphql.ide import ide_assets, ide_file
 from bff.graphql.schema import build_schema
 from bff.graphql.view import GraphQLView
 from bff.http.body_limit import BodyLimit
@@ -32,7 +33,7 @@ from bff.persisted.service import Limits, Mode, PersistedQueries
 from bff.policies import Policies
 from push.sender import Sender
 from push.sender import configured as push_configured
-from webviews.assets import Assets
+from webviews.assets import webview_assets
 from webviews.routes import routes as webview_routes
 
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *([Route("/graphql/ide/{name}", ide_file)] if settings.graphiql_enabled else []),
             Route("/api/orders/events", order_events, methods=["POST"]),
             Route("/api/checkout/quote", checkout_quote, methods=["POST"]),
             Route("/api/checkout/holds", checkout_hold, methods=["POST"]),
@@ -118,7 +120,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.policies = Policies.from_settings(settings)
     app.state.verifier = verifier
     app.state.secret_box = SecretBox.from_settings(settings)
-    app.state.webview_assets = Assets()
+    app.state.webview_assets = webview_assets()
+    app.state.ide_assets = ide_assets()
     return app
 
 

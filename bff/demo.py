@@ -22,7 +22,7 @@ from bff.marketplace.service import CatalogueService, CategoryDraft, ProductDraf
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import ActivationService, OfferDraft, PartnerDraft, PartnerService
 from bff.spending.service import WHOLE, SpendingRuleDraft, SpendingService
-from webviews.assets import Assets
+from webviews.assets import webview_assets
 
 DEMO_CUSTOMER = "demo-anna"
 DEMO_STAFF = {Role.SUPPORT: "staff-olga", Role.MARKETING: "staff-mia", Role.ADMIN: "staff-ivan"}
@@ -201,7 +201,7 @@ STOPPED = "Попкорн"  # a stop-listed gift in the demo city
 
 def _picture(name: str) -> str:
     """The path of a picture among the WebViews' static files (content-hashed)."""
-    return Assets().url(name)
+    return webview_assets().url(name)
 
 
 async def load_catalogue(db: Database, box: SecretBox) -> dict[str, int]:

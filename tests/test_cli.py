@@ -324,6 +324,14 @@ def test_allow_operations_from_documents_and_manifests(env, tmp_path):
     assert "2 operations allowed (2 new)" in first
     assert "(0 new)" in run(["allow-operations", str(manifest)], env).stdout
 
+    codegen = tmp_path / "persisted-documents.json"
+    flags = "query Flags { featureFlags { key } }"
+    codegen.write_text(json.dumps({hashlib.sha256(flags.encode()).hexdigest(): flags}))
+    assert "1 operations allowed (1 new)" in run(["allow-operations", str(codegen)], env).stdout
+    codegen.write_text(json.dumps({hashlib.sha1(flags.encode()).hexdigest(): flags}))  # noqa: S324
+    sha1 = run(["allow-operations", str(codegen)], env, check=False)
+    assert (sha1.returncode, "is not the SHA-256 of its body" in sha1.stderr) == (1, True)
+
     manifest.write_text(json.dumps({"operations": [{"id": "0" * 64, "body": body}]}))
     refused = run(["allow-operations", str(manifest)], env, check=False)
     assert refused.returncode == 1

@@ -21,12 +21,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bff.kernel.assets import Assets
 from bff.kernel.errors import DomainError
 from bff.kernel.etags import conditional
 from bff.kernel.global_ids import decode_typed_id
 from bff.kernel.i18n import SUPPORTED, message, negotiate_locale
 from webviews import pages
-from webviews.assets import Assets
 from webviews.models import WebviewSession
 from webviews.service import PREFIX, WebviewSessions
 from webviews.strings import translator
@@ -308,17 +308,8 @@ def forbidden(request: Request) -> Response:
 
 
 async def static_file(request: Request) -> Response:
-    asset = request.app.state.webview_assets.get(request.path_params["name"])
-    if asset is None:
-        return Response("not found", status_code=404)
-    return Response(
-        asset.body,
-        media_type=asset.media_type,
-        headers={
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    assets: Assets = request.app.state.webview_assets
+    return assets.response(request)
 
 
 routes = [

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 from bff.graphql.caching import with_etag
 from bff.graphql.context import Context, build_context
 from bff.graphql.extensions import error_code
+from bff.graphql.ide import ide_page
 from bff.kernel.auth import InvalidToken
 from bff.kernel.errors import MalformedInput, refuse_nul
 from bff.persisted.service import PersistedQueries, PersistedQueryError
@@ -70,6 +71,21 @@ def hide_suggestions(errors: list[GraphQLError]) -> None:
     arguments, types, enum values, input fields)."""
     for error in errors:
         error.message = _SUGGESTION.sub("", error.message)
+
+
+def by_document_id(request: dict[str, Any]) -> dict[str, Any]:
+    """A persisted document asked for by ``documentId`` (graphql-codegen's clients, the
+    GraphQL-over-HTTP persisted documents draft: ``"sha256:<hash>"`` or the bare hash), as
+    the persisted query it is."""
+    document_id = request.pop("documentId")
+    if not isinstance(document_id, str) or "query" in request:
+        raise HTTPException(400, "`documentId` must be a string, and comes without `query`")
+    persisted = {"version": 1, "sha256Hash": document_id.removeprefix("sha256:")}
+    extensions = request.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise HTTPException(400, "`extensions` must be an object")
+    request["extensions"] = {**(extensions or {}), "persistedQuery": persisted}
+    return request
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -123,6 +139,8 @@ class GraphQLView(GraphQL[Context, None]):
             refuse_nul(parsed)
         except MalformedInput as error:
             raise HTTPException(400, f"`{error.field}` must not contain NUL characters") from error
+        if isinstance(parsed, dict) and "documentId" in parsed:
+            return by_document_id(parsed)
         return parsed
 
     async def parse_http_body(
@@ -139,6 +157,9 @@ class GraphQLView(GraphQL[Context, None]):
         # A GET by hash has no `query` either, and apps send it with `Accept: */*`.
         has_extensions = request.query_params.get("extensions") is not None
         return not has_extensions and super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return ide_page(request.app.state.ide_assets)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         assert isinstance(request, Request), "subscriptions are not served"

@@ -235,23 +235,30 @@ class ManifestError(ValueError):
 
 
 def read_operations(path: Path) -> list[Operation]:
-    """A ``.graphql`` file (one document, hashed exactly as written) or an Apollo
-    persisted-query manifest (``.json``: ``{"operations": [{"id", "name", "body"}]}``)."""
+    """A ``.graphql`` file (one document, hashed exactly as written), an Apollo
+    persisted-query manifest (``.json``: ``{"operations": [{"id", "name", "body"}]}``) or
+    graphql-codegen's ``persisted-documents.json`` (``{"<sha256>": "<document>"}``, made
+    with ``hashAlgorithm: "sha256"``)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix != ".json":
         if not text.strip():
             raise ManifestError(f"{path}: empty document")
         return [Operation(text, path.stem)]
     try:
-        operations = json.loads(text)["operations"]
-        found = [Operation(item["body"], item.get("name")) for item in operations]
-        ids = [item.get("id") for item in operations]
-    except (ValueError, KeyError, TypeError) as error:
+        manifest = json.loads(text)
+        if isinstance(manifest, dict) and "operations" not in manifest:
+            pairs = [(body, None, given_id) for given_id, body in manifest.items()]
+        else:
+            pairs = [(op["body"], op.get("name"), op.get("id")) for op in manifest["operations"]]
+        found = [(Operation(body, name), given_id) for body, name, given_id in pairs]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ManifestError(f"{path}: not a persisted-query manifest ({error})") from error
-    for operation, given_id in zip(found, ids, strict=True):
+    for operation, given_id in found:
+        if not isinstance(operation.document, str) or not operation.document.strip():
+            raise ManifestError(f"{path}: an operation has no document")
         if given_id is not None and given_id != operation.sha256:
             raise ManifestError(f"{path}: id {given_id} is not the SHA-256 of its body")
-    return found
+    return [operation for operation, _ in found]
 
 
 async def allow_operations(db: Database, operations: list[Operation]) -> int:

@@ -173,6 +173,28 @@ async def test_allow_list_runs_only_registered_operations(settings, db, anna):
     assert await stored(db) == 1
 
 
+async def test_codegen_clients_ask_by_document_id(settings, db, anna):
+    await allow_operations(db, [Operation(BALANCE, "Balance")])
+    async with serving(create_app(replace(settings, persisted_queries="allowlist"))) as client:
+        for document_id in (f"sha256:{sha256(BALANCE)}", sha256(BALANCE)):
+            answer = await client.post("/graphql", json={"documentId": document_id}, headers=anna)
+            assert answer.json()["data"]["me"]["wallets"], answer.text
+        unknown = await client.post(
+            "/graphql", json={"documentId": f"sha256:{sha256('{ me { id } }')}"}, headers=anna
+        )
+        assert codes(unknown) == ["PERSISTED_QUERY_NOT_IN_LIST"]
+        for bad in (
+            {"documentId": 7},
+            {"documentId": sha256(BALANCE), "query": BALANCE},
+            {"documentId": sha256(BALANCE), "extensions": []},
+        ):
+            refused = await client.post("/graphql", json=bad, headers=anna)
+            assert refused.status_code == 400, (bad, refused.text)
+        garbled = await client.post("/graphql", json={"documentId": "sha256:nope"}, headers=anna)
+        assert garbled.json()["data"] is None
+        assert codes(garbled) == ["PERSISTED_QUERY_INVALID"], garbled.text
+
+
 async def test_allow_list_ignores_documents_apps_registered_themselves(settings, db, anna):
     other = "{ me { id } }"
     async with serving(create_app(settings)) as automatic:
