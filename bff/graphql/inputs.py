@@ -34,3 +34,31 @@ def given_fields(
             raise BadUserInput(f"`{to_camel_case(name)}` cannot be null")
         given[column] = value.value if isinstance(value, enum.Enum) else value
     return given
+
+
+ACTIVE = "False hides it from customers (it is kept, and can be shown again)."
+UNCHANGED = " Absent: left as it is."
+
+
+def describe_changes(update: type, create: type, **own: str) -> None:
+    """Describe each field of an ``...UpdateInput`` as the same field of its
+    ``...CreateInput`` (or ``own``), absent meaning unchanged: one text per field."""
+    created = {
+        field.python_name: field.description
+        for field in create.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    }
+    for field in update.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if field.description:
+            continue
+        text = own.get(field.python_name) or created.get(field.python_name)
+        if field.python_name == "active" and not text:
+            text = ACTIVE
+        field.description = f"{text}{UNCHANGED}" if text else None
+
+
+def describe_input_arguments(mutation: type) -> None:
+    """Each mutation's ``input`` argument says where its fields are described."""
+    for field in mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        for argument in field.arguments:
+            if argument.python_name == "input" and not argument.description:
+                argument.description = "What to do: see the input type's fields."

@@ -25,7 +25,7 @@ def parse_datetime(value: str) -> datetime:
 BOUNDED_DATETIME = ScalarDefinition(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
-    specified_by_url=DateTimeDefinition.specified_by_url,
+    specified_by_url="https://datatracker.ietf.org/doc/html/rfc3339",
     serialize=DateTimeDefinition.serialize,
     parse_value=wrap_parser(parse_datetime, "DateTime"),
     parse_literal=None,

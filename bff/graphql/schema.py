@@ -20,6 +20,7 @@ from bff.graphql.extensions import build_extensions, should_mask
 from bff.graphql.flags.mutations import FlagMutations
 from bff.graphql.flags.queries import FlagQueries
 from bff.graphql.home.queries import HomeQueries
+from bff.graphql.inputs import describe_input_arguments
 from bff.graphql.ledger.mutations import LedgerMutations
 from bff.graphql.ledger.queries import LedgerQueries
 from bff.graphql.ledger.types import (
@@ -81,6 +82,14 @@ Mutation = merge_types(
     ),
 )
 handle_user_errors(Mutation)
+describe_input_arguments(Mutation)
+Query.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "What the app, the WebViews and staff read: the signed-in customer (`me`), the "
+    "home screen, the catalogue, and staff views."
+)
+Mutation.__strawberry_definition__.description = (  # type: ignore[attr-defined]
+    "Every change: each takes an `input` and answers a payload with `userErrors`."
+)
 
 
 class Schema(strawberry.Schema):

@@ -8,6 +8,7 @@ import strawberry
 
 from bff.customers import models
 from bff.customers.errors import CustomerErrorCode
+from bff.graphql.enums import error_code_enum
 from bff.graphql.errors import BadUserInput, Forbidden, UserError
 from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(CustomerErrorCode, description="Why a customer mutation did not happen.")
+error_code_enum(CustomerErrorCode, "Why a customer mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a customer mutation.")

@@ -15,7 +15,7 @@ from bff.graphql.earning.types import (
     EarningUserError,
     ExpiryPolicy,
 )
-from bff.graphql.inputs import given_fields
+from bff.graphql.inputs import describe_changes, given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -68,6 +68,9 @@ class AccrualRuleUpdateInput:
     expiry_days: int | None = strawberry.UNSET
     flag_key: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+
+
+describe_changes(AccrualRuleUpdateInput, AccrualRuleCreateInput)
 
 
 @strawberry.type(description="Result of a rule mutation.")

@@ -12,6 +12,7 @@ from bff.earning import models
 from bff.earning.errors import EarningErrorCode
 from bff.earning.repository import EarningRepository
 from bff.earning.service import SetAside
+from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.ids import node_id
 from bff.graphql.ledger.types import (
@@ -21,16 +22,25 @@ from bff.graphql.ledger.types import (
 if TYPE_CHECKING:
     from bff.graphql.context import Context
 
-strawberry.enum(
+described_enum(
     models.RuleKind,
+    "How a rule computes what an order earns.",
+    {
+        "PER_AMOUNT": "Points per full step of the amount (1 coin per 20 rubles).",
+        "PERCENT": "Basis points of the amount, plus the level's bonus where the rule says.",
+    },
     name="AccrualRuleKind",
-    description="PER_AMOUNT: points per full step of the amount; PERCENT: basis points of it.",
 )
-strawberry.enum(
+described_enum(
     models.ExpiryPolicy,
+    "When accrued points expire, in the program's time zone.",
+    {
+        "NEVER": "They do not expire.",
+        "DAYS": "After the rule's number of days.",
+        "END_OF_MONTH": "At the end of the month they were earned in.",
+        "END_OF_YEAR": "At the end of the year they were earned in.",
+    },
     name="ExpiryPolicy",
-    description="When accrued points expire: NEVER, DAYS after accrual, END_OF_MONTH or "
-    "END_OF_YEAR in the program's time zone.",
 )
 AccrualRuleKind = models.RuleKind
 ExpiryPolicy = models.ExpiryPolicy
@@ -70,7 +80,7 @@ class SetAsideAccrual:
 
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(EarningErrorCode, description="Why a rule mutation did not happen.")
+error_code_enum(EarningErrorCode, "Why a rule mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a rule mutation.")

@@ -8,10 +8,11 @@ import strawberry
 
 from bff.flags import models
 from bff.flags.errors import FlagErrorCode
+from bff.graphql.enums import error_code_enum
 from bff.graphql.errors import UserError
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(FlagErrorCode, description="Why a flag mutation did not happen.")
+error_code_enum(FlagErrorCode, "Why a flag mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a flag mutation.")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
+from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import Node, node_id
@@ -20,24 +21,40 @@ if TYPE_CHECKING:
     from bff.graphql.context import Context
 
 # strawberry.enum registers the domain enums on their classes and returns them as is.
-strawberry.enum(
+described_enum(
     models.CurrencyCode,
+    "A currency of the program: POINTS, COINS, or the LEGACY bonus rubles.",
+    {
+        "POINTS": "Bonus points: earned on orders and from partners, pay part of an order.",
+        "COINS": "Coins: earned on orders, spent on gifts in the marketplace.",
+        "LEGACY": "Bonus rubles of the previous program, converted into points.",
+    },
     name="CurrencyCode",
-    description="A currency of the program: POINTS, COINS, or the LEGACY bonus rubles.",
 )
 
-strawberry.enum(
+described_enum(
     models.EntryKind,
+    "What an entry did to the wallet.",
+    {
+        "ACCRUAL": "Points earned (an order, a partner, a level reward): a new lot.",
+        "SPEND": "Points spent at once.",
+        "EXPIRE": "Points whose time ran out.",
+        "ADJUST": "A correction by support staff, with their reason.",
+        "REVERSE": "Points taken back because the order that earned them was refunded.",
+        "HOLD": "Points reserved: `available` drops, the balance stays.",
+        "CAPTURE": "Reserved points taken: the balance drops.",
+        "RELEASE": "Reserved points given back to `available`.",
+        "CONVERT": "Points moved into another currency.",
+        "REFUND": "Spent points given back, with the expiry they had.",
+    },
     name="LedgerEntryKind",
-    description="What an entry did: ACCRUAL, SPEND, EXPIRE, ADJUST (staff correction), "
-    "REVERSE, HOLD (reserve), CAPTURE, RELEASE, CONVERT.",
 )
 CurrencyCode = models.CurrencyCode
 LedgerEntryKind = models.EntryKind
 
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(LedgerErrorCode, description="Why a ledger mutation did not happen.")
+error_code_enum(LedgerErrorCode, "Why a ledger mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a ledger mutation.")

@@ -6,13 +6,14 @@ from datetime import datetime
 
 import strawberry
 
+from bff.graphql.enums import error_code_enum
 from bff.graphql.errors import UserError
 from bff.levels import models
 from bff.levels.errors import LevelErrorCode
 from bff.levels.service import Standing
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(LevelErrorCode, description="Why a level mutation did not happen.")
+error_code_enum(LevelErrorCode, "Why a level mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a level mutation.")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import strawberry
 
-from bff.graphql.inputs import given_fields
+from bff.graphql.inputs import describe_changes, given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,
     Wallet,
@@ -76,6 +76,9 @@ class MarketplaceCategoryUpdateInput:
     active: bool | None = strawberry.UNSET
 
 
+describe_changes(MarketplaceCategoryUpdateInput, MarketplaceCategoryCreateInput)
+
+
 @strawberry.type(description="Result of a category mutation.")
 class MarketplaceCategoryPayload:
     category: MarketplaceCategory | None = strawberry.field(description="The category now.")
@@ -99,6 +102,9 @@ class MarketplaceProductUpdateInput:
     description: str | None = strawberry.UNSET
     image_url: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+
+
+describe_changes(MarketplaceProductUpdateInput, MarketplaceProductCreateInput)
 
 
 @strawberry.input(description="Take a product off, in one city or everywhere.")

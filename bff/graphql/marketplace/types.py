@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from bff.graphql.enums import describe_values, error_code_enum
 from bff.graphql.errors import BadUserInput, UserError
 from bff.graphql.execution import SharedSubtree
 from bff.graphql.ids import Node, node_id
@@ -37,7 +38,7 @@ MAX_CATEGORIES = 100
 
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(MarketplaceErrorCode, description="Why a marketplace mutation did not happen.")
+error_code_enum(MarketplaceErrorCode, "Why a marketplace mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a marketplace mutation.")
@@ -51,6 +52,17 @@ class RedemptionStatus(enum.Enum):
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+
+
+describe_values(
+    RedemptionStatus,
+    {
+        "PENDING": "The coins are held; the order has not confirmed or cancelled it yet.",
+        "CONFIRMED": "The order confirmed it: the coins were taken.",
+        "CANCELLED": "Cancelled: the coins came back.",
+        "EXPIRED": "Nobody confirmed it in time: the coins came back.",
+    },
+)
 
 
 @strawberry.type(description="An amount in a currency.")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from bff.graphql.inputs import given_fields
+from bff.graphql.inputs import describe_changes, given_fields
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -78,6 +78,9 @@ class PartnerUpdateInput:
     active: bool | None = strawberry.UNSET
 
 
+describe_changes(PartnerUpdateInput, PartnerCreateInput)
+
+
 @strawberry.type(description="Result of a partner mutation.")
 class PartnerPayload:
     partner: Partner | None = strawberry.field(description="The partner now.")
@@ -122,6 +125,9 @@ class OfferUpdateInput:
     cities: list[str] | None = strawberry.UNSET
     levels: list[str] | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+
+
+describe_changes(OfferUpdateInput, OfferCreateInput)
 
 
 @strawberry.type(description="Result of an offer mutation.")
@@ -178,7 +184,9 @@ class PartnerMutations:
         "stops accepting the old one within 10 seconds."
     )
     async def partner_secret_rotate(
-        self, info: strawberry.Info[Context, None], code: str
+        self,
+        info: strawberry.Info[Context, None],
+        code: Annotated[str, strawberry.argument(description="The partner's code.")],
     ) -> PartnerPayload:
         info.context.require_role(Role.ADMIN)
         payload = await _partner(info.context, lambda s: s.rotate_secret(code))

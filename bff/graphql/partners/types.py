@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.execution import VIEWER
 from bff.graphql.futures import answered, mapped
@@ -27,16 +28,20 @@ from bff.partners.service import availability, is_published
 if TYPE_CHECKING:
     from bff.graphql.context import Context
 
-strawberry.enum(
+described_enum(
     models.RewardKind,
+    "What completing an offer earns.",
+    {
+        "FIXED": "The offer's points, per completion.",
+        "PERCENT": "Basis points of the amount the partner reports, up to the cap.",
+    },
     name="OfferRewardKind",
-    description="FIXED: points per completion; PERCENT: basis points of the amount, capped.",
 )
 OfferRewardKind = models.RewardKind
 
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(PartnerErrorCode, description="Why a partner or offer mutation did not happen.")
+error_code_enum(PartnerErrorCode, "Why a partner or offer mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a partner or offer mutation.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -230,7 +230,9 @@ class PushMutations:
 
     @strawberry.mutation(description="Staff (role `marketing`): cancel a scheduled campaign.")
     async def campaign_cancel(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The campaign's id.")],
     ) -> CampaignPayload:
         context = info.context
         context.require_role(Role.MARKETING)
@@ -242,7 +244,14 @@ class PushMutations:
         description="Staff (role `marketing`): send the campaign now to chosen devices."
     )
     async def campaign_test_send(
-        self, info: strawberry.Info[Context, None], campaign_id: strawberry.ID, tokens: list[str]
+        self,
+        info: strawberry.Info[Context, None],
+        campaign_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The campaign to render.")
+        ],
+        tokens: Annotated[
+            list[str], strawberry.argument(description="Device tokens of the staff's phones.")
+        ],
     ) -> CampaignTryPayload:
         context = info.context
         context.require_role(Role.MARKETING)
@@ -259,7 +268,11 @@ class PushMutations:
         "its segment and have FCM validate the messages (validate_only); nothing is sent."
     )
     async def campaign_dry_run(
-        self, info: strawberry.Info[Context, None], campaign_id: strawberry.ID
+        self,
+        info: strawberry.Info[Context, None],
+        campaign_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The campaign to count.")
+        ],
     ) -> CampaignTryPayload:
         context = info.context
         context.require_role(Role.MARKETING)

@@ -76,7 +76,10 @@ class PushQueries:
     async def segment_preview(
         self,
         info: strawberry.Info[Context, None],
-        rule: strawberry.scalars.JSON,
+        rule: Annotated[
+            strawberry.scalars.JSON,
+            strawberry.argument(description="The segment's rule, as `segmentCreate` takes it."),
+        ],
         sample_size: Annotated[
             int, strawberry.argument(description="Customers to show, at most 50.")
         ] = 10,
@@ -94,7 +97,9 @@ class PushQueries:
 
     @strawberry.field(description="Staff (role `marketing`): a campaign and its stats.")
     async def campaign(
-        self, info: strawberry.Info[Context, None], id: strawberry.ID
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The campaign's id.")],
     ) -> Campaign | None:
         context = info.context
         context.require_role(Role.MARKETING)

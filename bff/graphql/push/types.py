@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import strawberry
 
+from bff.graphql.enums import describe_values, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.ids import Node, node_id
 from push import models
@@ -21,6 +22,11 @@ class DevicePlatform(enum.Enum):
     WEB = "WEB"
 
 
+describe_values(
+    DevicePlatform, {"IOS": "The iOS app.", "ANDROID": "The Android app.", "WEB": "A browser."}
+)
+
+
 @strawberry.enum(description="Kinds of pushes a customer can turn on or off.")
 class NotificationCategory(enum.Enum):
     TRANSACTIONAL = "TRANSACTIONAL"
@@ -28,8 +34,18 @@ class NotificationCategory(enum.Enum):
     PARTNER_OFFERS = "PARTNER_OFFERS"
 
 
+describe_values(
+    NotificationCategory,
+    {
+        "TRANSACTIONAL": "About the customer's own points and orders.",
+        "MARKETING": "The program's campaigns.",
+        "PARTNER_OFFERS": "Partners' offers.",
+    },
+)
+
+
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(PushErrorCode, description="Why a push mutation did not happen.")
+error_code_enum(PushErrorCode, "Why a push mutation did not happen.")
 
 
 @strawberry.type(description="A problem with a push mutation.")
@@ -110,6 +126,17 @@ class CampaignStatus(enum.Enum):
     SENDING = "SENDING"
     DONE = "DONE"
     CANCELLED = "CANCELLED"
+
+
+describe_values(
+    CampaignStatus,
+    {
+        "SCHEDULED": "Waiting for its time.",
+        "SENDING": "Its messages are being sent.",
+        "DONE": "Every message was sent or given up.",
+        "CANCELLED": "Cancelled before it finished.",
+    },
+)
 
 
 @strawberry.type(description="A segmented push campaign.")

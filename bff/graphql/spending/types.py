@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.ids import node_id
 from bff.graphql.ledger.types import CurrencyCode
@@ -19,13 +20,18 @@ if TYPE_CHECKING:
     from bff.graphql.context import Context
 
 # The domain's own enums: declared once, there.
-strawberry.enum(SpendingErrorCode, description="Why a spending rule mutation did not happen.")
-strawberry.enum(
+error_code_enum(SpendingErrorCode, "Why a spending rule mutation did not happen.")
+described_enum(
     Limit,
+    "What decided how many points may pay.",
+    {
+        "BALANCE": "No more points are available.",
+        "SHARE": "The rule's share of the order.",
+        "LEVEL_PERK": "The customer's level allows a share of its own.",
+        "MONEY_MINIMUM": "The part of the order that must be paid in money.",
+        "NO_RULE": "Points do not pay here.",
+    },
     name="SpendLimit",
-    description="What decided how many points may pay: BALANCE (no more available), SHARE "
-    "(the rule's share of the order), LEVEL_PERK (the customer's level allows its own "
-    "share), MONEY_MINIMUM (the part to pay in money), NO_RULE (points do not pay here).",
 )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
+from bff.graphql.enums import error_code_enum
 from bff.graphql.errors import UserError
 from webviews.errors import WebviewErrorCode
 from webviews.service import WebviewSessions
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 # The domain's own enum: its codes are declared once, there.
-strawberry.enum(WebviewErrorCode, description="Why no WebView session was created.")
+error_code_enum(WebviewErrorCode, "Why no WebView session was created.")
 
 
 @strawberry.type(description="A problem with `webviewSessionCreate`.")
