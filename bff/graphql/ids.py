@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from bff.kernel.global_ids import encode_id
+from bff.kernel.global_ids import encode_id, encode_key
 
 
 @strawberry.interface(description="An object with a global id, refetchable through `node`.")
@@ -24,3 +24,11 @@ class Node:
 def node_id(type_name: str, pk: int) -> strawberry.ID:
     """The global id of a ``type_name`` row, as GraphQL's ``ID``."""
     return strawberry.ID(encode_id(type_name, pk))
+
+
+def key_id(type_name: str, *key: object) -> strawberry.ID:
+    """The global id of an object known by a key rather than a row (``encode_key``)."""
+    return strawberry.ID(encode_key(type_name, *key))
+
+
+ID_DESCRIPTION = "Opaque global id, stable: a client cache's key for this object."

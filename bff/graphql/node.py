@@ -8,7 +8,7 @@ import strawberry
 
 from bff.graphql.errors import BadUserInput
 from bff.graphql.ids import Node
-from bff.kernel.global_ids import MalformedId, decode_id
+from bff.kernel.global_ids import MalformedId, decode_id, is_key_id
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 async def resolve_node(info: strawberry.Info[Context, None], global_id: str) -> Node | None:
     """The type the id names resolves it (``Node.resolve_node``): no list of types here."""
+    if is_key_id(global_id):
+        return None  # an object known by a key (a wallet, a level) is not refetched
     try:
         type_name, pk = decode_id(global_id)
     except MalformedId as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 # Primary keys are PostgreSQL bigints: a larger number names nothing, and would fail the
 # statement that looked for it.
@@ -18,6 +19,26 @@ class MalformedId(ValueError):
 def encode_id(type_name: str, pk: int) -> str:
     raw = f"{type_name}:{pk}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def encode_key(type_name: str, *key: object) -> str:
+    """The global id of an object that is not one row (a customer's wallet of a currency,
+    which exists before its row does; a level by its code): stable and unique per type,
+    for clients' caches. ``node`` does not refetch it."""
+    raw = ":".join([type_name, *(str(part) for part in key)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_KEY_ID = re.compile(r"[A-Z][A-Za-z]{0,63}:[^:]+(:[^:]+)+|[A-Z][A-Za-z]{0,63}:[A-Z][A-Z_]*")
+
+
+def is_key_id(global_id: str) -> bool:
+    """Whether ``global_id`` is one of ``encode_key``'s (decode_id refuses them)."""
+    try:
+        raw = base64.urlsafe_b64decode((global_id + "=" * (-len(global_id) % 4)).encode("ascii"))
+        return _KEY_ID.fullmatch(raw.decode()) is not None
+    except (UnicodeError, ValueError, binascii.Error):
+        return False
 
 
 def decode_id(global_id: str) -> tuple[str, int]:

@@ -68,7 +68,8 @@ async def level_of(context: Context, customer_id: int) -> LevelStatus:
     levels = await context.loaders.levels.load(None)
     row = await context.loaders.standing_by_customer_id.load(customer_id)
     policy = context.policies.levels
-    return LevelStatus.from_standing(describe(Ladder(levels), row, policy), context.locale)
+    standing = describe(Ladder(levels), row, policy)
+    return LevelStatus.from_standing(customer_id, standing, context.locale)
 
 
 @strawberry.type(description="A member of the loyalty program.")

@@ -14,10 +14,11 @@ from bff.earning.repository import EarningRepository
 from bff.earning.service import SetAside
 from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
-from bff.graphql.ids import node_id
+from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -98,7 +99,7 @@ class AccrualRuleChange:
 
 
 @strawberry.type(description="How orders earn points; several rules may apply to one order.")
-class AccrualRule:
+class AccrualRule(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     code: str = strawberry.field(description="Stable code; accrual entries name their rule.")
     title: str = strawberry.field(description="Shown to customers as the entry's reason.")
@@ -132,6 +133,15 @@ class AccrualRule:
             )
             for r in rows
         ]
+
+    @classmethod
+    async def resolve_node(cls, context: Context, pk: int) -> AccrualRule | None:
+        """Rules are admin's, as `accrualRules` lists them."""
+        if not context.is_staff_with(Role.ADMIN):
+            return None
+        async with context.reads.read() as session:
+            rule = await EarningRepository(session).rule(pk)
+        return cls.from_model(rule) if rule is not None else None
 
     @classmethod
     def from_model(cls, rule: models.AccrualRule) -> AccrualRule:

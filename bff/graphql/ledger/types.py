@@ -11,7 +11,7 @@ import strawberry
 from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.futures import answered, mapped
-from bff.graphql.ids import Node, node_id
+from bff.graphql.ids import ID_DESCRIPTION, Node, key_id, node_id
 from bff.kernel.auth import Role
 from bff.ledger import models
 from bff.ledger.errors import LedgerErrorCode
@@ -64,6 +64,7 @@ class LedgerUserError(UserError):
 
 @strawberry.type(description="A currency the program runs, with its display names.")
 class Currency:
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     code: CurrencyCode = strawberry.field(description="The currency's code.")
     title: str = strawberry.field(description="Display name in the request's language.")
     enabled: bool = strawberry.field(
@@ -73,7 +74,12 @@ class Currency:
     @classmethod
     def from_model(cls, currency: models.Currency, locale: str) -> Currency:
         title = currency.title_ru if locale == "ru" else currency.title_en
-        return cls(code=CurrencyCode(currency.code), title=title, enabled=currency.enabled)
+        return cls(
+            id=key_id("Currency", currency.code),
+            code=CurrencyCode(currency.code),
+            title=title,
+            enabled=currency.enabled,
+        )
 
 
 @strawberry.type(description="Points of one lot that expire first.")
@@ -84,6 +90,7 @@ class Expiring:
 
 @strawberry.type(description="A customer's balance in one currency.")
 class Wallet:
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     currency: CurrencyCode = strawberry.field(description="The wallet's currency.")
     balance: int = strawberry.field(description="Posted balance, holds included.")
     available: int = strawberry.field(
@@ -124,6 +131,7 @@ class Wallet:
     @classmethod
     def from_model(cls, wallet: models.Wallet) -> Wallet:
         return cls(
+            id=key_id("Wallet", wallet.customer_id, wallet.currency),
             currency=CurrencyCode(wallet.currency),
             balance=wallet.balance,
             available=wallet.available,
@@ -136,6 +144,7 @@ class Wallet:
     @classmethod
     def empty(cls, currency: str, customer_id: int) -> Wallet:
         return cls(
+            id=key_id("Wallet", customer_id, currency),
             currency=CurrencyCode(currency),
             balance=0,
             available=0,

@@ -39,5 +39,5 @@ class LevelMutations:
         async with context.db.unit_of_work() as session:
             standing = await LevelService(session, policy).postpone(customer_id)
         return LevelDecayPostponePayload(
-            level=LevelStatus.from_standing(standing, context.locale), user_errors=[]
+            level=LevelStatus.from_standing(customer_id, standing, context.locale), user_errors=[]
         )

@@ -8,6 +8,7 @@ import strawberry
 
 from bff.graphql.enums import error_code_enum
 from bff.graphql.errors import UserError
+from bff.graphql.ids import ID_DESCRIPTION, key_id
 from bff.levels import models
 from bff.levels.errors import LevelErrorCode
 from bff.levels.service import Standing
@@ -23,6 +24,7 @@ class LevelUserError(UserError):
 
 @strawberry.type(description="A level of the program and what it gives.")
 class Level:
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     code: str = strawberry.field(description="Stable code, e.g. SILVER.")
     name: str = strawberry.field(description="Name in the request's language.")
     threshold: int = strawberry.field(description="Completed orders needed to reach it.")
@@ -38,6 +40,7 @@ class Level:
     @classmethod
     def from_model(cls, level: models.Level, locale: str) -> Level:
         return cls(
+            id=key_id("Level", level.code),
             code=level.code,
             name=level.name_ru if locale == "ru" else level.name_en,
             threshold=level.threshold,
@@ -60,6 +63,7 @@ class LevelProgress:
 
 @strawberry.type(description="The customer's level, the next one, progress and decay.")
 class LevelStatus:
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     current: Level = strawberry.field(description="The level the customer holds.")
     next: Level | None = strawberry.field(description="The next level; null at the top.")
     progress: LevelProgress = strawberry.field(description="Orders done and still needed.")
@@ -71,9 +75,10 @@ class LevelStatus:
     )
 
     @classmethod
-    def from_standing(cls, standing: Standing, locale: str) -> LevelStatus:
+    def from_standing(cls, customer_id: int, standing: Standing, locale: str) -> LevelStatus:
         after = standing.next_level
         return cls(
+            id=key_id("LevelStatus", customer_id),
             current=Level.from_model(standing.level, locale),
             next=Level.from_model(after, locale) if after else None,
             progress=LevelProgress(

@@ -12,7 +12,7 @@ from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.execution import VIEWER
 from bff.graphql.futures import answered, mapped
-from bff.graphql.ids import Node, node_id
+from bff.graphql.ids import ID_DESCRIPTION, Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -60,13 +60,19 @@ class OfferReward:
 
 @strawberry.type(description="The viewer's activation of an offer.")
 class OfferActivation:
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     active: bool = strawberry.field(description="Partner events accrue only while active.")
     completions: int = strawberry.field(description="Completions rewarded so far.")
     activated_at: datetime = strawberry.field(description="When it was (last) activated.")
 
     @classmethod
     def from_model(cls, row: models.OfferActivation) -> OfferActivation:
-        return cls(active=row.active, completions=row.completions, activated_at=row.activated_at)
+        return cls(
+            id=node_id("OfferActivation", row.id),
+            active=row.active,
+            completions=row.completions,
+            activated_at=row.activated_at,
+        )
 
 
 @strawberry.type(description="A partner's offer: activate it, do the action, get points.")

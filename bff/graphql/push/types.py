@@ -10,7 +10,7 @@ import strawberry
 
 from bff.graphql.enums import describe_values, error_code_enum
 from bff.graphql.errors import UserError
-from bff.graphql.ids import Node, node_id
+from bff.graphql.ids import ID_DESCRIPTION, Node, node_id
 from push import models
 from push.errors import PushErrorCode
 
@@ -58,6 +58,7 @@ class PushUserError(UserError):
 
 @strawberry.type(description="An app installation that can receive pushes.")
 class Device:
+    id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     platform: DevicePlatform = strawberry.field(description="iOS, Android or web.")
     app_version: str = strawberry.field(description="As the app reported it.")
     locale: str = strawberry.field(description="Language of its pushes.")
@@ -67,6 +68,7 @@ class Device:
     @classmethod
     def from_model(cls, row: models.Device) -> Device:
         return cls(
+            id=node_id("Device", row.id),
             platform=DevicePlatform(row.platform),
             app_version=row.app_version,
             locale=row.locale,
