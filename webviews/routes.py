@@ -121,8 +121,15 @@ def _date(value: datetime | None, locale: str) -> str:
     return value.strftime("%d.%m.%Y") if locale == "ru" else value.strftime("%Y-%m-%d")
 
 
-def expired(request: Request) -> Response:
-    return render(request, "expired.html", {}, status_code=401)
+def expired(request: Request, key: str = "expired", status_code: int = 401) -> Response:
+    """Sign in again (``key`` picks the words)."""
+    return render(request, "expired.html", {"key": key}, status_code=status_code)
+
+
+def sign_in_first(request: Request) -> Response:
+    """A page of the customer's own without a session: signed out (no session cookie at
+    all), or the session expired."""
+    return expired(request, "signed_out" if COOKIE not in request.cookies else "expired")
 
 
 def not_found(request: Request, signed_in: WebviewSession | None) -> Response:
@@ -200,7 +207,7 @@ async def marketplace_page(request: Request) -> Response:
 async def level_page(request: Request) -> Response:
     signed_in = await current_session(request)
     if signed_in is None:
-        return expired(request)
+        return sign_in_first(request)
     state = request.app.state
     view = await pages.level_view(
         state.db, state.policies.levels, signed_in.customer_id, locale_of(request)
@@ -211,7 +218,7 @@ async def level_page(request: Request) -> Response:
 async def history_page(request: Request) -> Response:
     signed_in = await current_session(request)
     if signed_in is None:
-        return expired(request)
+        return sign_in_first(request)
     before = request.query_params.get("before", "")
     before_id = int(before) if before.isdigit() else None
     entries, more = await pages.history(request.app.state.db, signed_in.customer_id, before_id)
@@ -304,7 +311,7 @@ async def postpone(request: Request) -> Response:
 
 def forbidden(request: Request) -> Response:
     """No session or a wrong CSRF token: nothing changes; the shell signs in again."""
-    return render(request, "expired.html", {}, status_code=403)
+    return expired(request, status_code=403)
 
 
 async def static_file(request: Request) -> Response:

@@ -48,6 +48,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "expired_text": "This link has expired or was already used. Return to the app to "
         "open the page again.",
         "back_to_app": "Back to the app",
+        "signed_out_title": "Sign in to see this page",
+        "signed_out_text": "Your level, history and gifts open from the app once you are "
+        "signed in.",
+        "reserved": "reserved",
+        "released": "released",
         "not_found": "This page does not exist.",
         "notice_activated": "The offer is activated.",
         "notice_deactivated": "The offer is turned off.",
@@ -101,6 +106,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "expired_text": "Ссылка устарела или уже использована. Вернитесь в приложение, "
         "чтобы открыть страницу снова.",
         "back_to_app": "Вернуться в приложение",
+        "signed_out_title": "Войдите, чтобы увидеть эту страницу",
+        "signed_out_text": "Уровень, история и подарки открываются из приложения, когда вы "
+        "вошли.",
+        "reserved": "зарезервировано",
+        "released": "возвращено из резерва",
         "not_found": "Такой страницы нет.",
         "notice_activated": "Предложение активировано.",
         "notice_deactivated": "Предложение отключено.",

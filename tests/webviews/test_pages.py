@@ -17,7 +17,7 @@ from bff.kernel.types import utcnow
 from bff.ledger.models import Wallet
 from bff.marketplace.models import Redemption
 from bff.partners.models import OfferActivation
-from tests.fixtures.factories import accrue, make_customer
+from tests.fixtures.factories import accrue, hold, make_customer
 from tests.fixtures.graphql import token
 from tests.fixtures.marketplace import give_coins, make_category, make_product
 from tests.fixtures.partners import make_offer, make_partner, offer_gid
@@ -249,6 +249,27 @@ async def test_history_pages_through_the_ledger(web, web_settings, db):
     second = web.get("/webviews/history", params={"before": more})
     assert [e.delta for e in second.context["entries"]] == [5, 4, 3, 2, 1]
     assert second.context["more"] is None
+
+
+async def test_held_points_read_as_reserved_not_as_plus_zero(web, web_settings, db):
+    customer = await make_customer(db, "anna")
+    await accrue(db, customer.id, 100)
+    await hold(db, customer.id, 40)
+    sign_in(web, web_settings, "anna", "/webviews/history")
+    page = web.get("/webviews/history", headers={"accept-language": "ru"})
+    assert not re.search(r"amount[^>]*>\+0 ", page.text)
+    assert re.search(r"40 POINTS зарезервировано", page.text), page.text
+
+
+async def test_a_signed_out_page_asks_to_sign_in_rather_than_blaming_a_link(web, web_settings):
+    for path in ("/webviews/level", "/webviews/history"):
+        signed_out = web.get(path, headers={"accept-language": "ru"})
+        assert signed_out.status_code == 401
+        assert "Войдите, чтобы увидеть эту страницу" in signed_out.text
+        assert "Ссылка устарела" not in signed_out.text
+    web.cookies.set("bff_webview", "stale-session", path="/webviews")
+    stale = web.get("/webviews/level", headers={"accept-language": "ru"})
+    assert "Ссылка устарела" in stale.text
 
 
 async def test_rules_are_public_and_speak_the_apps_language(web):
