@@ -11,6 +11,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLUnionType,
+    get_named_type,
     specified_scalar_types,
 )
 
@@ -48,3 +49,12 @@ def undescribed() -> list[str]:
 
 def test_every_element_of_the_schema_is_described():
     assert undescribed() == []
+
+
+def test_every_mutation_takes_one_input_and_answers_a_payload_of_its_own():
+    mutation = build_schema()._schema.mutation_type
+    assert mutation is not None
+    for name, field in mutation.fields.items():
+        assert set(field.args) <= {"input"}, name
+        payload = get_named_type(field.type)
+        assert payload.name == name[0].upper() + name[1:] + "Payload", name

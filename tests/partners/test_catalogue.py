@@ -72,7 +72,9 @@ async def test_admin_creates_a_partner_whose_secret_is_shown_once(app_client, db
 
 async def test_secret_rotation_replaces_the_secret(app_client, db, settings):
     first = (await create_partner(app_client, settings))["secret"]
-    rotate = 'mutation { partnerSecretRotate(code: "bank") { secret userErrors { code } } }'
+    rotate = (
+        'mutation { partnerSecretRotate(input: {code: "bank"}) { secret userErrors { code } } }'
+    )
     body = await gql(app_client, rotate, bearer=token(settings, "boss", Role.ADMIN))
     second = body["data"]["partnerSecretRotate"]["secret"]
     assert second

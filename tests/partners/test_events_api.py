@@ -335,7 +335,7 @@ async def test_a_rotated_secret_stops_working_here_at_once(app_client, db, setti
 
     _, offer = setup
     assert (await post_signed(app_client, EVENTS, event("r-1", offer))).status_code == 200
-    rotate = 'mutation { partnerSecretRotate(code: "bank") { secret } }'
+    rotate = 'mutation { partnerSecretRotate(input: {code: "bank"}) { secret } }'
     body = await gql(app_client, rotate, bearer=token(settings, "boss", Role.ADMIN))
     new_secret = body["data"]["partnerSecretRotate"]["secret"]
     old = await post_signed(app_client, EVENTS, event("r-2", offer))

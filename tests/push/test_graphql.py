@@ -11,6 +11,7 @@ import pytest
 
 from bff.app import create_app
 from bff.kernel.auth import Role
+from bff.kernel.global_ids import encode_id
 from bff.kernel.types import utcnow
 from push.delivery import deliver, start_due_campaigns
 from tests.conftest import serving
@@ -177,8 +178,8 @@ async def test_a_campaign_from_creation_to_stats(client, push_settings, db, fcm)
     )
     campaign_id = made["data"]["campaignCreate"]["campaign"]["id"]
 
-    test_send = """mutation ($id: ID!, $tokens: [String!]!) { campaignTestSend(campaignId: $id,
-      tokens: $tokens) { results { token sent code title body } } }"""
+    test_send = """mutation ($id: ID!, $tokens: [String!]!) { campaignTestSend(input: {
+      campaignId: $id, tokens: $tokens}) { results { token sent code title body } } }"""
     tried = await gql(
         client, test_send, {"id": campaign_id, "tokens": [device_token(0)]}, bearer=boss
     )
@@ -191,7 +192,7 @@ async def test_a_campaign_from_creation_to_stats(client, push_settings, db, fcm)
             "body": "100 points",
         }
     ]
-    dry = "mutation ($id: ID!) { campaignDryRun(campaignId: $id) { results { sent } } }"
+    dry = "mutation ($id: ID!) { campaignDryRun(input: {campaignId: $id}) { results { sent } } }"
     validated = await gql(client, dry, {"id": campaign_id}, bearer=boss)
     assert len(validated["data"]["campaignDryRun"]["results"]) == 3
     assert len(fcm.validated) == 2  # token 2's scripted failure answered the dry run
@@ -215,3 +216,38 @@ async def test_a_campaign_from_creation_to_stats(client, push_settings, db, fcm)
             "capped": 0,
         },
     }
+
+
+async def test_a_scheduled_campaign_can_be_cancelled_and_sends_nothing(
+    client, push_settings, db, fcm
+):
+    await customer_with_device(db, "c0", device_token(0))
+    boss = token(push_settings, "boss", Role.MARKETING)
+    segment = await make_segment(client, boss)
+    values = {
+        "name": "Winter",
+        "segmentId": segment,
+        "templates": {"en": {"title": "Hi", "body": "Hello"}},
+        "quietHoursStart": "00:00",
+        "quietHoursEnd": "00:00",
+    }
+    made = await gql(client, CAMPAIGN, {"input": values}, bearer=boss)
+    campaign_id = made["data"]["campaignCreate"]["campaign"]["id"]
+    cancel = """mutation ($id: ID!) { campaignCancel(input: {id: $id}) {
+      campaign { status } userErrors { code } } }"""
+    support = token(push_settings, "sam", Role.SUPPORT)
+    denied = await gql(client, cancel, {"id": campaign_id}, bearer=support)
+    assert error_codes(denied) == ["FORBIDDEN"]
+    cancelled = await gql(client, cancel, {"id": campaign_id}, bearer=boss)
+    assert cancelled["data"]["campaignCancel"] == {
+        "campaign": {"status": "CANCELLED"},
+        "userErrors": [],
+    }
+    await start_due_campaigns(db, utcnow())
+    assert (await deliver(db, client.app.state.push_sender, push_settings, utcnow())).claimed == 0
+    assert fcm.tokens() == []
+    unknown = encode_id("Campaign", 10**9)
+    missing = await gql(client, cancel, {"id": unknown}, bearer=boss)
+    assert missing["data"]["campaignCancel"]["userErrors"][0]["code"] == "NOT_FOUND"
+    malformed = await gql(client, cancel, {"id": "nope"}, bearer=boss)
+    assert (malformed["data"], error_codes(malformed)) == (None, ["BAD_USER_INPUT"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
@@ -79,16 +79,31 @@ class AccrualRulePayload:
     user_errors: list[EarningUserError] = strawberry.field(description="Empty on success.")
 
 
+@strawberry.type(description="Result of `accrualRuleCreate`.")
+class AccrualRuleCreatePayload(AccrualRulePayload):
+    pass
+
+
+@strawberry.type(description="Result of `accrualRuleUpdate`.")
+class AccrualRuleUpdatePayload(AccrualRulePayload):
+    pass
+
+
+P = TypeVar("P", bound=AccrualRulePayload)
+
+
 @strawberry.type
 class EarningMutations:
     @strawberry.mutation(description="Staff (role `admin`): add an accrual rule.")
     async def accrual_rule_create(
         self, info: strawberry.Info[Context, None], input: AccrualRuleCreateInput
-    ) -> AccrualRulePayload:
+    ) -> AccrualRuleCreatePayload:
         staff = info.context.require_role(Role.ADMIN)
         values = given_fields(input, model=models.AccrualRule, renamed=_RENAMED)
         return await _run(
-            info.context, lambda s: RuleService(s).create(RuleDraft(**values), staff.subject)
+            info.context,
+            lambda s: RuleService(s).create(RuleDraft(**values), staff.subject),
+            AccrualRuleCreatePayload,
         )
 
     @strawberry.mutation(
@@ -96,7 +111,7 @@ class EarningMutations:
     )
     async def accrual_rule_update(
         self, info: strawberry.Info[Context, None], input: AccrualRuleUpdateInput
-    ) -> AccrualRulePayload:
+    ) -> AccrualRuleUpdatePayload:
         staff = info.context.require_role(Role.ADMIN)
         rule_id = decode_typed_id(input.id, "AccrualRule")
         changes = given_fields(input, model=models.AccrualRule, skip=("id",), renamed=_RENAMED)
@@ -106,10 +121,10 @@ class EarningMutations:
                 raise NotFound(field=("id",))
             return await RuleService(session).update(rule_id, changes, staff.subject)
 
-        return await _run(info.context, update)
+        return await _run(info.context, update, AccrualRuleUpdatePayload)
 
 
-async def _run(context: Context, action: Any) -> AccrualRulePayload:
+async def _run(context: Context, action: Any, payload: type[P]) -> P:
     async with context.db.unit_of_work() as session:
         rule = await action(session)
-    return AccrualRulePayload(rule=AccrualRule.from_model(rule), user_errors=[])
+    return payload(rule=AccrualRule.from_model(rule), user_errors=[])

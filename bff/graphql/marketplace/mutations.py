@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
@@ -85,6 +85,16 @@ class MarketplaceCategoryPayload:
     user_errors: list[MarketplaceUserError] = strawberry.field(description="Empty on success.")
 
 
+@strawberry.type(description="Result of `marketplaceCategoryCreate`.")
+class MarketplaceCategoryCreatePayload(MarketplaceCategoryPayload):
+    pass
+
+
+@strawberry.type(description="Result of `marketplaceCategoryUpdate`.")
+class MarketplaceCategoryUpdatePayload(MarketplaceCategoryPayload):
+    pass
+
+
 @strawberry.input(description="A new product in a category.")
 class MarketplaceProductCreateInput:
     category_id: strawberry.ID = strawberry.field(description="Global id of its category.")
@@ -129,6 +139,26 @@ class MarketplaceProductPayload:
     user_errors: list[MarketplaceUserError] = strawberry.field(description="Empty on success.")
 
 
+@strawberry.type(description="Result of `marketplaceProductCreate`.")
+class MarketplaceProductCreatePayload(MarketplaceProductPayload):
+    pass
+
+
+@strawberry.type(description="Result of `marketplaceProductUpdate`.")
+class MarketplaceProductUpdatePayload(MarketplaceProductPayload):
+    pass
+
+
+@strawberry.type(description="Result of `marketplaceStopListSet`.")
+class MarketplaceStopListSetPayload(MarketplaceProductPayload):
+    pass
+
+
+@strawberry.type(description="Result of `marketplaceStopListLift`.")
+class MarketplaceStopListLiftPayload(MarketplaceProductPayload):
+    pass
+
+
 def _pk(global_id: str, type_name: str, field: str) -> int:
     pk = decode_typed_id(global_id, type_name)
     if pk is None:
@@ -167,15 +197,17 @@ class MarketplaceMutations:
     @strawberry.mutation(description="Staff (role `admin`): add a gift category.")
     async def marketplace_category_create(
         self, info: strawberry.Info[Context, None], input: MarketplaceCategoryCreateInput
-    ) -> MarketplaceCategoryPayload:
+    ) -> MarketplaceCategoryCreatePayload:
         info.context.require_role(Role.ADMIN)
         draft = CategoryDraft(**given_fields(input))
-        return await _category(info.context, lambda s: s.create_category(draft))
+        return await _category(
+            info.context, lambda s: s.create_category(draft), MarketplaceCategoryCreatePayload
+        )
 
     @strawberry.mutation(description="Staff (role `admin`): change a gift category.")
     async def marketplace_category_update(
         self, info: strawberry.Info[Context, None], input: MarketplaceCategoryUpdateInput
-    ) -> MarketplaceCategoryPayload:
+    ) -> MarketplaceCategoryUpdatePayload:
         info.context.require_role(Role.ADMIN)
         changes = given_fields(input, skip=("id",))
 
@@ -183,12 +215,12 @@ class MarketplaceMutations:
             pk = _pk(input.id, "MarketplaceCategory", "id")
             return await service.update_category(pk, changes)
 
-        return await _category(info.context, update)
+        return await _category(info.context, update, MarketplaceCategoryUpdatePayload)
 
     @strawberry.mutation(description="Staff (role `admin`): add a product to a category.")
     async def marketplace_product_create(
         self, info: strawberry.Info[Context, None], input: MarketplaceProductCreateInput
-    ) -> MarketplaceProductPayload:
+    ) -> MarketplaceProductCreatePayload:
         info.context.require_role(Role.ADMIN)
         draft = ProductDraft(**given_fields(input, skip=("category_id",)))
 
@@ -196,19 +228,19 @@ class MarketplaceMutations:
             pk = _pk(input.category_id, "MarketplaceCategory", "categoryId")
             return await service.create_product(pk, draft)
 
-        return await _product(info.context, create)
+        return await _product(info.context, create, MarketplaceProductCreatePayload)
 
     @strawberry.mutation(description="Staff (role `admin`): change a product.")
     async def marketplace_product_update(
         self, info: strawberry.Info[Context, None], input: MarketplaceProductUpdateInput
-    ) -> MarketplaceProductPayload:
+    ) -> MarketplaceProductUpdatePayload:
         info.context.require_role(Role.ADMIN)
         changes = given_fields(input, skip=("id",))
 
         async def update(service: CatalogueService) -> Any:
             return await service.update_product(_pk(input.id, "MarketplaceProduct", "id"), changes)
 
-        return await _product(info.context, update)
+        return await _product(info.context, update, MarketplaceProductUpdatePayload)
 
     @strawberry.mutation(
         description="Staff (role `support`): stop-list a product in a city or everywhere; "
@@ -216,26 +248,30 @@ class MarketplaceMutations:
     )
     async def marketplace_stop_list_set(
         self, info: strawberry.Info[Context, None], input: MarketplaceStopListSetInput
-    ) -> MarketplaceProductPayload:
+    ) -> MarketplaceStopListSetPayload:
         staff = info.context.require_role(Role.SUPPORT)
 
         async def stop(service: CatalogueService) -> Any:
             pk = _pk(input.product_id, "MarketplaceProduct", "productId")
             return await service.stop(pk, input.city, input.reason, input.until, staff.subject)
 
-        return await _product(info.context, stop)
+        return await _product(info.context, stop, MarketplaceStopListSetPayload)
 
     @strawberry.mutation(description="Staff (role `support`): lift a stop.")
     async def marketplace_stop_list_lift(
         self, info: strawberry.Info[Context, None], input: MarketplaceStopListLiftInput
-    ) -> MarketplaceProductPayload:
+    ) -> MarketplaceStopListLiftPayload:
         info.context.require_role(Role.SUPPORT)
 
         async def lift(service: CatalogueService) -> Any:
             pk = _pk(input.product_id, "MarketplaceProduct", "productId")
             return await service.lift(pk, input.city)
 
-        return await _product(info.context, lift)
+        return await _product(info.context, lift, MarketplaceStopListLiftPayload)
+
+
+C = TypeVar("C", bound=MarketplaceCategoryPayload)
+P = TypeVar("P", bound=MarketplaceProductPayload)
 
 
 async def _in_catalogue(
@@ -247,16 +283,14 @@ async def _in_catalogue(
 
 
 async def _category(
-    context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
-) -> MarketplaceCategoryPayload:
+    context: Context, action: Callable[[CatalogueService], Awaitable[Any]], payload: type[C]
+) -> C:
     row = await _in_catalogue(context, action)
-    return MarketplaceCategoryPayload(
-        category=MarketplaceCategory.from_model(row, None), user_errors=[]
-    )
+    return payload(category=MarketplaceCategory.from_model(row, None), user_errors=[])
 
 
 async def _product(
-    context: Context, action: Callable[[CatalogueService], Awaitable[Any]]
-) -> MarketplaceProductPayload:
+    context: Context, action: Callable[[CatalogueService], Awaitable[Any]], payload: type[P]
+) -> P:
     row = await _in_catalogue(context, action)
-    return MarketplaceProductPayload(product=await product_view(context, row, None), user_errors=[])
+    return payload(product=await product_view(context, row, None), user_errors=[])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
@@ -51,6 +51,16 @@ class OfferActivationPayload:
     user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
 
 
+@strawberry.type(description="Result of `offerActivate`.")
+class OfferActivatePayload(OfferActivationPayload):
+    pass
+
+
+@strawberry.type(description="Result of `offerDeactivate`.")
+class OfferDeactivatePayload(OfferActivationPayload):
+    pass
+
+
 @strawberry.input(description="A new partner.")
 class PartnerCreateInput:
     code: str = strawberry.field(description="2 to 64 of a-z, 0-9, - and _; used in API URLs.")
@@ -89,6 +99,21 @@ class PartnerPayload:
         "partnerSecretRotate, and never again."
     )
     user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.type(description="Result of `partnerCreate`.")
+class PartnerCreatePayload(PartnerPayload):
+    pass
+
+
+@strawberry.type(description="Result of `partnerUpdate`.")
+class PartnerUpdatePayload(PartnerPayload):
+    pass
+
+
+@strawberry.type(description="Result of `partnerSecretRotate`.")
+class PartnerSecretRotatePayload(PartnerPayload):
+    pass
 
 
 @strawberry.input(description="A new offer.")
@@ -136,6 +161,26 @@ class OfferPayload:
     user_errors: list[PartnerUserError] = strawberry.field(description="Empty on success.")
 
 
+@strawberry.type(description="Result of `offerCreate`.")
+class OfferCreatePayload(OfferPayload):
+    pass
+
+
+@strawberry.type(description="Result of `offerUpdate`.")
+class OfferUpdatePayload(OfferPayload):
+    pass
+
+
+A = TypeVar("A", bound=OfferActivationPayload)
+P = TypeVar("P", bound=PartnerPayload)
+OfferP = TypeVar("OfferP", bound=OfferPayload)
+
+
+@strawberry.input(description="Which partner's secret to replace.")
+class PartnerSecretRotateInput:
+    code: str = strawberry.field(description="The partner's code.")
+
+
 _RENAMED = {"reward_percent_basis_points": "reward_percent_bp"}
 
 
@@ -148,34 +193,36 @@ class PartnerMutations:
     @strawberry.mutation(description="The signed-in customer activates an offer.")
     async def offer_activate(
         self, info: strawberry.Info[Context, None], input: OfferActivateInput
-    ) -> OfferActivationPayload:
-        return await _activation(info.context, input.offer_id, activate=True)
+    ) -> OfferActivatePayload:
+        return await _activation(info.context, input.offer_id, OfferActivatePayload, activate=True)
 
     @strawberry.mutation(description="The signed-in customer deactivates an offer.")
     async def offer_deactivate(
         self, info: strawberry.Info[Context, None], input: OfferDeactivateInput
-    ) -> OfferActivationPayload:
-        return await _activation(info.context, input.offer_id, activate=False)
+    ) -> OfferDeactivatePayload:
+        return await _activation(
+            info.context, input.offer_id, OfferDeactivatePayload, activate=False
+        )
 
     @strawberry.mutation(description="Staff (role `admin`): add a partner; returns its secret.")
     async def partner_create(
         self, info: strawberry.Info[Context, None], input: PartnerCreateInput
-    ) -> PartnerPayload:
+    ) -> PartnerCreatePayload:
         info.context.require_role(Role.ADMIN)
         draft = PartnerDraft(**_given(input, models.Partner))
-        return await _partner(info.context, lambda s: s.create_partner(draft))
+        return await _partner(info.context, lambda s: s.create_partner(draft), PartnerCreatePayload)
 
     @strawberry.mutation(description="Staff (role `marketing`): change a partner.")
     async def partner_update(
         self, info: strawberry.Info[Context, None], input: PartnerUpdateInput
-    ) -> PartnerPayload:
+    ) -> PartnerUpdatePayload:
         info.context.require_role(Role.MARKETING)
         changes = _given(input, models.Partner, skip=("code",))
 
         async def update(service: PartnerService) -> tuple[Any, None]:
             return await service.update_partner(input.code, changes), None
 
-        payload = await _partner(info.context, update)
+        payload = await _partner(info.context, update, PartnerUpdatePayload)
         info.context.request.app.state.partners.forget(input.code)
         return payload
 
@@ -186,25 +233,29 @@ class PartnerMutations:
     async def partner_secret_rotate(
         self,
         info: strawberry.Info[Context, None],
-        code: Annotated[str, strawberry.argument(description="The partner's code.")],
-    ) -> PartnerPayload:
+        input: PartnerSecretRotateInput,
+    ) -> PartnerSecretRotatePayload:
         info.context.require_role(Role.ADMIN)
-        payload = await _partner(info.context, lambda s: s.rotate_secret(code))
-        info.context.request.app.state.partners.forget(code)  # other processes: within 10 s
+        payload = await _partner(
+            info.context, lambda s: s.rotate_secret(input.code), PartnerSecretRotatePayload
+        )
+        info.context.request.app.state.partners.forget(input.code)  # others: within 10 s
         return payload
 
     @strawberry.mutation(description="Staff (role `marketing`): add an offer.")
     async def offer_create(
         self, info: strawberry.Info[Context, None], input: OfferCreateInput
-    ) -> OfferPayload:
+    ) -> OfferCreatePayload:
         info.context.require_role(Role.MARKETING)
         draft = OfferDraft(**_given(input, models.Offer, skip=("partner_code",)))
-        return await _offer(info.context, lambda s: s.create_offer(input.partner_code, draft))
+        return await _offer(
+            info.context, lambda s: s.create_offer(input.partner_code, draft), OfferCreatePayload
+        )
 
     @strawberry.mutation(description="Staff (role `marketing`): change an offer.")
     async def offer_update(
         self, info: strawberry.Info[Context, None], input: OfferUpdateInput
-    ) -> OfferPayload:
+    ) -> OfferUpdatePayload:
         info.context.require_role(Role.MARKETING)
         offer_id = decode_typed_id(input.id, "Offer")
         changes = _given(input, models.Offer, skip=("id",))
@@ -214,15 +265,13 @@ class PartnerMutations:
                 raise NotFound(field=("id",))
             return await service.update_offer(offer_id, changes)
 
-        payload = await _offer(info.context, update)
+        payload = await _offer(info.context, update, OfferUpdatePayload)
         if offer_id is not None:  # other processes: within 10 s (see PartnerDirectory)
             info.context.request.app.state.partners.forget_offer(offer_id)
         return payload
 
 
-async def _activation(
-    context: Context, global_id: str, *, activate: bool
-) -> OfferActivationPayload:
+async def _activation(context: Context, global_id: str, payload: type[A], *, activate: bool) -> A:
     customer_id = await context.require_customer()
     offer_id = decode_typed_id(global_id, "Offer")
     if offer_id is None:
@@ -233,20 +282,20 @@ async def _activation(
         row = await action(customer_id, offer_id)
         offer = await service.repository.offer(offer_id)
     assert offer is not None
-    return OfferActivationPayload(
+    return payload(
         offer=await offer_view(context, offer),
         activation=OfferActivation.from_model(row),
         user_errors=[],
     )
 
 
-async def _partner(context: Context, action: Any) -> PartnerPayload:
+async def _partner(context: Context, action: Any, payload: type[P]) -> P:
     async with context.db.unit_of_work() as session:
         partner, secret = await action(PartnerService(session, context.secret_box))
-    return PartnerPayload(partner=Partner.from_model(partner), secret=secret, user_errors=[])
+    return payload(partner=Partner.from_model(partner), secret=secret, user_errors=[])
 
 
-async def _offer(context: Context, action: Any) -> OfferPayload:
+async def _offer(context: Context, action: Any, payload: type[OfferP]) -> OfferP:
     async with context.db.unit_of_work() as session:
         offer = await action(PartnerService(session, context.secret_box))
-    return OfferPayload(offer=await offer_view(context, offer), user_errors=[])
+    return payload(offer=await offer_view(context, offer), user_errors=[])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
@@ -111,7 +111,7 @@ class DeviceUnregisterPayload:
 
 
 @strawberry.type(description="Result of `notificationPreferenceSet`.")
-class NotificationPreferencesPayload:
+class NotificationPreferenceSetPayload:
     preferences: list[NotificationPreference] = strawberry.field(description="All categories.")
     user_errors: list[PushUserError] = strawberry.field(
         description="Always empty: every category can be switched."
@@ -119,12 +119,12 @@ class NotificationPreferencesPayload:
 
 
 @strawberry.type(description="Result of `segmentCreate`.")
-class SegmentPayload:
+class SegmentCreatePayload:
     segment: Segment | None = strawberry.field(description="The new segment.")
     user_errors: list[PushUserError] = strawberry.field(description="Empty on success.")
 
 
-@strawberry.type(description="Result of `campaignCreate` and `campaignCancel`.")
+@strawberry.type(description="Result of a campaign mutation.")
 class CampaignPayload:
     campaign: Campaign | None = strawberry.field(description="The campaign.")
     user_errors: list[PushUserError] = strawberry.field(
@@ -132,10 +132,49 @@ class CampaignPayload:
     )
 
 
-@strawberry.type(description="Result of `campaignTestSend` and `campaignDryRun`.")
+@strawberry.type(description="Result of `campaignCreate`.")
+class CampaignCreatePayload(CampaignPayload):
+    pass
+
+
+@strawberry.type(description="Result of `campaignCancel`.")
+class CampaignCancelPayload(CampaignPayload):
+    pass
+
+
+@strawberry.type(description="Result of trying a campaign out.")
 class CampaignTryPayload:
     results: list[SendResult] = strawberry.field(description="One per device.")
     user_errors: list[PushUserError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.type(description="Result of `campaignTestSend`.")
+class CampaignTestSendPayload(CampaignTryPayload):
+    pass
+
+
+@strawberry.type(description="Result of `campaignDryRun`.")
+class CampaignDryRunPayload(CampaignTryPayload):
+    pass
+
+
+@strawberry.input(description="Which campaign to cancel.")
+class CampaignCancelInput:
+    id: strawberry.ID = strawberry.field(description="The campaign's id.")
+
+
+@strawberry.input(description="A campaign to send now to chosen devices.")
+class CampaignTestSendInput:
+    campaign_id: strawberry.ID = strawberry.field(description="The campaign to render.")
+    tokens: list[str] = strawberry.field(description="Device tokens of the staff's phones.")
+
+
+@strawberry.input(description="A campaign to render and validate without sending.")
+class CampaignDryRunInput:
+    campaign_id: strawberry.ID = strawberry.field(description="The campaign to count.")
+
+
+T = TypeVar("T", bound=CampaignTryPayload)
 
 
 def _minute(value: str, name: str) -> int:
@@ -184,24 +223,26 @@ class PushMutations:
     @strawberry.mutation(description="The signed-in customer turns a category on or off.")
     async def notification_preference_set(
         self, info: strawberry.Info[Context, None], input: NotificationPreferenceSetInput
-    ) -> NotificationPreferencesPayload:
+    ) -> NotificationPreferenceSetPayload:
         context = info.context
         customer_id = await context.require_customer()
         async with context.db.unit_of_work() as session:
             chosen = await PreferenceService(session).set(
                 customer_id, Category(input.category.value), input.enabled
             )
-        return NotificationPreferencesPayload(preferences=preferences_view(chosen), user_errors=[])
+        return NotificationPreferenceSetPayload(
+            preferences=preferences_view(chosen), user_errors=[]
+        )
 
     @strawberry.mutation(description="Staff (role `marketing`): save a segment.")
     async def segment_create(
         self, info: strawberry.Info[Context, None], input: SegmentCreateInput
-    ) -> SegmentPayload:
+    ) -> SegmentCreatePayload:
         context = info.context
         staff = context.require_role(Role.MARKETING)
         async with context.db.unit_of_work() as session:
             segment = await SegmentService(session).create(input.name, input.rule, staff.subject)
-        return SegmentPayload(segment=Segment.from_model(segment), user_errors=[])
+        return SegmentCreatePayload(segment=Segment.from_model(segment), user_errors=[])
 
     @strawberry.mutation(
         description="Staff (role `marketing`): schedule a campaign; templates are checked "
@@ -209,7 +250,7 @@ class PushMutations:
     )
     async def campaign_create(
         self, info: strawberry.Info[Context, None], input: CampaignCreateInput
-    ) -> CampaignPayload:
+    ) -> CampaignCreatePayload:
         context = info.context
         staff = context.require_role(Role.MARKETING)
         draft = CampaignDraft(
@@ -226,19 +267,23 @@ class PushMutations:
         )
         async with context.db.unit_of_work() as session:
             campaign = await CampaignService(session).create(draft, staff.subject)
-        return CampaignPayload(campaign=await campaign_view(context, campaign), user_errors=[])
+        return CampaignCreatePayload(
+            campaign=await campaign_view(context, campaign), user_errors=[]
+        )
 
     @strawberry.mutation(description="Staff (role `marketing`): cancel a scheduled campaign.")
     async def campaign_cancel(
         self,
         info: strawberry.Info[Context, None],
-        id: Annotated[strawberry.ID, strawberry.argument(description="The campaign's id.")],
-    ) -> CampaignPayload:
+        input: CampaignCancelInput,
+    ) -> CampaignCancelPayload:
         context = info.context
         context.require_role(Role.MARKETING)
         async with context.db.unit_of_work() as session:
-            campaign = await CampaignService(session).cancel(_pk(id, "Campaign", "id"))
-        return CampaignPayload(campaign=await campaign_view(context, campaign), user_errors=[])
+            campaign = await CampaignService(session).cancel(_pk(input.id, "Campaign", "id"))
+        return CampaignCancelPayload(
+            campaign=await campaign_view(context, campaign), user_errors=[]
+        )
 
     @strawberry.mutation(
         description="Staff (role `marketing`): send the campaign now to chosen devices."
@@ -246,22 +291,18 @@ class PushMutations:
     async def campaign_test_send(
         self,
         info: strawberry.Info[Context, None],
-        campaign_id: Annotated[
-            strawberry.ID, strawberry.argument(description="The campaign to render.")
-        ],
-        tokens: Annotated[
-            list[str], strawberry.argument(description="Device tokens of the staff's phones.")
-        ],
-    ) -> CampaignTryPayload:
+        input: CampaignTestSendInput,
+    ) -> CampaignTestSendPayload:
         context = info.context
         context.require_role(Role.MARKETING)
+        campaign_id, tokens = input.campaign_id, input.tokens
         if not 0 < len(tokens) <= MAX_TEST_DEVICES:
             raise BadUserInput(f"`tokens`: 1 to {MAX_TEST_DEVICES}")
         async with context.db.read() as session:
             repository = PushRepository(session)
             campaign = await repository.campaign(_pk(campaign_id, "Campaign", "campaignId"))
             devices = list(await repository.devices_by_tokens(tokens))
-        return await _try(context, campaign, devices, dry_run=False)
+        return await _try(context, campaign, devices, CampaignTestSendPayload, dry_run=False)
 
     @strawberry.mutation(
         description="Staff (role `marketing`): render the campaign for up to 500 devices of "
@@ -270,12 +311,11 @@ class PushMutations:
     async def campaign_dry_run(
         self,
         info: strawberry.Info[Context, None],
-        campaign_id: Annotated[
-            strawberry.ID, strawberry.argument(description="The campaign to count.")
-        ],
-    ) -> CampaignTryPayload:
+        input: CampaignDryRunInput,
+    ) -> CampaignDryRunPayload:
         context = info.context
         context.require_role(Role.MARKETING)
+        campaign_id = input.campaign_id
         async with context.db.read() as session:
             repository = PushRepository(session)
             campaign = await repository.campaign(_pk(campaign_id, "Campaign", "campaignId"))
@@ -287,17 +327,17 @@ class PushMutations:
                 devices = list(
                     await repository.sample_devices(condition, campaign.category, MAX_DRY_RUN)
                 )
-        return await _try(context, campaign, devices, dry_run=True)
+        return await _try(context, campaign, devices, CampaignDryRunPayload, dry_run=True)
 
 
 async def _try(
-    context: Context, campaign: Any, devices: list[Any], *, dry_run: bool
-) -> CampaignTryPayload:
+    context: Context, campaign: Any, devices: list[Any], payload: type[T], *, dry_run: bool
+) -> T:
     if campaign is None:
         error = PushUserError(
             code=PushErrorCode.NOT_FOUND, field=["campaignId"], message="no such campaign"
         )
-        return CampaignTryPayload(results=[], user_errors=[error])
+        return payload(results=[], user_errors=[error])
     sender = context.request.app.state.push_sender
     if sender is None:
         raise BadUserInput("pushes are not configured (BFF_FCM_PROJECT_ID and credentials)")
@@ -305,4 +345,4 @@ async def _try(
     results = [
         SendResult(token=d.token, sent=o.sent, code=o.code, title=t, body=b) for d, t, b, o in tried
     ]
-    return CampaignTryPayload(results=results, user_errors=[])
+    return payload(results=results, user_errors=[])

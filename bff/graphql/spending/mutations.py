@@ -35,7 +35,7 @@ class SpendingRuleSetInput:
 
 
 @strawberry.type(description="Result of a spending rule mutation.")
-class SpendingRulePayload:
+class SpendingRuleSetPayload:
     rule: SpendingRule | None = strawberry.field(description="The rule after the change.")
     user_errors: list[SpendingUserError] = strawberry.field(description="Empty on success.")
 
@@ -48,7 +48,7 @@ class SpendingMutations:
     )
     async def spending_rule_set(
         self, info: strawberry.Info[Context, None], input: SpendingRuleSetInput
-    ) -> SpendingRulePayload:
+    ) -> SpendingRuleSetPayload:
         staff = info.context.require_role(Role.ADMIN)
         draft = SpendingRuleDraft(
             currency=input.currency.value,
@@ -61,4 +61,4 @@ class SpendingMutations:
         )
         async with info.context.db.unit_of_work() as session:
             rule = await SpendingService(session).set_rule(draft, staff.subject)
-        return SpendingRulePayload(rule=SpendingRule.from_model(rule), user_errors=[])
+        return SpendingRuleSetPayload(rule=SpendingRule.from_model(rule), user_errors=[])
