@@ -121,7 +121,7 @@ async def test_customers_browse_partners_and_offers(app_client, settings):
     )
     query = """query Q($first: Int, $after: String, $filter: OfferFilter) {
       offers(first: $first, after: $after, filter: $filter) {
-        edges { node { title unavailableReason partner { code category } } }
+        edges { node { title unavailableCode unavailableReason partner { code category } } }
         pageInfo { hasNextPage endCursor } } }"""
     first = (await gql(app_client, query, {"first": 2}))["data"]["offers"]
     assert [e["node"]["title"] for e in first["edges"]] == ["Bank 0", "Bank 1"]
@@ -131,9 +131,21 @@ async def test_customers_browse_partners_and_offers(app_client, settings):
     assert [e["node"]["title"] for e in rest["offers"]["edges"]] == ["Bank 2", "Mobile"]
     telecom = await gql(app_client, query, {"filter": {"category": "telecom", "activeOnly": False}})
     assert [
-        (e["node"]["title"], e["node"]["unavailableReason"])
+        (e["node"]["title"], e["node"]["unavailableCode"], e["node"]["unavailableReason"])
         for e in telecom["data"]["offers"]["edges"]
-    ] == [("Mobile", None), ("Later", "OFFER_NOT_STARTED")]
+    ] == [("Mobile", None, None), ("Later", "NOT_STARTED", "This offer has not started yet.")]
+    # The page is shared between requests; its words are each request's own.
+    russian = await gql(
+        app_client,
+        query,
+        {"filter": {"category": "telecom", "activeOnly": False}},
+        headers={"accept-language": "ru"},
+    )
+    later = russian["data"]["offers"]["edges"][1]["node"]
+    assert (later["unavailableCode"], later["unavailableReason"]) == (
+        "NOT_STARTED",
+        "Это предложение ещё не началось.",
+    )
     partners = await gql(
         app_client, "{ partners { edges { node { code offers { edges { node { title } } } } } } }"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Hashable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +20,7 @@ from bff.graphql.ledger.types import (
 from bff.graphql.links import PICTURE, picture_url
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.kernel.auth import Role
+from bff.kernel.i18n import message
 from bff.kernel.types import utcnow
 from bff.partners import models
 from bff.partners.errors import PartnerErrorCode
@@ -75,6 +77,36 @@ class OfferActivation:
         )
 
 
+class OfferUnavailability(enum.Enum):
+    NOT_STARTED = "NOT_STARTED"
+    EXPIRED = "EXPIRED"
+    EXHAUSTED = "EXHAUSTED"
+    INACTIVE = "INACTIVE"
+
+
+# The offer rules' own codes, as a closed set for clients to switch on.
+UNAVAILABLE = {
+    OfferUnavailability.NOT_STARTED: PartnerErrorCode.OFFER_NOT_STARTED,
+    OfferUnavailability.EXPIRED: PartnerErrorCode.OFFER_EXPIRED,
+    OfferUnavailability.EXHAUSTED: PartnerErrorCode.OFFER_EXHAUSTED,
+    OfferUnavailability.INACTIVE: PartnerErrorCode.OFFER_INACTIVE,
+}
+described_enum(
+    OfferUnavailability,
+    "Why an offer cannot be activated now.",
+    {
+        "NOT_STARTED": "Its window has not opened yet.",
+        "EXPIRED": "Its window has closed.",
+        "EXHAUSTED": "Its budget of points is spent.",
+        "INACTIVE": "Marketing turned it off.",
+    },
+)
+
+
+def _unavailability(code: PartnerErrorCode | None) -> OfferUnavailability | None:
+    return next((key for key, value in UNAVAILABLE.items() if value == code), None)
+
+
 @strawberry.type(description="A partner's offer: activate it, do the action, get points.")
 class Offer(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
@@ -87,14 +119,21 @@ class Offer(Node):
     per_customer_limit: int | None = strawberry.field(
         description="Completions rewarded per customer; null: no limit."
     )
-    unavailable_reason: str | None = strawberry.field(
-        description="Null when it can be activated now; else OFFER_NOT_STARTED, "
-        "OFFER_EXPIRED, OFFER_EXHAUSTED or OFFER_INACTIVE."
+    unavailable_code: OfferUnavailability | None = strawberry.field(
+        description="Null when it can be activated now; else why not."
     )
     # Loaded with the page (offer_views), so a plain field: a coroutine per field was
     # most of the cost of an offer list.
     partner: Partner = strawberry.field(description="The partner running it.")
     pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Why it cannot be activated now, in the request's language; null when it can.",
+        metadata={VIEWER: True},  # words of the viewer's language, in a page shared by all
+    )
+    def unavailable_reason(self, info: strawberry.Info[Context, None]) -> str | None:
+        code = self.unavailable_code
+        return message(UNAVAILABLE[code], info.context.locale) if code else None
 
     @strawberry.field(
         description="The viewer's activation; null when never activated.",
@@ -139,7 +178,7 @@ class Offer(Node):
             valid_from=offer.valid_from,
             valid_to=offer.valid_to,
             per_customer_limit=offer.per_customer_limit,
-            unavailable_reason=availability(offer, utcnow()),
+            unavailable_code=_unavailability(availability(offer, utcnow())),
             partner=Partner.from_model(partner),
             pk=offer.id,
         )
