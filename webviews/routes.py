@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -26,7 +25,7 @@ from bff.kernel.errors import DomainError
 from bff.kernel.etags import conditional
 from bff.kernel.global_ids import decode_typed_id
 from bff.kernel.i18n import SUPPORTED, message, negotiate_locale
-from webviews import pages
+from webviews import formatting, pages
 from webviews.models import WebviewSession
 from webviews.service import PREFIX, WebviewSessions
 from webviews.strings import translator
@@ -80,7 +79,11 @@ def render(
         "signed_in": signed_in is not None,
         "csrf": signed_in.csrf_token if signed_in else "",
         "notice": notice if notice in NOTICES else None,
-        "date": _date,
+        "date": formatting.date,
+        "amount": lambda value, currency, signed=False: formatting.amount(
+            value, currency, locale, signed=signed
+        ),
+        "number": lambda value: formatting.number(value, locale),
         "url": link_maker(request),
         **context,
     }
@@ -113,12 +116,6 @@ def finish(request: Request, response: Response) -> Response:
         return conditional(response, request.headers.get("if-none-match"), headers)
     response.headers.update(headers)
     return response
-
-
-def _date(value: datetime | None, locale: str) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%d.%m.%Y") if locale == "ru" else value.strftime("%Y-%m-%d")
 
 
 def expired(request: Request, key: str = "expired", status_code: int = 401) -> Response:

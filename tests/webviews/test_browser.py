@@ -188,7 +188,7 @@ async def test_a_customer_browses_activates_and_sees_their_level(
         await page.goto(server + path)
         await watched.shot(name)
     await page.goto(server + "/webviews/history")
-    assert await page.locator(".amount").all_inner_texts() == ["+30 POINTS", "+120 POINTS"]
+    assert await page.locator(".amount").all_inner_texts() == ["+30 points", "+120 points"]
 
     await page.goto(server + "/webviews/level")
     progress = page.locator("progress#progress")

@@ -258,7 +258,7 @@ async def test_held_points_read_as_reserved_not_as_plus_zero(web, web_settings, 
     sign_in(web, web_settings, "anna", "/webviews/history")
     page = web.get("/webviews/history", headers={"accept-language": "ru"})
     assert not re.search(r"amount[^>]*>\+0 ", page.text)
-    assert re.search(r"40 POINTS зарезервировано", page.text), page.text
+    assert re.search(r"40 баллов зарезервировано", page.text), page.text
 
 
 async def test_a_signed_out_page_asks_to_sign_in_rather_than_blaming_a_link(web, web_settings):
