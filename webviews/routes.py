@@ -25,6 +25,7 @@ from bff.kernel.errors import DomainError
 from bff.kernel.etags import conditional
 from bff.kernel.global_ids import decode_typed_id
 from bff.kernel.i18n import SUPPORTED, message, negotiate_locale
+from bff.ledger.reasons import entry_reason
 from webviews import formatting, pages
 from webviews.models import WebviewSession
 from webviews.service import PREFIX, WebviewSessions
@@ -84,6 +85,7 @@ def render(
             value, currency, locale, signed=signed
         ),
         "number": lambda value: formatting.number(value, locale),
+        "reason": lambda entry: entry_reason(entry, locale),
         "url": link_maker(request),
         **context,
     }

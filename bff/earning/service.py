@@ -27,6 +27,7 @@ from bff.kernel.i18n import message
 from bff.kernel.metrics import count_set_aside
 from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
+from bff.ledger.reasons import Reason
 from bff.ledger.service import MAX_AMOUNT, IdempotencyKey, LedgerService, Source
 from bff.levels.service import LevelPolicy, LevelService, OrderHistory
 from bff.spending.service import OrderRef, SpendingService
@@ -267,7 +268,7 @@ class OrderService:
             await self.ledger.refund(
                 hold.id,
                 owed,
-                reason=f"Order {order.external_id} refunded",
+                reason=Reason("LEDGER_ORDER_REFUNDED", {"order": order.external_id}),
                 idempotency=IdempotencyKey(
                     "order-points", f"{order.brand}:{order.external_id}:{remaining}"
                 ),

@@ -14,6 +14,7 @@ from bff.kernel.config import Settings
 from bff.kernel.db import Database
 from bff.kernel.errors import MalformedInput, json_object, text_field
 from bff.ledger.models import Hold
+from bff.ledger.reasons import Reason
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
 from bff.partners.directory import KnownPartner, PartnerDirectory
@@ -111,7 +112,7 @@ async def hold_create(request: Request) -> Response:
             customer.id,
             "POINTS",
             points,
-            reason=f"Paying at {partner.name}",
+            reason=Reason("LEDGER_PARTNER_PAYMENT", {"partner": partner.name}),
             source=Source("partner", partner.code),
             ttl=timedelta(seconds=settings.hold_ttl_seconds),
             idempotency=IdempotencyKey(f"partner:{partner.code}", key),
@@ -144,7 +145,7 @@ async def hold_refund(request: Request) -> Response:
         posting = await ledger.refund(
             hold_id,
             points,
-            reason=f"Refund from {partner.name}",
+            reason=Reason("LEDGER_PARTNER_REFUND", {"partner": partner.name}),
             idempotency=IdempotencyKey(f"partner-refund:{partner.code}", key),
         )
         hold = await ledger.find_hold(hold_id)

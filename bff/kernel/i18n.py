@@ -223,6 +223,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The title must not be empty or longer than {limit} characters.",
         "ru": "Название не может быть пустым или длиннее {limit} символов.",
     },
+    # Ledger entries' reasons (bff.ledger.reasons); the English ones are stored as well.
+    "LEDGER_POINTS_EXPIRED": {"en": "Points expired", "ru": "Баллы сгорели"},
+    "LEDGER_HOLD_EXPIRED": {"en": "Hold expired", "ru": "Резерв истёк"},
+    "LEDGER_GIFT": {"en": "Gift: {title}", "ru": "Подарок: {title}"},
+    "LEDGER_GIFT_CONFIRMED": {"en": "Gift confirmed", "ru": "Подарок получен"},
+    "LEDGER_GIFT_CANCELLED": {"en": "Gift cancelled", "ru": "Подарок отменён"},
+    "LEDGER_LEVEL_REWARD": {
+        "en": "Welcome to {level_en}",
+        "ru": "Добро пожаловать на уровень «{level_ru}»",
+    },
+    "LEDGER_PARTNER_PAYMENT": {"en": "Paying at {partner}", "ru": "Оплата: {partner}"},
+    "LEDGER_PARTNER_REFUND": {"en": "Refund from {partner}", "ru": "Возврат: {partner}"},
+    "LEDGER_ORDER_PAYMENT": {"en": "Paying order {order}", "ru": "Оплата заказа {order}"},
+    "LEDGER_ORDER": {"en": "Order {order}", "ru": "Заказ {order}"},
+    "LEDGER_ORDER_NOT_PAID": {
+        "en": "Order {order} not paid with points",
+        "ru": "Заказ {order} оплачен не баллами",
+    },
+    "LEDGER_ORDER_CANCELLED": {"en": "Order {order} cancelled", "ru": "Заказ {order} отменён"},
+    "LEDGER_ORDER_REFUNDED": {
+        "en": "Order {order} refunded",
+        "ru": "Возврат по заказу {order}",
+    },
     "INVALID_IMAGE_URL": {
         "en": "The picture must be an HTTPS URL of at most 500 characters.",
         "ru": "Картинка должна быть HTTPS-ссылкой не длиннее 500 символов.",

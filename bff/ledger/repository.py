@@ -146,6 +146,8 @@ _ENTRY_OWN = [
     "delta",
     "held_delta",
     "reason",
+    "reason_code",
+    "reason_params",
     "source_type",
     "source_id",
     "actor",

@@ -50,6 +50,7 @@ from bff.ledger.models import (
     Lot,
     Wallet,
 )
+from bff.ledger.reasons import Reason
 from bff.ledger.repository import Change, LedgerRepository, NewLot, entry_values
 
 # GraphQL Int is 32-bit: one posting stays well inside it.
@@ -59,8 +60,8 @@ MAX_AMOUNT = 100_000_000
 REFUND_GRACE = timedelta(days=30)
 MAX_KEY_LENGTH = 255
 REASON_LENGTH = range(3, 501)
-EXPIRY_REASON = "Points expired"
-HOLD_EXPIRY_REASON = "Hold expired"
+EXPIRY_REASON = Reason("LEDGER_POINTS_EXPIRED")
+HOLD_EXPIRY_REASON = Reason("LEDGER_HOLD_EXPIRED")
 # A refused change is retried only when nothing explains the refusal (a wallet created
 # or changed by a concurrent writer meanwhile); three tries are plenty for that.
 CHANGE_ATTEMPTS = 3
@@ -178,7 +179,7 @@ class LedgerService:
         currency: str,
         amount: int,
         *,
-        reason: str,
+        reason: str | Reason,
         source: Source,
         idempotency: IdempotencyKey | None = None,
         expires_at: datetime | None = None,
@@ -251,7 +252,7 @@ class LedgerService:
         currency: str,
         amount: int,
         *,
-        reason: str,
+        reason: str | Reason,
         source: Source,
         idempotency: IdempotencyKey | None = None,
         expected_version: int | None = None,
@@ -407,7 +408,7 @@ class LedgerService:
         currency: str,
         amount: int,
         *,
-        reason: str,
+        reason: str | Reason,
         source: Source,
         ttl: timedelta,
         idempotency: IdempotencyKey | None = None,
@@ -485,7 +486,11 @@ class LedgerService:
         return await self.repository.holds_page((source.type, source.id or ""), window)
 
     async def capture(
-        self, hold_id: int, amount: int | None = None, *, reason: str = "Hold captured"
+        self,
+        hold_id: int,
+        amount: int | None = None,
+        *,
+        reason: str | Reason = "Hold captured",
     ) -> HoldResult:
         """Take all or part of a hold; what is not taken is released in the same step."""
         hold, wallet = await self._lock_active_hold(hold_id)
@@ -527,13 +532,13 @@ class LedgerService:
 
     @_within_balance_limit
     async def refund(
-        self, hold_id: int, amount: int, *, reason: str, idempotency: IdempotencyKey
+        self, hold_id: int, amount: int, *, reason: str | Reason, idempotency: IdempotencyKey
     ) -> Posting:
         """Give back part or all of what a hold's capture took, never more in all. The
         points come back as lots with the expiry of the lots they were taken from, or
         REFUND_GRACE from now where that expiry has passed."""
         _check_amount(amount)
-        reason = _check_reason(reason)
+        text = _check_reason(reason.text if isinstance(reason, Reason) else reason)
 
         async def operation(record_id: int | None) -> Posting:
             hold, wallet = await self._lock_captured_hold(hold_id)
@@ -556,7 +561,7 @@ class LedgerService:
             await self.repository.save_hold_refund(hold)
             return Posting(entry, wallet)
 
-        digest = request_hash("refund", hold=hold_id, amount=amount, reason=reason)
+        digest = request_hash("refund", hold=hold_id, amount=amount, reason=text)
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
     async def _lock_captured_hold(self, hold_id: int) -> tuple[Hold, Wallet]:
@@ -583,7 +588,7 @@ class LedgerService:
         if amount > 0:  # captured before takes were recorded: its lots are unknown
             await self.repository.add_lot(wallet.id, entry.id, amount, None)
 
-    async def void(self, hold_id: int, *, reason: str = "Hold voided") -> HoldResult:
+    async def void(self, hold_id: int, *, reason: str | Reason = "Hold voided") -> HoldResult:
         hold, wallet = await self._lock_active_hold(hold_id)
         entry = await self._release(hold, wallet, reason)
         await self._resolve(hold, HoldStatus.VOIDED)
@@ -655,7 +660,7 @@ class LedgerService:
         change: Change,
         *,
         kind: EntryKind,
-        reason: str,
+        reason: str | Reason,
         source: Source,
         actor: str | None = None,
         lot: NewLot | None = None,
@@ -734,7 +739,7 @@ class LedgerService:
             taken = [(lot.id, before[lot.id] - lot.remaining) for lot in touched]
             await self.repository.add_lot_takes(taken_by, taken)
 
-    async def _release(self, hold: Hold, wallet: Wallet, reason: str) -> LedgerEntry:
+    async def _release(self, hold: Hold, wallet: Wallet, reason: str | Reason) -> LedgerEntry:
         return await self._post(
             wallet,
             self._entry_fields(
@@ -770,18 +775,23 @@ class LedgerService:
         kind: EntryKind,
         delta: int,
         held_delta: int = 0,
-        reason: str,
+        reason: str | Reason,
         source: Source,
         actor: str | None = None,
         hold_id: int | None = None,
         record_id: int | None = None,
     ) -> dict[str, Any]:
-        """An entry's own fields; ``record_id`` is the idempotency key that asked for it."""
+        """An entry's own fields; ``record_id`` is the idempotency key that asked for it.
+        A ``Reason`` is kept as its code and parameters (shown in each reader's language)
+        and its English text; a plain string (a staff member's words) as it is."""
+        coded = reason if isinstance(reason, Reason) else None
         return {
             "kind": kind,
             "delta": delta,
             "held_delta": held_delta,
-            "reason": reason[:500],
+            "reason": (coded.text if coded else str(reason))[:500],
+            "reason_code": coded.code if coded else None,
+            "reason_params": dict(coded.params) if coded else None,
             "source_type": source.type,
             "source_id": source.id,
             "actor": actor,

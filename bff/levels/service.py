@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.errors import DomainError
 from bff.kernel.types import utcnow
+from bff.ledger.reasons import Reason
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.levels.errors import LevelErrorCode
 from bff.levels.models import CustomerLevel, Level, LevelEvent
@@ -231,7 +232,9 @@ class LevelService:
             customer_id,
             level.reward_currency,
             level.reward_amount,
-            reason=f"Welcome to {level.name_en}",
+            reason=Reason(
+                "LEDGER_LEVEL_REWARD", {"level_en": level.name_en, "level_ru": level.name_ru}
+            ),
             source=Source("level", level.code),
             idempotency=IdempotencyKey(f"level-reward:{customer_id}", level.code),
         )

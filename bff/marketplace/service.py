@@ -19,6 +19,7 @@ from bff.kernel.errors import DomainError, NotFound
 from bff.kernel.links import is_picture_link
 from bff.kernel.types import utcnow
 from bff.ledger.models import Hold, HoldStatus, Wallet
+from bff.ledger.reasons import Reason
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.models import EVERYWHERE, Category, Product, Redemption, StopListEntry
@@ -255,7 +256,7 @@ class RedemptionService:
             customer_id,
             category.currency,
             category.price,
-            reason=f"Gift: {product.title}",
+            reason=Reason("LEDGER_GIFT", {"title": product.title}),
             source=Source("marketplace_product", str(product.id)),
             ttl=self.hold_ttl,
             idempotency=IdempotencyKey(f"marketplace:{customer_id}", key),
@@ -267,7 +268,7 @@ class RedemptionService:
     async def confirm(self, redemption_id: int) -> HoldResult:
         """The order with the gift went through: the coins are taken."""
         redemption = await self._existing(redemption_id)
-        return await self.ledger.capture(redemption.hold_id, reason="Gift confirmed")
+        return await self.ledger.capture(redemption.hold_id, reason=Reason("LEDGER_GIFT_CONFIRMED"))
 
     async def cancel(self, redemption_id: int) -> HoldResult:
         """The order was cancelled: the coins come back, released from the hold or, once
@@ -275,11 +276,13 @@ class RedemptionService:
         redemption = await self._existing(redemption_id)
         hold = await self.ledger.find_hold(redemption.hold_id)
         if hold is None or hold.status != HoldStatus.CAPTURED:
-            return await self.ledger.void(redemption.hold_id, reason="Gift cancelled")
+            return await self.ledger.void(
+                redemption.hold_id, reason=Reason("LEDGER_GIFT_CANCELLED")
+            )
         posting = await self.ledger.refund(
             hold.id,
             hold.captured_amount,
-            reason="Gift cancelled",
+            reason=Reason("LEDGER_GIFT_CANCELLED"),
             idempotency=IdempotencyKey("redemption-cancel", str(redemption.id)),
         )
         refreshed = await self.ledger.find_hold(hold.id)

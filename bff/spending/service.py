@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.kernel.errors import DomainError
 from bff.kernel.types import utcnow
 from bff.ledger.models import HoldStatus
+from bff.ledger.reasons import Reason
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.spending.errors import SpendingErrorCode
 from bff.spending.models import CheckoutPayment, SpendingRule, SpendingRuleChange
@@ -198,7 +199,7 @@ class SpendingService:
             order.customer_id,
             CURRENCY,
             points,
-            reason=f"Paying order {order.order_id}",
+            reason=Reason("LEDGER_ORDER_PAYMENT", {"order": order.order_id}),
             source=checkout_source(order.brand, order.order_id),
             ttl=ttl,
             idempotency=idempotency,
@@ -224,12 +225,12 @@ class SpendingService:
         """Take all or part of the points held for ``payment``, before or without the
         order's completion event; what is not taken goes back to the customer."""
         return await self.ledger.capture(
-            payment.hold_id, points, reason=f"Order {payment.order_id}"
+            payment.hold_id, points, reason=Reason("LEDGER_ORDER", {"order": payment.order_id})
         )
 
     async def void(self, payment: CheckoutPayment) -> HoldResult:
         return await self.ledger.void(
-            payment.hold_id, reason=f"Order {payment.order_id} not paid with points"
+            payment.hold_id, reason=Reason("LEDGER_ORDER_NOT_PAID", {"order": payment.order_id})
         )
 
     async def release_for_order(self, brand: str, order_id: str) -> int | None:
@@ -242,7 +243,8 @@ class SpendingService:
         for payment in payments:
             hold = await self.ledger.find_hold(payment.hold_id)
             if hold is not None and hold.status == HoldStatus.ACTIVE:
-                await self.ledger.void(payment.hold_id, reason=f"Order {order_id} cancelled")
+                cancelled = Reason("LEDGER_ORDER_CANCELLED", {"order": order_id})
+                await self.ledger.void(payment.hold_id, reason=cancelled)
                 released += 1
         return released
 

@@ -16,6 +16,7 @@ from bff.kernel.auth import Role
 from bff.ledger import models
 from bff.ledger.errors import LedgerErrorCode
 from bff.ledger.models import MAX_BALANCE
+from bff.ledger.reasons import entry_reason
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -172,10 +173,17 @@ class LedgerEntry(Node):
     held_change: int = strawberry.field(description="Change of the points reserved by holds.")
     balance_after: int = strawberry.field(description="The balance right after this entry.")
     version: int = strawberry.field(description="The wallet's version right after this entry.")
-    reason: str = strawberry.field(description="Why, in words shown to the customer.")
     source: LedgerSource | None = strawberry.field(description="What caused the entry.")
     created_at: datetime = strawberry.field(description="When it was posted (UTC).")
     entry_actor: strawberry.Private[str | None]
+    row: strawberry.Private[models.LedgerEntry]
+
+    @strawberry.field(
+        description="Why, in the request's language (a staff correction: the staff "
+        "member's own words)."
+    )
+    def reason(self, info: strawberry.Info[Context, None]) -> str:
+        return entry_reason(self.row, info.context.locale)
 
     @strawberry.field(
         description="The staff member who posted a correction; visible to staff only."
@@ -200,7 +208,7 @@ class LedgerEntry(Node):
             held_change=entry.held_delta,
             balance_after=entry.balance_after,
             version=entry.version,
-            reason=entry.reason,
+            row=entry,
             source=LedgerSource(type=entry.source_type, id=entry.source_id)
             if entry.source_type
             else None,
