@@ -279,7 +279,7 @@ class OrderService:
             row.customer_id,
             row.currency,
             owed,
-            reason=f"Refund: {row.reason}",
+            reason=Reason("LEDGER_ACCRUAL_REFUNDED", {"accrual": row.reason}),
             source=Source("order", f"{order.brand}:{order.external_id}"),
         )
         row.reversed_amount += owed - shortfall

@@ -242,6 +242,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "Заказ {order} оплачен не баллами",
     },
     "LEDGER_ORDER_CANCELLED": {"en": "Order {order} cancelled", "ru": "Заказ {order} отменён"},
+    "LEDGER_ACCRUAL_REFUNDED": {"en": "Refund: {accrual}", "ru": "Возврат: {accrual}"},
+    "LEDGER_OFFER_REVERSED": {"en": "Reversed: {offer}", "ru": "Отмена начисления: {offer}"},
     "LEDGER_ORDER_REFUNDED": {
         "en": "Order {order} refunded",
         "ru": "Возврат по заказу {order}",

@@ -330,7 +330,13 @@ class LedgerService:
         return await self._idempotent(idempotency, digest, operation, self._replay_posting)
 
     async def reverse(
-        self, customer_id: int, currency: str, amount: int, *, reason: str, source: Source
+        self,
+        customer_id: int,
+        currency: str,
+        amount: int,
+        *,
+        reason: str | Reason,
+        source: Source,
     ) -> tuple[Posting | None, int]:
         """Take back up to ``amount`` (a refund after accrual). Below zero only where the
         currency allows it; otherwise what cannot be taken is returned as the shortfall."""

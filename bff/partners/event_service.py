@@ -25,6 +25,7 @@ from bff.customers.service import CustomerService
 from bff.kernel.global_ids import decode_typed_id
 from bff.kernel.types import Window, utcnow
 from bff.ledger.bulk import Accrual
+from bff.ledger.reasons import Reason
 from bff.ledger.service import LedgerService, Source
 from bff.partners.directory import PartnerDirectory
 from bff.partners.events import COMPLETED, Invalid, PartnerEventIn
@@ -341,7 +342,7 @@ class PartnerEventService:
             fields["customer_id"],
             offer.currency,
             points,
-            reason=f"Reversed: {offer.title}",
+            reason=Reason("LEDGER_OFFER_REVERSED", {"offer": offer.title}),
             source=Source("partner_event", f"{self.partner.code}:{event.id}"),
         )
         if offer.budget is not None:

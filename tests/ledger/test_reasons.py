@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bff.kernel.auth import Role
 from bff.kernel.types import utcnow
+from bff.ledger.models import LedgerEntry
+from bff.ledger.reasons import Reason, entry_reason
 from bff.ledger.service import LedgerService, Source
 from bff.worker import JobReport, expire_holds, expire_lots
 from tests.fixtures.factories import accrue, make_customer
@@ -57,3 +61,19 @@ async def test_the_history_speaks_the_readers_language(app_client, settings, db)
     assert (english["RELEASE"], russian["RELEASE"]) == ("Hold expired", "Резерв истёк")
     # A staff member's words are kept as written, in any language.
     assert english["ADJUST"] == russian["ADJUST"] == "Goodwill for a late order"
+
+
+async def test_a_reversal_keeps_its_code_and_says_what_it_took_back(db):
+    customer = await make_customer(db, "anna")
+    await accrue(db, customer.id, 50, reason="Open a card")
+    reversed_offer = Reason("LEDGER_OFFER_REVERSED", {"offer": "Open a card"})
+    async with db.unit_of_work() as session:
+        await LedgerService(session).reverse(
+            customer.id, "POINTS", 50, reason=reversed_offer, source=Source("t")
+        )
+    async with db.read() as session:
+        entry = (
+            await session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "reverse"))
+        ).one()
+    assert entry.reason == "Reversed: Open a card"  # the English text, for staff and exports
+    assert entry_reason(entry, "ru") == "Отмена начисления: Open a card"
