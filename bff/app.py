@@ -121,7 +121,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.verifier = verifier
     app.state.secret_box = SecretBox.from_settings(settings)
     app.state.webview_assets = webview_assets()
-    app.state.ide_assets = ide_assets()
+    # Hashing GraphiQL's few MiB is start-up work only where GraphiQL is served.
+    app.state.ide_assets = ide_assets() if settings.graphiql_enabled else None
     return app
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from bff.customers.service import CustomerService
 from bff.earning.models import ExpiryPolicy, RuleKind
 from bff.earning.rule_service import RuleDraft, RuleService
 from bff.earning.service import CompletedOrder, OrderService
 from bff.flags.service import FlagService
+from bff.kernel.assets import Assets
 from bff.kernel.auth import Role
 from bff.kernel.db import Database
 from bff.kernel.secrets import SecretBox
@@ -199,9 +201,14 @@ SHELF = [
 STOPPED = "Попкорн"  # a stop-listed gift in the demo city
 
 
+@cache
+def _demo_assets() -> Assets:
+    return webview_assets()
+
+
 def _picture(name: str) -> str:
     """The path of a picture among the WebViews' static files (content-hashed)."""
-    return webview_assets().url(name)
+    return _demo_assets().url(name)
 
 
 async def load_catalogue(db: Database, box: SecretBox) -> dict[str, int]:

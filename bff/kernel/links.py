@@ -7,7 +7,7 @@ import re
 
 # Pictures this service serves itself (the WebViews' static files), by path.
 OWN_PICTURES = "/webviews/static/"
-_OWN_PICTURE = re.compile(r"/webviews/static/[A-Za-z0-9._-]{1,200}")
+_OWN_PICTURE = re.compile(re.escape(OWN_PICTURES) + r"[A-Za-z0-9._-]{1,200}")
 MAX_LINK = 500
 
 

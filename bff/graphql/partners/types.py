@@ -103,8 +103,11 @@ described_enum(
 )
 
 
+_BY_CODE = {code: reason for reason, code in UNAVAILABLE.items()}
+
+
 def _unavailability(code: PartnerErrorCode | None) -> OfferUnavailability | None:
-    return next((key for key, value in UNAVAILABLE.items() if value == code), None)
+    return _BY_CODE.get(code) if code is not None else None
 
 
 @strawberry.type(description="A partner's offer: activate it, do the action, get points.")
