@@ -47,7 +47,7 @@ HOME = (
     "activation { active completions } } } } "
     "marketplace { city categories(first: 5) { edges { node { id title "
     "price { amount currency } products(first: 6) { edges { node { id title available "
-    "unavailableReason } } } } } } } "
+    "stopNote } } } } } } } "
     "featureFlags { key enabled } } }"
 )
 HASH = hashlib.sha256(HOME.encode()).hexdigest()

@@ -158,7 +158,7 @@ async def marketplace_part(rows: Rows, city: str | None) -> dict[str, Any]:
             "id": encode_id("MarketplaceProduct", product_id),
             "title": title,
             "available": reason is None,
-            "unavailableReason": reason,
+            "stopNote": reason,
         }
         shelf[category_id].append({"node": node})
     edges = [

@@ -19,6 +19,7 @@ from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
 from bff.ledger.errors import LedgerError
 from bff.ledger.models import EntryKind
+from bff.ledger.reasons import Reason
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.marketplace.service import CatalogueService, CategoryDraft, ProductDraft
 from bff.partners.repository import PartnerRepository
@@ -37,8 +38,18 @@ class Step:
     action: str  # accrue | spend | hold
     currency: str
     amount: int
-    reason: str
+    reason: Reason  # said in the reader's language
     expires_in_days: int | None = None
+
+
+def _said(en: str, ru: str) -> Reason:
+    return Reason("LEDGER_RULE", {"title": {"en": en, "ru": ru}})
+
+
+GROCERY = _said("Purchase at Grocery", "Покупка в «Продуктах»")
+PIZZA = _said("Pizza order", "Заказ пиццы")
+PAID = _said("Paid with points at Grocery", "Оплата баллами в «Продуктах»")
+POLICY = _said("Insurance policy, awaiting payment", "Страховой полис, ждёт оплаты")
 
 
 def _history(seed: int) -> list[Step]:
@@ -51,14 +62,14 @@ def _history(seed: int) -> list[Step]:
                 "accrue",
                 "POINTS",
                 120 + 15 * week,
-                "Purchase at Grocery",
+                GROCERY,
                 expires_in_days=20 + week * 5,
             )
         )
-        steps.append(Step(days_ago - 1, "accrue", "COINS", 3 + week % 4, "Pizza order"))
+        steps.append(Step(days_ago - 1, "accrue", "COINS", 3 + week % 4, PIZZA))
         if week % 3 == 2:
-            steps.append(Step(days_ago - 2, "spend", "POINTS", 150, "Paid with points at Grocery"))
-    steps.append(Step(0.1, "hold", "POINTS", 200, "Insurance policy, awaiting payment"))
+            steps.append(Step(days_ago - 2, "spend", "POINTS", 150, PAID))
+    steps.append(Step(0.1, "hold", "POINTS", 200, POLICY))
     return steps
 
 
@@ -73,6 +84,7 @@ DEMO_RULES = [
     RuleDraft(
         code="pizza-coins",
         title="Pizza order: 1 coin per 20 rubles",
+        texts={"ru": {"title": "Заказ пиццы: 1 монета за 20 рублей"}},
         currency="COINS",
         kind=RuleKind.PER_AMOUNT,
         brand="pizza",
@@ -82,7 +94,8 @@ DEMO_RULES = [
     ),
     RuleDraft(
         code="grocery-cashback",
-        title="Grocery cashback 3 % + level bonus",
+        title="Grocery cashback 3% + level bonus",
+        texts={"ru": {"title": "Кешбэк в «Продуктах» 3 % + бонус уровня"}},
         currency="POINTS",
         kind=RuleKind.PERCENT,
         brand="grocery",
@@ -125,80 +138,136 @@ def _partners(now: datetime) -> list[DemoPartner]:
         DemoPartner(
             PartnerDraft(
                 "bank",
-                "Банк Север",
+                "North Bank",
                 "bank",
                 logo_url=_picture("demo-bank.svg"),
-                description="Карта с кешбэком баллами за покупки у партнёров.",
+                description="A card that earns points at our partners.",
+                texts={
+                    "ru": {
+                        "name": "Банк Север",
+                        "description": "Карта с кешбэком баллами за покупки у партнёров.",
+                    }
+                },
             ),
             (
                 OfferDraft(
-                    "Оформите дебетовую карту",
+                    "Open a debit card",
                     "fixed",
                     opened,
                     reward_points=500,
-                    description="500 баллов за первую покупку картой.",
-                    terms="Один раз на клиента.",
+                    description="500 points for your first purchase with the card.",
+                    terms="Once per customer.",
                     per_customer_limit=1,
+                    texts={
+                        "ru": {
+                            "title": "Оформите дебетовую карту",
+                            "description": "500 баллов за первую покупку картой.",
+                            "terms": "Один раз на клиента.",
+                        }
+                    },
                 ),
                 OfferDraft(
-                    "5 % баллами за оплату картой",
+                    "5% back in points for paying by card",
                     "percent",
                     opened,
                     reward_percent_bp=500,
                     reward_cap=300,
-                    description="До 300 баллов с одной покупки.",
+                    description="Up to 300 points per purchase.",
+                    texts={
+                        "ru": {
+                            "title": "5 % баллами за оплату картой",
+                            "description": "До 300 баллов с одной покупки.",
+                        }
+                    },
                 ),
             ),
         ),
         DemoPartner(
             PartnerDraft(
                 "mobile",
-                "Мобайл",
+                "Mobile",
                 "telecom",
                 logo_url=_picture("demo-mobile.svg"),
-                description="Мобильная связь.",
+                description="Mobile plans.",
+                texts={"ru": {"name": "Мобайл", "description": "Мобильная связь."}},
             ),
             (
                 OfferDraft(
-                    "Перейдите на тариф «Семья»",
+                    "Switch to the Family plan",
                     "fixed",
                     opened,
                     reward_points=300,
-                    description="300 баллов после первого платежа.",
+                    description="300 points after your first payment.",
                     levels=["SILVER", "GOLD", "PLATINUM"],
+                    texts={
+                        "ru": {
+                            "title": "Перейдите на тариф «Семья»",
+                            "description": "300 баллов после первого платежа.",
+                        }
+                    },
                 ),
             ),
         ),
         DemoPartner(
             PartnerDraft(
                 "insurer",
-                "Страхование",
+                "Insurance",
                 "insurance",
                 logo_url=_picture("demo-insurer.svg"),
-                description="Страховка квартиры и путешествий; принимает баллы.",
+                description="Home and travel insurance; takes points.",
                 kopecks_per_point=100,
+                texts={
+                    "ru": {
+                        "name": "Страхование",
+                        "description": "Страховка квартиры и путешествий; принимает баллы.",
+                    }
+                },
             ),
             (
                 OfferDraft(
-                    "Страховка путешествия",
+                    "Travel insurance",
                     "fixed",
                     opened,
                     reward_points=200,
                     valid_to=now + timedelta(days=60),
-                    description="200 баллов за полис на поездку.",
+                    description="200 points for a trip policy.",
+                    texts={
+                        "ru": {
+                            "title": "Страховка путешествия",
+                            "description": "200 баллов за полис на поездку.",
+                        }
+                    },
                 ),
             ),
         ),
     ]
 
 
-# (title, price in coins, picture, [(product, picture)])
+# ((title in en, ru), price in coins, picture, [(product in en, ru)])
 SHELF = [
-    ("Кофе и выпечка", 50, "demo-coffee.svg", ["Капучино", "Круассан", "Чай"]),
-    ("Доставка", 120, "demo-delivery.svg", ["Бесплатная доставка", "Доставка к точному времени"]),
-    ("Кино", 300, "demo-cinema.svg", ["Билет в кино", "Попкорн"]),
+    (
+        ("Coffee and pastries", "Кофе и выпечка"),
+        50,
+        "demo-coffee.svg",
+        [("Cappuccino", "Капучино"), ("Croissant", "Круассан"), ("Tea", "Чай")],
+    ),
+    (
+        ("Delivery", "Доставка"),
+        120,
+        "demo-delivery.svg",
+        [
+            ("Free delivery", "Бесплатная доставка"),
+            ("Delivery on time", "Доставка к точному времени"),
+        ],
+    ),
+    (
+        ("Cinema", "Кино"),
+        300,
+        "demo-cinema.svg",
+        [("Cinema ticket", "Билет в кино"), ("Popcorn", "Попкорн")],
+    ),
 ]
-STOPPED = "Попкорн"  # a stop-listed gift in the demo city
+STOPPED = "Popcorn"  # a stop-listed gift in the demo city
 
 
 @cache
@@ -229,17 +298,25 @@ async def load_catalogue(db: Database, box: SecretBox) -> dict[str, int]:
                 made["offers"] += 1
         catalogue = CatalogueService(session)
         if not await catalogue.repository.active_categories():
-            for order, (title, price, picture, products) in enumerate(SHELF):
+            for order, ((title, title_ru), price, picture, products) in enumerate(SHELF):
                 category = await catalogue.create_category(
-                    CategoryDraft(title, "COINS", price, _picture(picture), order)
-                )
-                for name in products:
-                    product = await catalogue.create_product(
-                        category.id, ProductDraft(name, image_url=_picture("demo-gift.svg"))
+                    CategoryDraft(
+                        title,
+                        "COINS",
+                        price,
+                        _picture(picture),
+                        order,
+                        texts={"ru": {"title": title_ru}},
                     )
+                )
+                for name, name_ru in products:
+                    gift = ProductDraft(
+                        name, image_url=_picture("demo-gift.svg"), texts={"ru": {"title": name_ru}}
+                    )
+                    product = await catalogue.create_product(category.id, gift)
                     made["gifts"] += 1
                     if name == STOPPED:
-                        await catalogue.stop(product.id, DEMO_CITY, "Закончился", None, "demo")
+                        await catalogue.stop(product.id, DEMO_CITY, "Sold out", None, "demo")
         spending = SpendingService(session)
         if not await spending.rules():
             rule = SpendingRuleDraft(

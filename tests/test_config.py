@@ -122,3 +122,19 @@ def test_production_is_production_however_it_is_spelled(spelling):
     assert not settings.graphiql_enabled
     with pytest.raises(ConfigError, match="BFF_DEV_AUTH is refused"):
         Settings.from_env({**PRODUCTION, "BFF_ENV": spelling, "BFF_DEV_AUTH": "1"})
+
+
+@pytest.mark.parametrize(
+    "hosts",
+    ["http://cdn.example.com", "https://cdn.example.com; script-src *", "cdn.example.com"],
+)
+def test_image_hosts_must_be_https_origins(hosts):
+    with pytest.raises(ConfigError, match="BFF_WEBVIEW_IMAGE_HOSTS"):
+        Settings.from_env({"BFF_WEBVIEW_IMAGE_HOSTS": hosts})
+
+
+def test_image_hosts_are_read_as_a_list():
+    settings = Settings.from_env(
+        {"BFF_WEBVIEW_IMAGE_HOSTS": "https://a.example, https://b.example:8443/"}
+    )
+    assert settings.image_hosts == ("https://a.example", "https://b.example:8443")

@@ -16,20 +16,24 @@ from bff.kernel.catalogue import CatalogueCache
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
 from bff.kernel.global_ids import encode_id
+from bff.kernel.i18n import message
+from bff.kernel.texts import localized
 from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry
 from bff.ledger.repository import LedgerRepository
-from bff.levels.service import LevelPolicy, LevelService
+from bff.levels.service import LevelPolicy, LevelService, perk_title
 from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import RedemptionService, unavailability
 from bff.partners import models as partner_models
+from bff.partners.models import PartnerCategory
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import ActivationService, availability, is_published
 
 FEED_SIZE = 50
 HISTORY_PAGE = 20
 SHELF_PRODUCTS = 20
+HEADER_ORDER = {"POINTS": 0, "COINS": 1}
 
 
 @dataclass(frozen=True)
@@ -45,14 +49,23 @@ class OfferCard:
     currency: str
     partner_name: str
     partner_code: str
+    partner_logo: str | None
     active: bool  # activated by the viewer
     unavailable: str | None
+
+
+@dataclass(frozen=True)
+class PartnerView:
+    code: str
+    name: str
+    description: str
+    logo: str | None
 
 
 @dataclass
 class Feed:
     offers: list[OfferCard]
-    categories: list[str]
+    categories: list[tuple[str, str]]  # (code, name in the reader's language)
     category: str | None
 
 
@@ -61,6 +74,7 @@ class Gift:
     pk: int
     title: str
     description: str
+    picture: str | None
     available: bool
     reason: str | None
     until: datetime | None
@@ -75,7 +89,11 @@ class Shelf:
 
 
 async def offer_feed(
-    db: Database, catalogue: CatalogueCache, customer_id: int | None, category: str | None
+    db: Database,
+    catalogue: CatalogueCache,
+    customer_id: int | None,
+    category: str | None,
+    locale: str,
 ) -> Feed:
     async with db.read() as session:
         repository = PartnerRepository(session)
@@ -86,10 +104,14 @@ async def offer_feed(
             category=category,
             active_at=utcnow(),
         )
-        cards = await _cards(repository, offers, customer_id)
-    return Feed(
-        cards, await catalogue.get("partner-categories", partial(_categories, db)), category
-    )
+        cards = await _cards(repository, offers, customer_id, locale)
+    codes = await catalogue.get("partner-categories", partial(_categories, db))
+    names = [(code, category_name(code, locale)) for code in codes]
+    return Feed(cards, names, category)
+
+
+def category_name(stored: str, locale: str) -> str:
+    return message(f"PARTNER_CATEGORY_{PartnerCategory.of(stored).name}", locale)
 
 
 async def _categories(db: Database) -> list[str]:
@@ -103,6 +125,7 @@ async def _cards(
     repository: PartnerRepository,
     offers: Sequence[partner_models.Offer],
     customer_id: int | None,
+    locale: str,
 ) -> list[OfferCard]:
     if not offers:
         return []
@@ -113,43 +136,50 @@ async def _cards(
         rows = await repository.activations_of(customer_id, [o.id for o in offers])
         active = {row.offer_id for row in rows if row.active}
     now = utcnow()
-    return [_card(o, partners[o.partner_id], o.id in active, now) for o in offers]
+    return [_card(o, partners[o.partner_id], o.id in active, now, locale) for o in offers]
 
 
 def _card(
-    offer: partner_models.Offer, partner: partner_models.Partner, active: bool, now: datetime
+    offer: partner_models.Offer,
+    partner: partner_models.Partner,
+    active: bool,
+    now: datetime,
+    locale: str,
 ) -> OfferCard:
     percent = offer.reward_percent_bp / 100 if offer.reward_percent_bp else None
     return OfferCard(
         pk=offer.id,
         id=encode_id("Offer", offer.id),
-        title=offer.title,
-        description=offer.description,
-        terms=offer.terms,
+        title=localized(offer, "title", locale),
+        description=localized(offer, "description", locale),
+        terms=localized(offer, "terms", locale),
         reward_points=offer.reward_points,
         reward_percent=percent,
         reward_cap=offer.reward_cap,
         currency=offer.currency,
-        partner_name=partner.name,
+        partner_name=localized(partner, "name", locale),
         partner_code=partner.code,
+        partner_logo=partner.logo_url,
         active=active,
         unavailable=availability(offer, now),
     )
 
 
-async def offer_detail(db: Database, offer_pk: int, customer_id: int | None) -> OfferCard | None:
+async def offer_detail(
+    db: Database, offer_pk: int, customer_id: int | None, locale: str
+) -> OfferCard | None:
     async with db.read() as session:
         repository = PartnerRepository(session)
         offer = await repository.offer(offer_pk)
         if offer is None or not is_published(offer, utcnow()):
             return None
-        cards = await _cards(repository, [offer], customer_id)
+        cards = await _cards(repository, [offer], customer_id, locale)
     return cards[0]
 
 
 async def partner_page(
-    db: Database, code: str, customer_id: int | None
-) -> tuple[partner_models.Partner, list[OfferCard]] | None:
+    db: Database, code: str, customer_id: int | None, locale: str
+) -> tuple[PartnerView, list[OfferCard]] | None:
     async with db.read() as session:
         repository = PartnerRepository(session)
         partner = await repository.partner_by_code(code)
@@ -162,8 +192,14 @@ async def partner_page(
             category=None,
             active_at=utcnow(),
         )
-        cards = await _cards(repository, offers, customer_id)
-    return partner, cards
+        cards = await _cards(repository, offers, customer_id, locale)
+    view = PartnerView(
+        code=partner.code,
+        name=localized(partner, "name", locale),
+        description=localized(partner, "description", locale),
+        logo=partner.logo_url,
+    )
+    return view, cards
 
 
 async def set_activation(db: Database, customer_id: int, offer_pk: int, on: bool) -> None:
@@ -172,7 +208,7 @@ async def set_activation(db: Database, customer_id: int, offer_pk: int, on: bool
         await (service.activate if on else service.deactivate)(customer_id, offer_pk)
 
 
-async def marketplace(db: Database, city: str | None) -> list[Shelf]:
+async def marketplace(db: Database, city: str | None, locale: str) -> list[Shelf]:
     async with db.read() as session:
         repository = MarketplaceRepository(session)
         categories: list[Category] = list(await repository.active_categories())
@@ -182,16 +218,17 @@ async def marketplace(db: Database, city: str | None) -> list[Shelf]:
     stops_of = defaultdict(list)
     for stop in stops:
         stops_of[stop.product_id].append(stop)
-    shelves = {c.id: Shelf(c.title, c.price, c.currency) for c in categories}
+    shelves = {c.id: Shelf(localized(c, "title", locale), c.price, c.currency) for c in categories}
     for product in products:
         why = unavailability(product.active, stops_of[product.id], city)
         shelves[product.category_id].gifts.append(
             Gift(
                 pk=product.id,
-                title=product.title,
-                description=product.description,
+                title=localized(product, "title", locale),
+                description=localized(product, "description", locale),
+                picture=product.image_url,
                 available=why is None,
-                reason=why.reason if why else None,
+                reason=message(why.code, locale) if why else None,
                 until=why.until if why else None,
             )
         )
@@ -217,7 +254,7 @@ class LevelView:
     next_threshold: int | None
     to_go: int | None
     percent: int
-    perks: list[str]
+    perks: list[str]  # in the reader's language
     decay_at: datetime | None
     can_postpone: bool
 
@@ -228,22 +265,19 @@ async def level_view(db: Database, policy: LevelPolicy, customer_id: int, locale
     level, after = standing.level, standing.next_level
     done = standing.completed_orders
 
-    def name(lvl: object) -> str:
-        return str(getattr(lvl, "name_ru" if locale == "ru" else "name_en"))
-
     percent = 100
     if after is not None:
         span = max(1, after.threshold - level.threshold)
         percent = max(0, min(100, round((done - level.threshold) * 100 / span)))
     return LevelView(
         code=level.code,
-        name=name(level),
-        next_name=name(after) if after else None,
+        name=_level_name(level, locale),
+        next_name=_level_name(after, locale) if after else None,
         completed=done,
         next_threshold=after.threshold if after else None,
         to_go=max(0, after.threshold - done) if after else None,
         percent=percent,
-        perks=list(level.perks or []),
+        perks=[perk_title(code, locale) for code in level.perks or []],
         decay_at=standing.decay_at,
         can_postpone=standing.can_postpone,
     )
@@ -275,3 +309,32 @@ async def customer_city(db: Database, customer_id: int | None) -> str | None:
     async with db.read() as session:
         rows = await CustomerRepository(session).by_ids([customer_id])
     return rows[0].city if rows else None
+
+
+@dataclass(frozen=True)
+class Header:
+    """The customer's balances and level, at the top of every page."""
+
+    balances: list[tuple[str, int]]  # (currency, available), in the program's order
+    level: str
+
+
+async def header(db: Database, policy: LevelPolicy, customer_id: int, locale: str) -> Header:
+    async with db.read() as session:
+        ledger = LedgerRepository(session)
+        currencies = [c for c in await ledger.currencies() if c.enabled]
+        wallets = {w.currency: w for w in await ledger.wallets_by_customer_ids([customer_id])}
+        standing = await LevelService(session, policy).standing_of(customer_id)
+    shown = sorted(
+        (c.code for c in currencies if c.code in wallets or c.code != "LEGACY"),
+        key=lambda code: HEADER_ORDER.get(code, len(HEADER_ORDER)),
+    )  # the old program's bonus rubles only while a wallet of them is left
+    balances = [
+        (code, wallets[code].balance - wallets[code].held if code in wallets else 0)
+        for code in shown
+    ]
+    return Header(balances, _level_name(standing.level, locale))
+
+
+def _level_name(level: object, locale: str) -> str:
+    return str(getattr(level, "name_ru" if locale == "ru" else "name_en"))

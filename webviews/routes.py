@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -20,22 +21,47 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bff.kernel import formatting
 from bff.kernel.assets import Assets
 from bff.kernel.errors import DomainError
 from bff.kernel.etags import conditional
 from bff.kernel.global_ids import decode_typed_id
 from bff.kernel.i18n import SUPPORTED, message, negotiate_locale
+from bff.kernel.links import OWN_PICTURES
 from bff.ledger.reasons import entry_reason
-from webviews import formatting, pages
+from webviews import pages
 from webviews.models import WebviewSession
 from webviews.service import PREFIX, WebviewSessions
 from webviews.strings import translator
 
 COOKIE = "bff_webview"
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+
+
+@cache
+def content_security_policy(image_hosts: tuple[str, ...]) -> str:
+    """Nothing from other hosts but pictures from the configured image hosts: pictures
+    load straight from the catalogue's CDN, which already caches and resizes them."""
+    images = " ".join(("'self'", "data:", *image_hosts))
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def picture_maker(image_hosts: tuple[str, ...]) -> Callable[[str | None], str | None]:
+    """A picture link the page may show (the service's own file, or on an image host),
+    else None: the page shows an initial instead of a picture the policy would block."""
+
+    def picture(url: str | None) -> str | None:
+        if url is None:
+            return None
+        if url.startswith(OWN_PICTURES) or any(url.startswith(h + "/") for h in image_hosts):
+            return url
+        return None
+
+    return picture
+
+
 NOTICES = {"activated", "deactivated", "redeemed", "postponed"}
 
 templates = Jinja2Templates(
@@ -74,6 +100,9 @@ def render(
     assets: Assets = request.app.state.webview_assets
     notice = request.query_params.get("notice")
     full = {
+        "header": None,
+        "tab": None,
+        "picture": picture_maker(request.app.state.settings.image_hosts),
         "lang": locale,
         "t": translator(locale),
         "asset": assets.url,
@@ -85,12 +114,34 @@ def render(
             value, currency, locale, signed=signed
         ),
         "number": lambda value: formatting.number(value, locale),
+        "percent": lambda value: formatting.percent(value, locale),
         "reason": lambda entry: entry_reason(entry, locale),
         "url": link_maker(request),
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
     return finish(request, response)
+
+
+async def page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    signed_in: WebviewSession | None,
+    tab: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A page under the balance header (for a signed-in customer) and the tab bar, with
+    ``tab`` marked as the current one."""
+    top = None
+    if signed_in is not None:
+        state = request.app.state
+        top = await pages.header(
+            state.db, state.policies.levels, signed_in.customer_id, locale_of(request)
+        )
+    full = {**context, "header": top, "tab": tab}
+    return render(request, name, full, signed_in=signed_in, status_code=status_code)
 
 
 def link_maker(request: Request) -> Callable[..., str]:
@@ -108,7 +159,7 @@ def link_maker(request: Request) -> Callable[..., str]:
 def finish(request: Request, response: Response) -> Response:
     """Security headers on every page, and 304 when the client has this exact page."""
     headers = {
-        "Content-Security-Policy": CSP,
+        "Content-Security-Policy": content_security_policy(request.app.state.settings.image_hosts),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
         "Cache-Control": "private, no-cache",
@@ -131,8 +182,8 @@ def sign_in_first(request: Request) -> Response:
     return expired(request, "signed_out" if COOKIE not in request.cookies else "expired")
 
 
-def not_found(request: Request, signed_in: WebviewSession | None) -> Response:
-    return render(request, "not_found.html", {}, signed_in=signed_in, status_code=404)
+async def not_found(request: Request, signed_in: WebviewSession | None) -> Response:
+    return await page(request, "not_found.html", {}, signed_in=signed_in, status_code=404)
 
 
 # --- hand-off -------------------------------------------------------------------------
@@ -166,8 +217,10 @@ async def offers_page(request: Request) -> Response:
     state = request.app.state
     customer_id = signed_in.customer_id if signed_in else None
     category = request.query_params.get("category") or None
-    feed = await pages.offer_feed(state.db, state.catalogue, customer_id, category)
-    return render(request, "offers.html", {"feed": feed}, signed_in=signed_in)
+    feed = await pages.offer_feed(
+        state.db, state.catalogue, customer_id, category, locale_of(request)
+    )
+    return await page(request, "offers.html", {"feed": feed}, signed_in=signed_in, tab="offers")
 
 
 async def offer_page(request: Request) -> Response:
@@ -176,31 +229,33 @@ async def offer_page(request: Request) -> Response:
     card = None
     if offer_pk is not None:
         customer = signed_in.customer_id if signed_in else None
-        card = await pages.offer_detail(request.app.state.db, offer_pk, customer)
+        card = await pages.offer_detail(
+            request.app.state.db, offer_pk, customer, locale_of(request)
+        )
     if card is None:
-        return not_found(request, signed_in)
-    return render(request, "offer.html", {"offer": card}, signed_in=signed_in)
+        return await not_found(request, signed_in)
+    return await page(request, "offer.html", {"offer": card}, signed_in=signed_in, tab="offers")
 
 
 async def partner_page(request: Request) -> Response:
     signed_in = await current_session(request)
     customer = signed_in.customer_id if signed_in else None
-    found = await pages.partner_page(request.app.state.db, request.path_params["code"], customer)
+    code = request.path_params["code"]
+    found = await pages.partner_page(request.app.state.db, code, customer, locale_of(request))
     if found is None:
-        return not_found(request, signed_in)
+        return await not_found(request, signed_in)
     partner, offers = found
-    return render(
-        request, "partner.html", {"partner": partner, "offers": offers}, signed_in=signed_in
-    )
+    context = {"partner": partner, "offers": offers}
+    return await page(request, "partner.html", context, signed_in=signed_in, tab="offers")
 
 
 async def marketplace_page(request: Request) -> Response:
     signed_in = await current_session(request)
     db = request.app.state.db
     city = await pages.customer_city(db, signed_in.customer_id if signed_in else None)
-    shelves = await pages.marketplace(db, city)
+    shelves = await pages.marketplace(db, city, locale_of(request))
     context = {"shelves": shelves, "key": uuid.uuid4().hex, "error": None}
-    return render(request, "marketplace.html", context, signed_in=signed_in)
+    return await page(request, "marketplace.html", context, signed_in=signed_in, tab="gifts")
 
 
 async def level_page(request: Request) -> Response:
@@ -211,7 +266,7 @@ async def level_page(request: Request) -> Response:
     view = await pages.level_view(
         state.db, state.policies.levels, signed_in.customer_id, locale_of(request)
     )
-    return render(request, "level.html", {"level": view}, signed_in=signed_in)
+    return await page(request, "level.html", {"level": view}, signed_in=signed_in, tab="level")
 
 
 async def history_page(request: Request) -> Response:
@@ -222,11 +277,11 @@ async def history_page(request: Request) -> Response:
     before_id = int(before) if before.isdigit() else None
     entries, more = await pages.history(request.app.state.db, signed_in.customer_id, before_id)
     context = {"entries": entries, "more": more}
-    return render(request, "history.html", context, signed_in=signed_in)
+    return await page(request, "history.html", context, signed_in=signed_in, tab="history")
 
 
 async def rules_page(request: Request) -> Response:
-    return render(request, "rules.html", {}, signed_in=await current_session(request))
+    return await page(request, "rules.html", {}, signed_in=await current_session(request))
 
 
 # --- actions --------------------------------------------------------------------------
@@ -255,10 +310,10 @@ def back(request: Request, path: str, **query: str) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-def refused(request: Request, error: DomainError, signed_in: WebviewSession) -> Response:
+async def refused(request: Request, error: DomainError, signed_in: WebviewSession) -> Response:
     text = message(error.code, locale_of(request), error.params)
     context = {"code": error.code, "text": text}
-    return render(request, "refused.html", context, signed_in=signed_in, status_code=409)
+    return await page(request, "refused.html", context, signed_in=signed_in, status_code=409)
 
 
 async def offer_activation(request: Request) -> Response:
@@ -267,12 +322,12 @@ async def offer_activation(request: Request) -> Response:
         return forbidden(request)
     offer_pk = decode_typed_id(request.path_params["offer_id"], "Offer")
     if offer_pk is None:
-        return not_found(request, signed_in)
+        return await not_found(request, signed_in)
     on = form.get("action") != "deactivate"
     try:
         await pages.set_activation(request.app.state.db, signed_in.customer_id, offer_pk, on)
     except DomainError as error:
-        return refused(request, error, signed_in)
+        return await refused(request, error, signed_in)
     notice = "activated" if on else "deactivated"
     return back(request, f"/webviews/offers/{request.path_params['offer_id']}", notice=notice)
 
@@ -284,7 +339,7 @@ async def redeem(request: Request) -> Response:
     product_pk = form.get("product", "")
     key = form.get("key", "")
     if not product_pk.isdigit() or not key:
-        return not_found(request, signed_in)
+        return await not_found(request, signed_in)
     state = request.app.state
     city = await pages.customer_city(state.db, signed_in.customer_id)
     try:
@@ -292,7 +347,7 @@ async def redeem(request: Request) -> Response:
             state.db, state.settings, signed_in.customer_id, int(product_pk), key, city
         )
     except DomainError as error:
-        return refused(request, error, signed_in)
+        return await refused(request, error, signed_in)
     return back(request, "/webviews/marketplace", notice="redeemed")
 
 
@@ -304,7 +359,7 @@ async def postpone(request: Request) -> Response:
     try:
         await pages.postpone(state.db, state.policies.levels, signed_in.customer_id)
     except DomainError as error:
-        return refused(request, error, signed_in)
+        return await refused(request, error, signed_in)
     return back(request, "/webviews/level", notice="postponed")
 
 

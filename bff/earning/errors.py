@@ -8,6 +8,7 @@ from bff.kernel.errors import NOT_FOUND, ErrorCode
 class EarningErrorCode(ErrorCode):
     NOT_FOUND = NOT_FOUND
     CODE_TAKEN = "CODE_TAKEN"
+    INVALID_TRANSLATION = "INVALID_TRANSLATION"
     INVALID_CODE = "INVALID_CODE"
     INVALID_RATE = "INVALID_RATE"
     INVALID_WINDOW = "INVALID_WINDOW"

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -87,6 +88,9 @@ class AccrualRule(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )  # other languages
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
     brand: Mapped[str | None] = mapped_column(String(64))  # None: every brand
     kind: Mapped[str] = mapped_column(String(16))
@@ -141,6 +145,8 @@ class PendingAccrual(Base):
     status: Mapped[str] = mapped_column(String(16), default=PendingStatus.PENDING)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(String(200))
+    # The rule's title in each language when the order completed: the entry's reason.
+    reason_texts: Mapped[dict[str, str] | None] = mapped_column(JSON)
     expiry_policy: Mapped[str] = mapped_column(String(16))
     expiry_days: Mapped[int | None] = mapped_column(Integer)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))

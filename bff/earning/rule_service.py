@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, AccrualRuleChange, ExpiryPolicy, RuleKind
 from bff.earning.repository import EarningRepository
 from bff.kernel.errors import DomainError, NotFound
+from bff.kernel.texts import Texts, translations_valid
 from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
 
@@ -47,6 +48,14 @@ class InvalidExpiry(RuleError):
     field = ("expiry_days",)
 
 
+class InvalidTranslation(RuleError):
+    code = EarningErrorCode.INVALID_TRANSLATION
+    field = ("translations",)
+
+
+RULE_TEXTS = {"title": 200}
+
+
 class RuleCurrencyDisabled(RuleError):
     code = EarningErrorCode.CURRENCY_DISABLED
     field = ("currency",)
@@ -72,6 +81,7 @@ class RuleDraft:
     expiry_days: int | None = None
     flag_key: str | None = None
     active: bool = True
+    texts: Texts = field(default_factory=dict)
 
 
 EDITABLE = tuple(f.name for f in fields(RuleDraft))
@@ -133,6 +143,8 @@ class RuleService:
             raise InvalidWindow()
         if (draft.expiry_policy == ExpiryPolicy.DAYS) != bool(draft.expiry_days):
             raise InvalidExpiry()
+        if not translations_valid(draft.texts, RULE_TEXTS):
+            raise InvalidTranslation()
         if draft.expiry_days is not None and not 0 < draft.expiry_days <= 3660:
             raise InvalidExpiry()
 

@@ -25,6 +25,7 @@ from bff.flags.service import FlagService
 from bff.kernel.errors import DomainError
 from bff.kernel.i18n import message
 from bff.kernel.metrics import count_set_aside
+from bff.kernel.texts import every_language
 from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.reasons import Reason
@@ -196,6 +197,7 @@ class OrderService:
                     status=PendingStatus.PENDING,
                     due_at=order.completed_at + self.policy.hold_window,
                     reason=rule.title,
+                    reason_texts=every_language(rule, "title"),
                     expiry_policy=rule.expiry_policy,
                     expiry_days=rule.expiry_days,
                     created_at=self.clock(),
@@ -279,7 +281,7 @@ class OrderService:
             row.customer_id,
             row.currency,
             owed,
-            reason=Reason("LEDGER_ACCRUAL_REFUNDED", {"accrual": row.reason}),
+            reason=Reason("LEDGER_ACCRUAL_REFUNDED", {"accrual": row.reason_texts or row.reason}),
             source=Source("order", f"{order.brand}:{order.external_id}"),
         )
         row.reversed_amount += owed - shortfall
@@ -365,7 +367,7 @@ class AccrualQueue:
             customer_id=row.customer_id,
             currency=row.currency,
             amount=row.amount,
-            reason=row.reason,
+            reason=Reason("LEDGER_RULE", {"title": row.reason_texts or row.reason}),
             source_type="pending",
             source_id=str(row.id),
             expires_at=expiry_for(row.expiry_policy, row.expiry_days, now, self.policy.zone),

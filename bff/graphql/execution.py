@@ -211,6 +211,7 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             id(self.operation),
             tuple(path.as_list()),
             result.shared_key(),
+            self.context_value.locale,  # catalogue texts are in the reader's language
             json.dumps(variables, sort_keys=True, default=str) if variables else None,
         )
 

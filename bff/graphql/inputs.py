@@ -10,6 +10,7 @@ import strawberry
 from strawberry.utils.str_converters import to_camel_case
 
 from bff.graphql.errors import BadUserInput
+from bff.graphql.texts import TRANSLATIONS, TRANSLATIONS_CHANGE, TranslationInput, texts_of
 
 
 def given_fields(
@@ -28,6 +29,9 @@ def given_fields(
     given = {}
     for name, value in vars(values).items():
         if name in skip or value is strawberry.UNSET:
+            continue
+        if name == "translations":  # stored as one column; null clears them
+            given["texts"] = texts_of(value)
             continue
         column = renamed.get(name, name)
         if value is None and column in columns and not columns[column].nullable:
@@ -62,3 +66,16 @@ def describe_input_arguments(mutation: type) -> None:
         for argument in field.arguments:
             if argument.python_name == "input" and not argument.description:
                 argument.description = "What to do: see the input type's fields."
+
+
+def translations_field() -> Any:
+    """A create input's ``translations``."""
+    return strawberry.field(default=None, description=TRANSLATIONS)
+
+
+def translations_change() -> Any:
+    """An update input's ``translations``."""
+    return strawberry.field(default=strawberry.UNSET, description=TRANSLATIONS_CHANGE)
+
+
+Translations = list[TranslationInput] | None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 PREFIX = "BFF_"
 PRODUCTION = "production"
 PERSISTED_QUERY_MODES = ("automatic", "allowlist", "off")
+# An origin a page's Content-Security-Policy may name: nothing that could end the directive.
+IMAGE_HOST = re.compile(r"https://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?")
 
 
 class ConfigError(ValueError):
@@ -83,6 +86,9 @@ class Settings:
     webview_code_seconds: int = 60
     webview_session_seconds: int = 12 * 3600
     webview_cookie_secure: bool = True
+    # Origins the WebViews may show pictures from (e.g. https://cdn.example.com), comma
+    # separated; pictures elsewhere are shown as the partner's initial instead.
+    webview_image_hosts: str = ""
 
     fcm_project_id: str = ""
     fcm_credentials: str = ""
@@ -96,6 +102,11 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @property
+    def image_hosts(self) -> tuple[str, ...]:
+        hosts = (host.strip().rstrip("/") for host in self.webview_image_hosts.split(","))
+        return tuple(host for host in hosts if host)
 
     def __post_init__(self) -> None:
         # "Production" and " production" are production too: never fall back to
@@ -123,6 +134,11 @@ class Settings:
             raise ConfigError("BFF_PUBLIC_URL is required when BFF_ENV=production")
         if self.is_production and self.dev_auth:
             raise ConfigError("BFF_DEV_AUTH is refused when BFF_ENV=production")
+        for host in self.image_hosts:
+            if not IMAGE_HOST.fullmatch(host):
+                raise ConfigError(
+                    f"BFF_WEBVIEW_IMAGE_HOSTS: {host!r} is not an https://host[:port] origin"
+                )
 
     @property
     def is_production(self) -> bool:

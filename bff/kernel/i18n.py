@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
-SUPPORTED = ("en", "ru")
-DEFAULT_LOCALE = "en"
+
+class Locale(enum.StrEnum):
+    """The languages the service speaks."""
+
+    EN = "en"
+    RU = "ru"
+
+
+SUPPORTED = tuple(locale.value for locale in Locale)
+DEFAULT_LOCALE = Locale.EN.value
 
 MESSAGES: dict[str, dict[str, str]] = {
     "NOT_FOUND": {
@@ -252,6 +261,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The picture must be an HTTPS URL of at most 500 characters.",
         "ru": "Картинка должна быть HTTPS-ссылкой не длиннее 500 символов.",
     },
+    "INVALID_TRANSLATION": {
+        "en": "A translation names a field this item does not have, or is too long.",
+        "ru": "Перевод содержит поле, которого у этого элемента нет, или слишком длинный.",
+    },
+    "LEDGER_RULE": {"en": "{title}", "ru": "{title}"},
+    "LEDGER_IMPORTED": {
+        "en": "Balance imported from the previous system",
+        "ru": "Баланс перенесён из прежней программы",
+    },
+    "LEDGER_OFFER": {"en": "{offer}", "ru": "{offer}"},
+    "PARTNER_CATEGORY_GROCERY": {"en": "Groceries", "ru": "Продукты"},
+    "PARTNER_CATEGORY_BANK": {"en": "Banks", "ru": "Банки"},
+    "PARTNER_CATEGORY_TELECOM": {"en": "Mobile and internet", "ru": "Связь и интернет"},
+    "PARTNER_CATEGORY_INSURANCE": {"en": "Insurance", "ru": "Страхование"},
+    "PARTNER_CATEGORY_CINEMA": {"en": "Cinema", "ru": "Кино"},
+    "PARTNER_CATEGORY_COFFEE": {"en": "Coffee", "ru": "Кофейни"},
+    "PARTNER_CATEGORY_DELIVERY": {"en": "Delivery", "ru": "Доставка"},
+    "PARTNER_CATEGORY_TRAVEL": {"en": "Travel", "ru": "Путешествия"},
+    "PARTNER_CATEGORY_FUEL": {"en": "Fuel", "ru": "Топливо"},
+    "PARTNER_CATEGORY_PHARMACY": {"en": "Pharmacy", "ru": "Аптеки"},
+    "PARTNER_CATEGORY_OTHER": {"en": "Other", "ru": "Другое"},
+    "GIFT_WITHDRAWN": {"en": "No longer in the catalogue", "ru": "Больше не в каталоге"},
+    "GIFT_STOPPED": {"en": "Not available right now", "ru": "Сейчас недоступен"},
+    "PERK_FREE_DELIVERY_SLOT": {
+        "en": "Free choice of delivery slot",
+        "ru": "Бесплатный выбор времени доставки",
+    },
+    "PERK_FREE_DISH_SWAP": {"en": "Free dish swap", "ru": "Бесплатная замена блюда"},
+    "PERK_PAY_FULLY_WITH_POINTS": {
+        "en": "Pay the whole order with points",
+        "ru": "Оплата всего заказа баллами",
+    },
     "INVALID_REASON": {
         "en": "Say why, in at most 500 characters.",
         "ru": "Укажите причину, не длиннее 500 символов.",
@@ -283,9 +324,18 @@ def negotiate_locale(accept_language: str | None) -> str:
 
 
 def message(code: str, locale: str, params: dict[str, Any] | None = None) -> str:
+    """The message in ``locale``; a parameter given per language (``{"en": ..., "ru":
+    ...}``, such as a gift's title) is taken in that language too."""
     templates = MESSAGES.get(code) or MESSAGES["INVALID"]
     template = templates.get(locale) or templates[DEFAULT_LOCALE]
+    values = {name: _in_language(value, locale) for name, value in (params or {}).items()}
     try:
-        return template.format(**(params or {}))
+        return template.format(**values)
     except (KeyError, IndexError):
         return template
+
+
+def _in_language(value: Any, locale: str) -> Any:
+    if isinstance(value, dict):
+        return value.get(locale) or value.get(DEFAULT_LOCALE, "")
+    return value

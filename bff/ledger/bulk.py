@@ -8,6 +8,7 @@ overlapping batches cannot deadlock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.ledger.reasons import Reason
 
 _LOCK_WALLETS = text("""
 SELECT id FROM wallets
@@ -28,9 +31,10 @@ WITH input AS (
         CAST(:customer_ids AS bigint[]), CAST(:amounts AS bigint[]),
         CAST(:reasons AS varchar[]), CAST(:source_types AS varchar[]),
         CAST(:source_ids AS varchar[]), CAST(:expires AS timestamptz[]),
-        CAST(:record_ids AS bigint[])
+        CAST(:record_ids AS bigint[]), CAST(:reason_codes AS varchar[]),
+        CAST(:reason_params AS text[])
     ) WITH ORDINALITY AS i(customer_id, amount, reason, source_type, source_id, expires_at,
-        idempotency_record_id, ord)
+        idempotency_record_id, reason_code, reason_params, ord)
 ),
 totals AS (
     SELECT customer_id, sum(amount) AS total, count(*) AS n FROM input GROUP BY customer_id
@@ -79,11 +83,11 @@ numbered AS (
 ),
 entries AS (
     INSERT INTO ledger_entries (wallet_id, customer_id, currency, version, kind, delta,
-        held_delta, balance_after, held_after, reason, source_type, source_id,
-        idempotency_record_id, created_at)
+        held_delta, balance_after, held_after, reason, reason_code, reason_params, source_type,
+        source_id, idempotency_record_id, created_at)
     SELECT wallet_id, customer_id, CAST(:currency AS varchar), version, 'accrual', amount, 0,
-        balance_after, held, reason, source_type, source_id, idempotency_record_id,
-        CAST(:now AS timestamptz)
+        balance_after, held, reason, reason_code, CAST(reason_params AS json), source_type,
+        source_id, idempotency_record_id, CAST(:now AS timestamptz)
     FROM numbered
     RETURNING id, wallet_id, version
 ),
@@ -109,7 +113,7 @@ class Accrual:
     customer_id: int
     currency: str
     amount: int
-    reason: str
+    reason: str | Reason
     source_type: str
     source_id: str | None
     expires_at: datetime | None
@@ -136,7 +140,9 @@ async def post_accruals(
             params
             | {
                 "amounts": [item.amount for item in items],
-                "reasons": [item.reason[:500] for item in items],
+                "reasons": [_text(item.reason)[:500] for item in items],
+                "reason_codes": [_code(item.reason) for item in items],
+                "reason_params": [_params(item.reason) for item in items],
                 "source_types": [item.source_type for item in items],
                 "source_ids": [item.source_id for item in items],
                 "expires": [item.expires_at for item in items],
@@ -149,3 +155,15 @@ async def post_accruals(
     if len(rows) != len(items):
         raise RuntimeError(f"bulk accrual posted {len(rows)} of {len(items)} entries")
     return [entry_id for _, entry_id in rows]
+
+
+def _text(reason: str | Reason) -> str:
+    return reason.text if isinstance(reason, Reason) else reason
+
+
+def _code(reason: str | Reason) -> str | None:
+    return reason.code if isinstance(reason, Reason) else None
+
+
+def _params(reason: str | Reason) -> str | None:
+    return json.dumps(dict(reason.params)) if isinstance(reason, Reason) else None

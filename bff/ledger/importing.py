@@ -28,11 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.customers.service import CustomerService
 from bff.kernel.db import Database
 from bff.ledger.bulk import Accrual
+from bff.ledger.reasons import Reason
 from bff.ledger.service import MAX_AMOUNT, LedgerService
 
 REQUIRED = ("customer_id", "amount")
 MAX_CUSTOMER_ID = 255
-REASON = "Balance imported from the previous system"
+REASON = Reason("LEDGER_IMPORTED")
 
 
 class ImportRefused(Exception):

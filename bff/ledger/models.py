@@ -29,6 +29,25 @@ class CurrencyCode(enum.StrEnum):
     LEGACY = "LEGACY"
 
 
+class SourceType(enum.StrEnum):
+    """What caused a posting (``source_type`` of entries and holds)."""
+
+    ORDER = "order"  # the ordering system's events
+    PENDING = "pending"  # an order's accrual, after its hold window
+    CHECKOUT = "checkout"  # points paying an order at the till
+    PARTNER = "partner"  # points paying at a partner
+    PARTNER_EVENT = "partner_event"  # a partner reported an offer's completion
+    MARKETPLACE_PRODUCT = "marketplace_product"  # a gift
+    LEVEL = "level"  # a level's reward
+    EXPIRY = "expiry"
+    CONVERSION = "conversion"  # a retired currency converted
+    IMPORT = "import"  # balances of the previous system
+    STAFF = "staff"  # a correction by support
+    HOLD = "hold"  # the end of a hold without a source of its own
+    DEMO = "demo"  # demo data
+    OTHER = "other"
+
+
 class EntryKind(enum.StrEnum):
     ACCRUAL = "accrual"
     SPEND = "spend"

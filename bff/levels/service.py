@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.errors import DomainError
+from bff.kernel.i18n import MESSAGES, message
 from bff.kernel.types import utcnow
 from bff.ledger.reasons import Reason
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
@@ -307,3 +308,9 @@ class LevelService:
                 created_at=self.clock(),
             )
         )
+
+
+def perk_title(code: str, locale: str) -> str:
+    """A perk in the reader's language; a code without words is shown as it is."""
+    key = f"PERK_{code.upper()}"
+    return message(key, locale) if key in MESSAGES else code.replace("_", " ")

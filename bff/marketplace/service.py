@@ -7,8 +7,9 @@ come back. The redemption's state is therefore always its hold's.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.kernel.catalogue import catalogue_changed
 from bff.kernel.errors import DomainError, NotFound
 from bff.kernel.links import is_picture_link
+from bff.kernel.texts import Texts, every_language, translations_valid
 from bff.kernel.types import utcnow
 from bff.ledger.models import Hold, HoldStatus, Wallet
 from bff.ledger.reasons import Reason
@@ -26,6 +28,16 @@ from bff.marketplace.models import EVERYWHERE, Category, Product, Redemption, St
 from bff.marketplace.repository import MarketplaceRepository
 
 MAX_PRICE = 10**9
+
+
+class GiftUnavailability(enum.StrEnum):
+    """Why a gift cannot be taken; each is also a message code, said in the reader's
+    language."""
+
+    WITHDRAWN = "GIFT_WITHDRAWN"  # taken out of the catalogue
+    STOPPED = "GIFT_STOPPED"  # on the stop-list for now
+
+
 TITLE_LIMIT = 200
 REASON_LIMIT = 500
 NULLABLE = frozenset({"image_url"})
@@ -56,6 +68,15 @@ class InvalidImageUrl(DomainError):
     field = ("image_url",)
 
 
+class InvalidTranslation(DomainError):
+    code = MarketplaceErrorCode.INVALID_TRANSLATION
+    field = ("translations",)
+
+
+CATEGORY_TEXTS = {"title": TITLE_LIMIT}
+PRODUCT_TEXTS = {"title": TITLE_LIMIT, "description": 4000}
+
+
 class UnknownCurrency(DomainError):
     code = MarketplaceErrorCode.UNKNOWN_CURRENCY
     field = ("currency",)
@@ -68,6 +89,7 @@ class CategoryDraft:
     price: int
     image_url: str | None = None
     sort_order: int = 0
+    texts: Texts = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,13 +97,15 @@ class ProductDraft:
     title: str
     description: str = ""
     image_url: str | None = None
+    texts: Texts = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Unavailability:
     """Why a product cannot be taken now, and until when (None: until lifted)."""
 
-    reason: str
+    code: GiftUnavailability
+    note: str | None  # staff's words on the stop-list entry
     until: datetime | None
 
 
@@ -91,12 +115,12 @@ def unavailability(
     """None when a product (``active`` in the catalogue) can be taken in ``city`` (None:
     only stops everywhere count). ``stops`` are its entries in force now."""
     if not active:
-        return Unavailability("Not in the catalogue any more", None)
+        return Unavailability(GiftUnavailability.WITHDRAWN, None, None)
     for stop in stops:
         if stop.scope == EVERYWHERE or (
             city is not None and stop.scope.casefold() == city.casefold()
         ):
-            return Unavailability(stop.reason, stop.until)
+            return Unavailability(GiftUnavailability.STOPPED, stop.reason, stop.until)
     return None
 
 
@@ -125,6 +149,7 @@ class CatalogueService:
     async def create_category(self, draft: CategoryDraft) -> Category:
         await self._check_category(draft.title, draft.price, draft.currency)
         _check_image(draft.image_url)
+        _check_texts(draft.texts, CATEGORY_TEXTS)
         now = self.clock()
         category = Category(**asdict(draft), active=True, created_at=now, updated_at=now)
         await self.repository.save(category)
@@ -139,6 +164,7 @@ class CatalogueService:
         title = changes.get("title", category.title)
         await self._check_category(title, changes.get("price", category.price), category.currency)
         _check_image(changes.get("image_url"))
+        _check_texts(changes.get("texts", {}), CATEGORY_TEXTS)
         await self._apply(category, changes)
         return category
 
@@ -147,6 +173,7 @@ class CatalogueService:
             raise NotFound(field=("category_id",))
         _check_title(draft.title)
         _check_image(draft.image_url)
+        _check_texts(draft.texts, PRODUCT_TEXTS)
         now = self.clock()
         product = Product(
             **asdict(draft), category_id=category_id, active=True, created_at=now, updated_at=now
@@ -162,6 +189,7 @@ class CatalogueService:
         changes = _without_nulls(changes)
         _check_title(changes.get("title", product.title))
         _check_image(changes.get("image_url"))
+        _check_texts(changes.get("texts", {}), PRODUCT_TEXTS)
         await self._apply(product, changes)
         return product
 
@@ -256,7 +284,7 @@ class RedemptionService:
             customer_id,
             category.currency,
             category.price,
-            reason=Reason("LEDGER_GIFT", {"title": product.title}),
+            reason=Reason("LEDGER_GIFT", {"title": every_language(product, "title")}),
             source=Source("marketplace_product", str(product.id)),
             ttl=self.hold_ttl,
             idempotency=IdempotencyKey(f"marketplace:{customer_id}", key),
@@ -329,6 +357,11 @@ def _scope(city: str | None) -> str:
 def _check_image(url: str | None) -> None:
     if url is not None and not is_picture_link(url):
         raise InvalidImageUrl()
+
+
+def _check_texts(texts: Texts, limits: dict[str, int]) -> None:
+    if not translations_valid(texts, limits):
+        raise InvalidTranslation()
 
 
 def _check_title(title: str) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
 from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.texts import every_language
 from bff.kernel.types import Window, utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.reasons import Reason
@@ -173,7 +174,7 @@ class PartnerEventService:
             customer_id,
             offer.currency,
             points,
-            reason=offer.title,
+            reason=Reason("LEDGER_OFFER", {"offer": every_language(offer, "title")}),
             source=Source("partner_event", f"{self.partner.code}:{event.id}"),
         )
         return EventResult(event.id, "accrued", points=points)
@@ -265,7 +266,7 @@ class PartnerEventService:
             customer_id=customer_id,
             currency=offer.currency,
             amount=points,
-            reason=offer.title,
+            reason=Reason("LEDGER_OFFER", {"offer": every_language(offer, "title")}),
             source_type="partner_event",
             source_id=f"{self.partner.code}:{event.id}",
             expires_at=None,
@@ -342,7 +343,7 @@ class PartnerEventService:
             fields["customer_id"],
             offer.currency,
             points,
-            reason=Reason("LEDGER_OFFER_REVERSED", {"offer": offer.title}),
+            reason=Reason("LEDGER_OFFER_REVERSED", {"offer": every_language(offer, "title")}),
             source=Source("partner_event", f"{self.partner.code}:{event.id}"),
         )
         if offer.budget is not None:

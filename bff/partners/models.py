@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +29,25 @@ class RewardKind(enum.StrEnum):
     PERCENT = "percent"  # basis points of the reported amount, up to a cap
 
 
+class PartnerCategory(enum.StrEnum):
+    GROCERY = "grocery"
+    BANK = "bank"
+    TELECOM = "telecom"
+    INSURANCE = "insurance"
+    CINEMA = "cinema"
+    COFFEE = "coffee"
+    DELIVERY = "delivery"
+    TRAVEL = "travel"
+    FUEL = "fuel"
+    PHARMACY = "pharmacy"
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, stored: str) -> PartnerCategory:
+        """The stored category; one written behind the service's back counts as OTHER."""
+        return cls._value2member_map_.get(stored, cls.OTHER)  # type: ignore[return-value]
+
+
 class Partner(Base):
     __tablename__ = "partners"
 
@@ -37,6 +57,9 @@ class Partner(Base):
     category: Mapped[str] = mapped_column(String(64), index=True)
     logo_url: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(Text, default="")
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )  # other languages
     # Encrypted with the service's secrets key: the HMAC needs the secret itself back.
     secret_encrypted: Mapped[str] = mapped_column(Text)
     adapter: Mapped[str | None] = mapped_column(String(64))
@@ -55,6 +78,9 @@ class Offer(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[str] = mapped_column(Text, default="")
+    texts: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )  # other languages
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
     reward_kind: Mapped[str] = mapped_column(String(16))
     reward_points: Mapped[int | None] = mapped_column(BigInteger)

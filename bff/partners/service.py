@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from bff.kernel.catalogue import catalogue_changed
 from bff.kernel.errors import DomainError, NotFound
 from bff.kernel.links import is_picture_link
 from bff.kernel.secrets import SecretBox
+from bff.kernel.texts import Texts, translations_valid
 from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
 from bff.levels.service import LevelService
@@ -69,6 +70,15 @@ class NotActivated(DomainError):
     field = ("offer_id",)
 
 
+class InvalidTranslation(DomainError):
+    code = PartnerErrorCode.INVALID_TRANSLATION
+    field = ("translations",)
+
+
+PARTNER_TEXTS = {"name": 200, "description": 4000}
+OFFER_TEXTS = {"title": 200, "description": 4000, "terms": 4000}
+
+
 class LimitReached(DomainError):
     code = PartnerErrorCode.LIMIT_REACHED
     field = ("offer_id",)
@@ -84,6 +94,7 @@ class PartnerDraft:
     adapter: str | None = None
     kopecks_per_point: int | None = None
     active: bool = True
+    texts: Texts = field(default_factory=dict)
 
 
 @dataclass
@@ -103,6 +114,7 @@ class OfferDraft:
     cities: list[str] | None = None
     levels: list[str] | None = None
     active: bool = True
+    texts: Texts = field(default_factory=dict)
 
 
 def is_published(offer: Offer, now: datetime) -> bool:
@@ -220,6 +232,8 @@ class PartnerService:
             raise InvalidReward(field=("per_customer_limit",))
         if draft.budget is not None and draft.budget <= 0:
             raise InvalidReward(field=("budget",))
+        if not translations_valid(draft.texts, OFFER_TEXTS):
+            raise InvalidTranslation()
 
 
 def _check_partner(draft: PartnerDraft) -> None:
@@ -227,6 +241,8 @@ def _check_partner(draft: PartnerDraft) -> None:
         raise InvalidReward(field=("logo_url",))
     if draft.kopecks_per_point is not None and not 0 < draft.kopecks_per_point <= 100_000:
         raise InvalidReward(field=("kopecks_per_point",))
+    if not translations_valid(draft.texts, PARTNER_TEXTS):
+        raise InvalidTranslation()
 
 
 class ActivationService:

@@ -8,7 +8,7 @@ from tests.fixtures.graphql import error_codes, gql, token
 
 ME = """{ me {
   wallets { currency balance pending }
-  level { current { code name perks cashbackBonus } next { code threshold }
+  level { current { code name perks { code title } cashbackBonus } next { code threshold }
           progress { completedOrders toNext } decayAt canPostpone }
 } }"""
 
@@ -51,7 +51,7 @@ async def test_me_shows_pending_points_and_the_level(app_client, db, settings):
     assert level["current"] == {
         "code": "SILVER",
         "name": "Silver",
-        "perks": ["free_delivery_slot"],
+        "perks": [{"code": "free_delivery_slot", "title": "Free choice of delivery slot"}],
         "cashbackBonus": 100,
     }
     assert level["next"] == {"code": "GOLD", "threshold": 15}

@@ -24,7 +24,7 @@ from tests.fixtures.partners import make_offer, make_partner, offer_gid
 
 SHOP = """{ offers { edges { node { title partner { name } } } }
   marketplace(city: "Kazan") { categories { edges { node { title price { amount }
-    products { edges { node { title available unavailableReason } } } } } } }
+    products { edges { node { title available unavailableReason stopNote } } } } } } }
   featureFlags { key enabled }
   me { wallets { currency } } }"""
 
@@ -139,7 +139,7 @@ async def test_marketplace_edits_are_seen_at_once(app_client, settings, stocked)
         Role.SUPPORT,
     )
     products = shelf(await shop(app_client, settings))[0]["products"]["edges"]
-    assert products[0]["node"]["unavailableReason"] == "Sold out"
+    assert products[0]["node"]["stopNote"] == "Sold out"
     await staff(
         app_client,
         settings,

@@ -16,7 +16,8 @@ from tests.fixtures.marketplace import give_coins, make_category, make_product
 
 SHELF = """query S($city: String) { marketplace(city: $city) { city
   categories(first: 20) { edges { node { title price { amount currency }
-    products(first: 10) { edges { node { title available unavailableReason availableAgainAt } }
+    products(first: 10) { edges { node {
+      title available unavailableCode unavailableReason stopNote availableAgainAt } }
                           pageInfo { hasNextPage } } } } } } }"""
 CATEGORY = """mutation C($input: MarketplaceCategoryCreateInput!) {
   marketplaceCategoryCreate(input: $input) {
@@ -172,7 +173,9 @@ async def test_the_stop_list_works_per_city_and_everywhere(app_client, settings,
     assert in_kazan[0] == {
         "title": "Margherita",
         "available": False,
-        "unavailableReason": "No basil",
+        "unavailableCode": "STOPPED",
+        "unavailableReason": "Not available right now",
+        "stopNote": "No basil",
         "availableAgainAt": back.isoformat(),
     }
     assert in_kazan[1]["available"] is True
@@ -189,7 +192,7 @@ async def test_the_stop_list_works_per_city_and_everywhere(app_client, settings,
     everywhere = {"productId": product_id, "reason": "Recalled"}
     await gql(app_client, STOP, {"input": everywhere}, bearer=support)
     in_moscow = products_of(await gql(app_client, SHELF, {"city": "Moscow"}))
-    assert (in_moscow[0]["available"], in_moscow[0]["unavailableReason"]) == (False, "Recalled")
+    assert (in_moscow[0]["available"], in_moscow[0]["stopNote"]) == (False, "Recalled")
 
     for city in ("Kazan", None):
         await gql(

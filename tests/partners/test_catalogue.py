@@ -23,7 +23,7 @@ DEACTIVATE = """mutation D($id: ID!) { offerDeactivate(input: {offerId: $id}) {
   activation { active } userErrors { code } } }"""
 
 
-async def create_partner(client, settings, code="bank", category="bank", **extra):
+async def create_partner(client, settings, code="bank", category="BANK", **extra):
     admin = token(settings, "boss", Role.ADMIN)
     body = await gql(
         client,
@@ -98,8 +98,8 @@ async def test_offers_are_validated(app_client, settings):
 
 
 async def test_customers_browse_partners_and_offers(app_client, settings):
-    await create_partner(app_client, settings, "bank", "bank")
-    await create_partner(app_client, settings, "mobile", "telecom")
+    await create_partner(app_client, settings, "bank", "BANK")
+    await create_partner(app_client, settings, "mobile", "TELECOM")
     for number in range(3):
         await create_offer(app_client, settings, "bank", title=f"Bank {number}")
     await create_offer(
@@ -129,7 +129,7 @@ async def test_customers_browse_partners_and_offers(app_client, settings):
         "data"
     ]
     assert [e["node"]["title"] for e in rest["offers"]["edges"]] == ["Bank 2", "Mobile"]
-    telecom = await gql(app_client, query, {"filter": {"category": "telecom", "activeOnly": False}})
+    telecom = await gql(app_client, query, {"filter": {"category": "TELECOM", "activeOnly": False}})
     assert [
         (e["node"]["title"], e["node"]["unavailableCode"], e["node"]["unavailableReason"])
         for e in telecom["data"]["offers"]["edges"]
@@ -138,7 +138,7 @@ async def test_customers_browse_partners_and_offers(app_client, settings):
     russian = await gql(
         app_client,
         query,
-        {"filter": {"category": "telecom", "activeOnly": False}},
+        {"filter": {"category": "TELECOM", "activeOnly": False}},
         headers={"accept-language": "ru"},
     )
     later = russian["data"]["offers"]["edges"][1]["node"]
@@ -199,14 +199,14 @@ async def test_catalogue_staff_roles(app_client, settings):
     body = await gql(
         app_client,
         PARTNER,
-        {"input": {"code": "x1", "name": "X", "category": "c"}},
+        {"input": {"code": "x1", "name": "X", "category": "OTHER"}},
         bearer=customer,
     )
     assert error_codes(body) == ["FORBIDDEN"]
     marketer = await gql(
         app_client,
         PARTNER,
-        {"input": {"code": "x1", "name": "X", "category": "c"}},
+        {"input": {"code": "x1", "name": "X", "category": "OTHER"}},
         bearer=token(settings, "mia", Role.MARKETING),
     )
     assert error_codes(marketer) == ["FORBIDDEN"]

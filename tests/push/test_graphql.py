@@ -44,7 +44,7 @@ def device_input(**overrides):
         "token": device_token(1),
         "platform": "IOS",
         "appVersion": "5.1.0",
-        "locale": "ru",
+        "locale": "RU",
         "timezone": "Asia/Yekaterinburg",
     } | overrides
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from babel import Locale
 
+from bff.kernel.formatting import CURRENCY_WORDS, amount, date
 from bff.kernel.i18n import SUPPORTED
-from webviews.formatting import CURRENCY_WORDS, amount, date
 
 NBSP = "\u00a0"
 

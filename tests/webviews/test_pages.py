@@ -131,7 +131,7 @@ async def test_offer_feed_renders_the_offers_from_the_database(web, web_settings
     assert response.template.name == "offers.html"
     feed = response.context["feed"]
     assert [card.title for card in feed.offers] == ["Free latte", "Double minutes"]
-    assert feed.categories == ["coffee", "telecom"]
+    assert feed.categories == [("coffee", "Coffee"), ("telecom", "Mobile and internet")]
     assert response.context["signed_in"] is False
 
     filtered = web.get("/webviews/offers", params={"category": "telecom"}).context["feed"]
@@ -222,7 +222,7 @@ async def test_unavailable_gifts_are_greyed_with_the_reason(web, db):
         )
     page = web.get("/webviews/marketplace")
     gift = page.context["shelves"][0].gifts[0]
-    assert (gift.available, gift.reason) == (False, "Sold out")
+    assert (gift.available, gift.reason) == (False, "Not available right now")
     assert 'class="gift off"' in page.text
 
 
@@ -388,3 +388,36 @@ async def test_postponing_decay_from_the_level_page(web, web_settings, db):
     again = web.post("/webviews/level/postpone", data=form, follow_redirects=False)
     assert again.status_code == 409
     assert again.context["code"] == "ALREADY_POSTPONED"
+
+
+async def test_pictures_come_only_from_the_configured_image_hosts(web_settings, db):
+    from bff.kernel.secrets import SecretBox
+
+    settings = replace(web_settings, webview_image_hosts="https://cdn.example.com")
+    box = SecretBox.from_settings(settings)
+    allowed = await make_partner(
+        db, box, code="cdn", logo_url="https://cdn.example.com/logos/cdn.png"
+    )
+    elsewhere = await make_partner(
+        db, box, code="other", name="Zebra", logo_url="https://tracker.example.net/z.png"
+    )
+    await make_offer(db, allowed, title="From the CDN")
+    await make_offer(db, elsewhere, title="From elsewhere")
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/webviews/offers")
+    csp = page.headers["content-security-policy"]
+    assert "img-src 'self' data: https://cdn.example.com;" in csp
+    assert '<img class="logo" src="https://cdn.example.com/logos/cdn.png"' in page.text
+    assert "tracker.example.net" not in page.text  # never requested: the initial instead
+    assert '<span class="badge" aria-hidden="true">Z</span>' in page.text
+
+
+async def test_a_signed_in_page_carries_the_balance_and_marks_its_tab(web, web_settings, db):
+    customer = await make_customer(db, "anna")
+    await accrue(db, customer.id, 1_000)
+    sign_in(web, web_settings, "anna", "/webviews/history")
+    page = web.get("/webviews/history?lang=ru")
+    header = page.context["header"]
+    assert header.balances == [("POINTS", 1_000), ("COINS", 0)]
+    assert "1\u00a0000 баллов" in page.text
+    assert '<a href="/webviews/history?lang=ru" aria-current="page">' in page.text

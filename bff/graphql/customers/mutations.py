@@ -11,6 +11,7 @@ from bff.graphql.customers.types import (
     Customer,
     CustomerUserError,
 )
+from bff.kernel.i18n import Locale
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -21,9 +22,7 @@ class CustomerProfileUpdateInput:
     display_name: str | None = strawberry.field(
         default=None, description="Name to greet the customer by (1 to 200 characters)."
     )
-    locale: str | None = strawberry.field(
-        default=None, description="Preferred language: `en` or `ru`."
-    )
+    locale: Locale | None = strawberry.field(default=None, description="Preferred language.")
 
 
 @strawberry.type(description="Result of `customerProfileUpdate`.")
@@ -44,6 +43,8 @@ class CustomerMutations:
         customer_id = await context.require_customer()
         async with context.db.unit_of_work() as session:
             customer = await CustomerService(session).update_profile(
-                customer_id, display_name=input.display_name, locale=input.locale
+                customer_id,
+                display_name=input.display_name,
+                locale=input.locale.value if input.locale else None,
             )
         return CustomerProfileUpdatePayload(customer=Customer.from_model(customer), user_errors=[])

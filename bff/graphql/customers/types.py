@@ -29,7 +29,7 @@ from bff.graphql.partners.types import (
 )
 from bff.graphql.spending.types import CheckoutCode, SpendablePoints
 from bff.kernel.errors import DomainError
-from bff.kernel.i18n import message
+from bff.kernel.i18n import SUPPORTED, Locale, message
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import Ladder, describe
 from bff.marketplace.repository import MarketplaceRepository
@@ -79,7 +79,7 @@ class Customer(Node):
         description="The identity provider's subject for this customer."
     )
     display_name: str | None = strawberry.field(description="Name to greet the customer by.")
-    locale: str | None = strawberry.field(description="Preferred language: `en` or `ru`.")
+    locale: Locale | None = strawberry.field(description="Preferred language.")
     pk: strawberry.Private[int]
 
     @strawberry.field(
@@ -194,6 +194,6 @@ class Customer(Node):
             id=node_id("Customer", customer.id),
             external_id=customer.external_id,
             display_name=customer.display_name,
-            locale=customer.locale,
+            locale=Locale(customer.locale) if customer.locale in SUPPORTED else None,
             pk=customer.id,
         )

@@ -15,7 +15,13 @@ from bff.graphql.earning.types import (
     EarningUserError,
     ExpiryPolicy,
 )
-from bff.graphql.inputs import describe_changes, given_fields
+from bff.graphql.inputs import (
+    Translations,
+    describe_changes,
+    given_fields,
+    translations_change,
+    translations_field,
+)
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -50,6 +56,7 @@ class AccrualRuleCreateInput:
     expiry_days: int | None = strawberry.field(default=None, description="With DAYS.")
     flag_key: str | None = strawberry.field(default=None, description="Gate by a flag.")
     active: bool = strawberry.field(default=True, description="Applies to orders.")
+    translations: Translations = translations_field()
 
 
 @strawberry.input(description="Fields to change on a rule; omitted fields stay as they are.")
@@ -68,6 +75,7 @@ class AccrualRuleUpdateInput:
     expiry_days: int | None = strawberry.UNSET
     flag_key: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    translations: Translations = translations_change()
 
 
 describe_changes(AccrualRuleUpdateInput, AccrualRuleCreateInput)
@@ -127,4 +135,4 @@ class EarningMutations:
 async def _run(context: Context, action: Any, payload: type[P]) -> P:
     async with context.db.unit_of_work() as session:
         rule = await action(session)
-    return payload(rule=AccrualRule.from_model(rule), user_errors=[])
+    return payload(rule=AccrualRule.from_model(rule, context.locale), user_errors=[])

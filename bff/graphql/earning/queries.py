@@ -23,7 +23,7 @@ class EarningQueries:
         info.context.require_role(Role.ADMIN)
         async with info.context.reads.read() as session:
             rules = await EarningRepository(session).rules()
-        return [AccrualRule.from_model(rule) for rule in rules]
+        return [AccrualRule.from_model(rule, info.context.locale) for rule in rules]
 
     @strawberry.field(
         description="Staff (role `support`): pending accruals the worker set aside, newest "

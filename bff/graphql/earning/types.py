@@ -18,7 +18,9 @@ from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.graphql.texts import TRANSLATIONS, Translation, translations_of
 from bff.kernel.auth import Role
+from bff.kernel.texts import Texts, localized
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -102,7 +104,9 @@ class AccrualRuleChange:
 class AccrualRule(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     code: str = strawberry.field(description="Stable code; accrual entries name their rule.")
-    title: str = strawberry.field(description="Shown to customers as the entry's reason.")
+    title: str = strawberry.field(
+        description="Shown to customers as the entry's reason, in the request's language."
+    )
     currency: CurrencyCode = strawberry.field(description="What it accrues.")
     brand: str | None = strawberry.field(description="Only this brand's orders; null: all.")
     kind: AccrualRuleKind = strawberry.field(description="How the amount is computed.")
@@ -118,6 +122,11 @@ class AccrualRule(Node):
     flag_key: str | None = strawberry.field(description="Applies only where this flag is on.")
     active: bool = strawberry.field(description="Switched off rules apply to nothing.")
     pk: strawberry.Private[int]
+    texts: strawberry.Private[Texts]
+
+    @strawberry.field(description=TRANSLATIONS)
+    def translations(self) -> list[Translation]:
+        return translations_of(self.texts)
 
     @strawberry.field(description="Every recorded change, oldest first.")
     async def changes(self, info: strawberry.Info[Context, None]) -> list[AccrualRuleChange]:
@@ -141,14 +150,15 @@ class AccrualRule(Node):
             return None
         async with context.reads.read() as session:
             rule = await EarningRepository(session).rule(pk)
-        return cls.from_model(rule) if rule is not None else None
+        return cls.from_model(rule, context.locale) if rule is not None else None
 
     @classmethod
-    def from_model(cls, rule: models.AccrualRule) -> AccrualRule:
+    def from_model(cls, rule: models.AccrualRule, locale: str) -> AccrualRule:
         return cls(
             id=node_id("AccrualRule", rule.id),
             code=rule.code,
-            title=rule.title,
+            title=localized(rule, "title", locale),
+            texts=rule.texts,
             currency=CurrencyCode(rule.currency),
             brand=rule.brand,
             kind=AccrualRuleKind(rule.kind),

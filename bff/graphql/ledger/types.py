@@ -156,9 +156,36 @@ class Wallet:
         )
 
 
+described_enum(
+    models.SourceType,
+    "What caused a ledger entry.",
+    {
+        "ORDER": "An order event of the ordering system (a refund, a cancellation).",
+        "PENDING": "An order's accrual, posted once its hold window passed.",
+        "CHECKOUT": "Points paying an order at the till or in the app.",
+        "PARTNER": "Points paying at a partner.",
+        "PARTNER_EVENT": "A partner reported a completed offer.",
+        "MARKETPLACE_PRODUCT": "A gift taken for coins.",
+        "LEVEL": "A level's one-time reward.",
+        "EXPIRY": "Points expired.",
+        "CONVERSION": "A retired currency converted into points.",
+        "IMPORT": "A balance imported from the previous system.",
+        "STAFF": "A correction by support.",
+        "HOLD": "The end of a hold.",
+        "DEMO": "Demo data.",
+        "OTHER": "Anything else.",
+    },
+    name="EntrySourceType",
+)
+
+
+def source_type(stored: str) -> models.SourceType:
+    return models.SourceType._value2member_map_.get(stored, models.SourceType.OTHER)  # type: ignore[return-value]
+
+
 @strawberry.type(description="What caused an entry: an order, a partner event, a staff user...")
 class LedgerSource:
-    type: str = strawberry.field(description="Kind of source, e.g. `order`, `staff`, `expiry`.")
+    type: models.SourceType = strawberry.field(description="Kind of source.")
     id: str | None = strawberry.field(description="The source's own id, where it has one.")
 
 
@@ -209,7 +236,7 @@ class LedgerEntry(Node):
             balance_after=entry.balance_after,
             version=entry.version,
             row=entry,
-            source=LedgerSource(type=entry.source_type, id=entry.source_id)
+            source=LedgerSource(type=source_type(entry.source_type), id=entry.source_id)
             if entry.source_type
             else None,
             created_at=entry.created_at,

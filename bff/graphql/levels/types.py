@@ -11,7 +11,7 @@ from bff.graphql.errors import UserError
 from bff.graphql.ids import ID_DESCRIPTION, key_id
 from bff.levels import models
 from bff.levels.errors import LevelErrorCode
-from bff.levels.service import Standing
+from bff.levels.service import Standing, perk_title
 
 # The domain's own enum: its codes are declared once, there.
 error_code_enum(LevelErrorCode, "Why a level mutation did not happen.")
@@ -20,6 +20,14 @@ error_code_enum(LevelErrorCode, "Why a level mutation did not happen.")
 @strawberry.type(description="A problem with a level mutation.")
 class LevelUserError(UserError):
     code: LevelErrorCode = strawberry.field(description="Machine-readable reason.")
+
+
+@strawberry.type(description="A privilege a level gives.")
+class Perk:
+    code: str = strawberry.field(
+        description="Stable code the ordering system reads, e.g. free_delivery_slot."
+    )
+    title: str = strawberry.field(description="What it gives, in the request's language.")
 
 
 @strawberry.type(description="A level of the program and what it gives.")
@@ -31,9 +39,7 @@ class Level:
     cashback_bonus: int = strawberry.field(
         description="Extra cashback in basis points (100 = +1 %) on percentage rules."
     )
-    perks: list[str] = strawberry.field(
-        description="Privileges, e.g. free_delivery_slot, free_dish_swap, pay_fully_with_points."
-    )
+    perks: list[Perk] = strawberry.field(description="What it gives.")
     reward_amount: int = strawberry.field(description="Points granted once on first reaching it.")
     is_floor: bool = strawberry.field(description="Once reached, the level never decays below it.")
 
@@ -45,7 +51,7 @@ class Level:
             name=level.name_ru if locale == "ru" else level.name_en,
             threshold=level.threshold,
             cashback_bonus=level.cashback_bonus_bp,
-            perks=list(level.perks or []),
+            perks=[Perk(code=code, title=perk_title(code, locale)) for code in level.perks or []],
             reward_amount=level.reward_amount,
             is_floor=level.is_floor,
         )

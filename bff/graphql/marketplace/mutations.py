@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
-from bff.graphql.inputs import describe_changes, given_fields
+from bff.graphql.inputs import (
+    Translations,
+    describe_changes,
+    given_fields,
+    translations_change,
+    translations_field,
+)
 from bff.graphql.ledger.types import (
     CurrencyCode,
     Wallet,
@@ -64,6 +70,7 @@ class MarketplaceCategoryCreateInput:
         default=None, description="HTTPS URL, or a file of this service (/webviews/static/...)."
     )
     sort_order: int = strawberry.field(default=0, description="Shelf position, ascending.")
+    translations: Translations = translations_field()
 
 
 @strawberry.input(description="Category fields to change; omitted fields stay.")
@@ -74,6 +81,7 @@ class MarketplaceCategoryUpdateInput:
     image_url: str | None = strawberry.UNSET
     sort_order: int | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    translations: Translations = translations_change()
 
 
 describe_changes(MarketplaceCategoryUpdateInput, MarketplaceCategoryCreateInput)
@@ -103,6 +111,7 @@ class MarketplaceProductCreateInput:
     image_url: str | None = strawberry.field(
         default=None, description="HTTPS URL, or a file of this service (/webviews/static/...)."
     )
+    translations: Translations = translations_field()
 
 
 @strawberry.input(description="Product fields to change; omitted fields stay.")
@@ -112,6 +121,7 @@ class MarketplaceProductUpdateInput:
     description: str | None = strawberry.UNSET
     image_url: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    translations: Translations = translations_change()
 
 
 describe_changes(MarketplaceProductUpdateInput, MarketplaceProductCreateInput)
@@ -286,7 +296,9 @@ async def _category(
     context: Context, action: Callable[[CatalogueService], Awaitable[Any]], payload: type[C]
 ) -> C:
     row = await _in_catalogue(context, action)
-    return payload(category=MarketplaceCategory.from_model(row, None), user_errors=[])
+    return payload(
+        category=MarketplaceCategory.from_model(row, None, context.locale), user_errors=[]
+    )
 
 
 async def _product(

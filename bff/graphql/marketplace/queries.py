@@ -40,4 +40,8 @@ async def marketplace_for(context: Context, city: str | None) -> Marketplace:
             return await MarketplaceRepository(session).active_categories()
 
     categories = await context.catalogue.get("categories", load)
-    return Marketplace(city=await viewer_city(context, city), categories_in_order=list(categories))
+    return Marketplace(
+        city=await viewer_city(context, city),
+        categories_in_order=list(categories),
+        locale=context.locale,
+    )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.graphql.enums import describe_values, error_code_enum
+from bff.graphql.enums import describe_values, described_enum, error_code_enum
 from bff.graphql.errors import BadUserInput, UserError
 from bff.graphql.execution import SharedSubtree
 from bff.graphql.ids import Node, node_id
@@ -17,6 +17,7 @@ from bff.graphql.ledger.types import (
     CurrencyCode,
 )
 from bff.graphql.links import PICTURE, picture_url
+from bff.graphql.money import Money
 from bff.graphql.pagination import (
     Connection,
     build_connection,
@@ -24,11 +25,19 @@ from bff.graphql.pagination import (
     page_limit,
     page_size,
 )
+from bff.graphql.texts import TRANSLATIONS, Translation, translations_of
+from bff.kernel.i18n import message
+from bff.kernel.texts import Texts, localized
 from bff.kernel.types import utcnow
 from bff.marketplace import models
 from bff.marketplace.errors import MarketplaceErrorCode
 from bff.marketplace.repository import MarketplaceRepository
-from bff.marketplace.service import Unavailability, redemption_status, unavailability
+from bff.marketplace.service import (
+    GiftUnavailability,
+    Unavailability,
+    redemption_status,
+    unavailability,
+)
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -39,6 +48,14 @@ MAX_CATEGORIES = 100
 
 # The domain's own enum: its codes are declared once, there.
 error_code_enum(MarketplaceErrorCode, "Why a marketplace mutation did not happen.")
+described_enum(
+    GiftUnavailability,
+    "Why a gift cannot be taken now.",
+    {
+        "WITHDRAWN": "Taken out of the catalogue.",
+        "STOPPED": "On the stop-list, everywhere or in the viewer's city.",
+    },
+)
 
 
 @strawberry.type(description="A problem with a marketplace mutation.")
@@ -65,21 +82,17 @@ describe_values(
 )
 
 
-@strawberry.type(description="An amount in a currency.")
-class Price:
-    amount: int = strawberry.field(description="Whole units of the currency (e.g. coins).")
-    currency: CurrencyCode = strawberry.field(description="Which currency.")
-
-
 @strawberry.type(description="A gift: any product of a category is taken for its price.")
 class MarketplaceProduct(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
-    title: str = strawberry.field(description="Display name.")
-    description: str = strawberry.field(description="What it is.")
+    title: str = strawberry.field(description="Display name, in the request's language.")
+    description: str = strawberry.field(description="What it is, in the request's language.")
     picture: strawberry.Private[str | None]
     pk: strawberry.Private[int]
     category_pk: strawberry.Private[int]
     city: strawberry.Private[str | None]
+    locale: strawberry.Private[str]
+    texts: strawberry.Private[Texts]
     # Judged when the product is built, with its stops loaded for the whole page: plain
     # fields resolve without a coroutine each, which is most of a shelf's cost.
     unavailable: strawberry.Private[Unavailability | None]
@@ -91,9 +104,19 @@ class MarketplaceProduct(Node):
     def available(self) -> bool:
         return self.unavailable is None
 
-    @strawberry.field(description="Why not, in staff's words; null when available.")
+    @strawberry.field(description="Why not, as a code to switch on; null when available.")
+    def unavailable_code(self) -> GiftUnavailability | None:
+        return self.unavailable.code if self.unavailable else None
+
+    @strawberry.field(description="Why not, in the request's language; null when available.")
     def unavailable_reason(self) -> str | None:
-        return self.unavailable.reason if self.unavailable else None
+        return message(self.unavailable.code, self.locale) if self.unavailable else None
+
+    @strawberry.field(
+        description="Staff's note on the stop-list entry, in their own words; null when none."
+    )
+    def stop_note(self) -> str | None:
+        return self.unavailable.note if self.unavailable else None
 
     @strawberry.field(description="When it comes back; null when available or not known.")
     def available_again_at(self) -> datetime | None:
@@ -103,11 +126,15 @@ class MarketplaceProduct(Node):
     async def category(self, info: strawberry.Info[Context, None]) -> MarketplaceCategory:
         category = await info.context.loaders.category_by_id.load(self.category_pk)
         assert category is not None
-        return MarketplaceCategory.from_model(category, self.city)
+        return MarketplaceCategory.from_model(category, self.city, self.locale)
 
     @strawberry.field(description=PICTURE)
     def image_url(self, info: strawberry.Info[Context, None]) -> str | None:
         return picture_url(info.context, self.picture)
+
+    @strawberry.field(description=TRANSLATIONS)
+    def translations(self) -> list[Translation]:
+        return translations_of(self.texts)
 
     @classmethod
     async def resolve_node(cls, context: Context, pk: int) -> MarketplaceProduct | None:
@@ -119,16 +146,22 @@ class MarketplaceProduct(Node):
 
     @classmethod
     def from_model(
-        cls, product: models.Product, city: str | None, stops: list[models.StopListEntry]
+        cls,
+        product: models.Product,
+        city: str | None,
+        stops: list[models.StopListEntry],
+        locale: str,
     ) -> MarketplaceProduct:
         return cls(
             id=node_id("MarketplaceProduct", product.id),
-            title=product.title,
-            description=product.description,
+            title=localized(product, "title", locale),
+            description=localized(product, "description", locale),
             picture=product.image_url,
             pk=product.id,
             category_pk=product.category_id,
             city=city,
+            locale=locale,
+            texts=product.texts,
             unavailable=unavailability(product.active, stops, city),
         )
 
@@ -148,18 +181,20 @@ async def product_view(
 ) -> MarketplaceProduct:
     """One product as ``city`` sees it (a shelf page builds many at once instead)."""
     stops = await context.loaders.stops_by_product_id.load(product.id)
-    return MarketplaceProduct.from_model(product, city, stops)
+    return MarketplaceProduct.from_model(product, city, stops, context.locale)
 
 
 @strawberry.type(description="A shelf of gifts with one price.")
 class MarketplaceCategory(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
-    title: str = strawberry.field(description="Display name.")
+    title: str = strawberry.field(description="Display name, in the request's language.")
     picture: strawberry.Private[str | None]
-    price: Price = strawberry.field(description="What any of its products costs.")
+    price: Money = strawberry.field(description="What any of its products costs.")
     sort_order: int = strawberry.field(description="Shelves are shown by this, ascending.")
     pk: strawberry.Private[int]
     city: strawberry.Private[str | None]
+    locale: strawberry.Private[str]
+    texts: strawberry.Private[Texts]
 
     @strawberry.field(
         description="Its products in the catalogue, oldest first.",
@@ -183,7 +218,7 @@ class MarketplaceCategory(Node):
             rows,
             size,
             lambda p: p.id,
-            lambda p: MarketplaceProduct.from_model(p, self.city, stops_of[p.id]),
+            lambda p: MarketplaceProduct.from_model(p, self.city, stops_of[p.id], self.locale),
         )
 
     @classmethod
@@ -192,22 +227,30 @@ class MarketplaceCategory(Node):
         category = await context.loaders.category_by_id.load(pk)
         if category is None or not category.active:
             return None
-        return cls.from_model(category, await viewer_city(context, None))
+        return cls.from_model(category, await viewer_city(context, None), context.locale)
 
     @strawberry.field(description=PICTURE)
     def image_url(self, info: strawberry.Info[Context, None]) -> str | None:
         return picture_url(info.context, self.picture)
 
+    @strawberry.field(description=TRANSLATIONS)
+    def translations(self) -> list[Translation]:
+        return translations_of(self.texts)
+
     @classmethod
-    def from_model(cls, category: models.Category, city: str | None) -> MarketplaceCategory:
+    def from_model(
+        cls, category: models.Category, city: str | None, locale: str
+    ) -> MarketplaceCategory:
         return cls(
             id=node_id("MarketplaceCategory", category.id),
-            title=category.title,
+            title=localized(category, "title", locale),
             picture=category.image_url,
-            price=Price(amount=category.price, currency=CurrencyCode(category.currency)),
+            price=Money(amount=category.price, currency=CurrencyCode(category.currency)),
             sort_order=category.sort_order,
             pk=category.id,
             city=city,
+            locale=locale,
+            texts=category.texts,
         )
 
 
@@ -218,6 +261,7 @@ class Marketplace(SharedSubtree):
         "`city` argument; null: only stops that apply everywhere count."
     )
     categories_in_order: strawberry.Private[list[models.Category]]
+    locale: strawberry.Private[str]
 
     def shared_key(self) -> Hashable:
         # Everything below is catalogue rows judged for the city: one completion per city.
@@ -243,7 +287,7 @@ class Marketplace(SharedSubtree):
             rows[: size + 1],
             size,
             lambda c: c.id,
-            lambda c: MarketplaceCategory.from_model(c, self.city),
+            lambda c: MarketplaceCategory.from_model(c, self.city, self.locale),
         )
 
 
@@ -253,7 +297,7 @@ class Redemption(Node):
         description="Opaque global id; the ordering system "
         "confirms or cancels the redemption by it."
     )
-    price: Price = strawberry.field(description="What was held.")
+    price: Money = strawberry.field(description="What was held.")
     created_at: datetime = strawberry.field(description="When it was taken.")
     pk: strawberry.Private[int]
     product_pk: strawberry.Private[int]
@@ -292,7 +336,7 @@ class Redemption(Node):
     def from_model(cls, row: models.Redemption) -> Redemption:
         return cls(
             id=node_id("Redemption", row.id),
-            price=Price(amount=row.price, currency=CurrencyCode(row.currency)),
+            price=Money(amount=row.price, currency=CurrencyCode(row.currency)),
             created_at=row.created_at,
             pk=row.id,
             product_pk=row.product_id,

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 
-from bff.graphql.inputs import describe_changes, given_fields
+from bff.graphql.inputs import (
+    Translations,
+    describe_changes,
+    given_fields,
+    translations_change,
+    translations_field,
+)
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
@@ -16,6 +22,7 @@ from bff.graphql.partners.types import (
     OfferActivation,
     OfferRewardKind,
     Partner,
+    PartnerCategory,
     PartnerUserError,
     offer_view,
 )
@@ -65,7 +72,7 @@ class OfferDeactivatePayload(OfferActivationPayload):
 class PartnerCreateInput:
     code: str = strawberry.field(description="2 to 64 of a-z, 0-9, - and _; used in API URLs.")
     name: str = strawberry.field(description="Display name.")
-    category: str = strawberry.field(description="e.g. grocery, bank, telecom, insurance.")
+    category: PartnerCategory = strawberry.field(description="What kind of business it is.")
     logo_url: str | None = strawberry.field(
         default=None, description="HTTPS URL, or a file of this service (/webviews/static/...)."
     )
@@ -74,18 +81,20 @@ class PartnerCreateInput:
     kopecks_per_point: int | None = strawberry.field(
         default=None, description="Value of a point when paying there; null: not accepted."
     )
+    translations: Translations = translations_field()
 
 
 @strawberry.input(description="Partner fields to change; omitted fields stay.")
 class PartnerUpdateInput:
     code: str = strawberry.field(description="Which partner.")
     name: str | None = strawberry.UNSET
-    category: str | None = strawberry.UNSET
+    category: PartnerCategory | None = strawberry.UNSET
     logo_url: str | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     adapter: str | None = strawberry.UNSET
     kopecks_per_point: int | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    translations: Translations = translations_change()
 
 
 describe_changes(PartnerUpdateInput, PartnerCreateInput)
@@ -133,6 +142,7 @@ class OfferCreateInput:
     budget: int | None = strawberry.field(default=None, description="Points in all.")
     cities: list[str] | None = strawberry.field(default=None, description="Only these cities.")
     levels: list[str] | None = strawberry.field(default=None, description="Only these levels.")
+    translations: Translations = translations_field()
 
 
 @strawberry.input(description="Offer fields to change; omitted fields stay.")
@@ -150,6 +160,7 @@ class OfferUpdateInput:
     cities: list[str] | None = strawberry.UNSET
     levels: list[str] | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    translations: Translations = translations_change()
 
 
 describe_changes(OfferUpdateInput, OfferCreateInput)
@@ -292,7 +303,9 @@ async def _activation(context: Context, global_id: str, payload: type[A], *, act
 async def _partner(context: Context, action: Any, payload: type[P]) -> P:
     async with context.db.unit_of_work() as session:
         partner, secret = await action(PartnerService(session, context.secret_box))
-    return payload(partner=Partner.from_model(partner), secret=secret, user_errors=[])
+    return payload(
+        partner=Partner.from_model(partner, context.locale), secret=secret, user_errors=[]
+    )
 
 
 async def _offer(context: Context, action: Any, payload: type[OfferP]) -> OfferP:

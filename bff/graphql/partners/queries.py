@@ -10,6 +10,7 @@ from bff.graphql.pagination import Connection, build_connection, decode_cursor, 
 from bff.graphql.partners.types import (
     Offer,
     Partner,
+    PartnerCategory,
     offer_connection,
 )
 from bff.kernel.types import utcnow
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 @strawberry.input(description="Which offers to list.")
 class OfferFilter:
     partner_code: str | None = strawberry.field(default=None, description="One partner's.")
-    category: str | None = strawberry.field(default=None, description="Partners of a category.")
+    category: PartnerCategory | None = strawberry.field(
+        default=None, description="Partners of a category."
+    )
     active_only: bool = strawberry.field(
         default=True, description="Only offers that can be activated now (the default)."
     )
@@ -42,7 +45,9 @@ class PartnerQueries:
             rows = await PartnerRepository(session).partners_page(
                 after_id=decode_cursor(after), limit=size + 1
             )
-        return build_connection(rows, size, lambda p: p.id, Partner.from_model)
+        return build_connection(
+            rows, size, lambda p: p.id, lambda p: Partner.from_model(p, info.context.locale)
+        )
 
     @strawberry.field(description="Offers of active partners, oldest first.")
     async def offers(
@@ -76,12 +81,20 @@ async def offers_connection(
                 after_id=after_id,
                 limit=size + 1,
                 partner_code=chosen.partner_code,
-                category=chosen.category,
+                category=chosen.category.value if chosen.category else None,
                 active_at=utcnow() if chosen.active_only else None,
             )
         return await offer_connection(context, rows, size, key)
 
-    key = ("offers", after_id, size, chosen.partner_code, chosen.category, chosen.active_only)
+    key = (
+        "offers",
+        context.locale,
+        after_id,
+        size,
+        chosen.partner_code,
+        chosen.category,
+        chosen.active_only,
+    )
     # The page itself is kept, not only its rows: building its views is most of the
     # cost of the offers on a home screen. Its partners may have been read earlier in
     # this request, so it is kept only if nothing changed since the request began.

@@ -19,8 +19,10 @@ from bff.graphql.ledger.types import (
 )
 from bff.graphql.links import PICTURE, picture_url
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.graphql.texts import TRANSLATIONS, Translation, translations_of
 from bff.kernel.auth import Role
 from bff.kernel.i18n import message
+from bff.kernel.texts import Texts, localized
 from bff.kernel.types import utcnow
 from bff.partners import models
 from bff.partners.errors import PartnerErrorCode
@@ -40,6 +42,16 @@ described_enum(
     name="OfferRewardKind",
 )
 OfferRewardKind = models.RewardKind
+
+described_enum(
+    models.PartnerCategory,
+    "What kind of business a partner is; `categoryName` says it in the reader's language.",
+    {
+        category.name: message(f"PARTNER_CATEGORY_{category.name}", "en")
+        for category in models.PartnerCategory
+    },
+)
+PartnerCategory = models.PartnerCategory
 
 
 # The domain's own enum: its codes are declared once, there.
@@ -113,9 +125,9 @@ def _unavailability(code: PartnerErrorCode | None) -> OfferUnavailability | None
 @strawberry.type(description="A partner's offer: activate it, do the action, get points.")
 class Offer(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
-    title: str = strawberry.field(description="Short title.")
-    description: str = strawberry.field(description="What to do.")
-    terms: str = strawberry.field(description="The fine print.")
+    title: str = strawberry.field(description="Short title, in the request's language.")
+    description: str = strawberry.field(description="What to do, in the request's language.")
+    terms: str = strawberry.field(description="The fine print, in the request's language.")
     reward: OfferReward = strawberry.field(description="What completing it earns.")
     valid_from: datetime = strawberry.field(description="Open from.")
     valid_to: datetime | None = strawberry.field(description="Open until; null: no end.")
@@ -129,6 +141,11 @@ class Offer(Node):
     # most of the cost of an offer list.
     partner: Partner = strawberry.field(description="The partner running it.")
     pk: strawberry.Private[int]
+    texts: strawberry.Private[Texts]
+
+    @strawberry.field(description=TRANSLATIONS)
+    def translations(self) -> list[Translation]:
+        return translations_of(self.texts)
 
     @strawberry.field(
         description="Why it cannot be activated now, in the request's language; null when it can.",
@@ -161,16 +178,12 @@ class Offer(Node):
         return await offer_view(context, offer)
 
     @classmethod
-    def from_model(
-        cls,
-        offer: models.Offer,
-        partner: models.Partner,
-    ) -> Offer:
+    def from_model(cls, offer: models.Offer, partner: models.Partner, locale: str) -> Offer:
         return cls(
             id=node_id("Offer", offer.id),
-            title=offer.title,
-            description=offer.description,
-            terms=offer.terms,
+            title=localized(offer, "title", locale),
+            description=localized(offer, "description", locale),
+            terms=localized(offer, "terms", locale),
             reward=OfferReward(
                 kind=OfferRewardKind(offer.reward_kind),
                 currency=CurrencyCode(offer.currency),
@@ -182,8 +195,9 @@ class Offer(Node):
             valid_to=offer.valid_to,
             per_customer_limit=offer.per_customer_limit,
             unavailable_code=_unavailability(availability(offer, utcnow())),
-            partner=Partner.from_model(partner),
+            partner=Partner.from_model(partner, locale),
             pk=offer.id,
+            texts=offer.texts,
         )
 
 
@@ -209,7 +223,7 @@ async def offer_views(context: Context, rows: Sequence[models.Offer]) -> list[Of
     views = []
     for row, partner in zip(rows, partners, strict=True):
         assert partner is not None
-        views.append(Offer.from_model(row, partner))
+        views.append(Offer.from_model(row, partner, context.locale))
     return views
 
 
@@ -237,14 +251,16 @@ async def offer_connection(
 class Partner(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     code: str = strawberry.field(description="Stable code, used in the partner API's URLs.")
-    name: str = strawberry.field(description="Display name.")
-    category: str = strawberry.field(description="e.g. grocery, bank, telecom, insurance.")
+    name: str = strawberry.field(description="Display name, in the request's language.")
+    category: PartnerCategory = strawberry.field(description="What kind of business it is.")
+    category_name: str = strawberry.field(description="The category, in the request's language.")
     logo: strawberry.Private[str | None]
-    description: str = strawberry.field(description="About the partner.")
+    description: str = strawberry.field(description="About the partner, in the request's language.")
     kopecks_per_point: int | None = strawberry.field(
         description="What one point is worth there when paying with points; null: not accepted."
     )
     pk: strawberry.Private[int]
+    texts: strawberry.Private[Texts]
 
     @strawberry.field(description="The partner's offers open now, oldest first.")
     async def offers(
@@ -262,7 +278,7 @@ class Partner(Node):
                 category=None,
                 active_at=utcnow(),
             )
-        key = ("partner offers", self.pk, after, size)
+        key = ("partner offers", info.context.locale, self.pk, after, size)
         return await offer_connection(info.context, rows, size, key)
 
     @classmethod
@@ -270,21 +286,28 @@ class Partner(Node):
         """Partners are public catalogue objects."""
         async with context.reads.read() as session:
             partners = await PartnerRepository(session).partners_by_ids([pk])
-        return cls.from_model(partners[0]) if partners else None
+        return cls.from_model(partners[0], context.locale) if partners else None
 
     @strawberry.field(description=PICTURE.replace("picture", "logo", 1))
     def logo_url(self, info: strawberry.Info[Context, None]) -> str | None:
         return picture_url(info.context, self.logo)
 
+    @strawberry.field(description=TRANSLATIONS)
+    def translations(self) -> list[Translation]:
+        return translations_of(self.texts)
+
     @classmethod
-    def from_model(cls, partner: models.Partner) -> Partner:
+    def from_model(cls, partner: models.Partner, locale: str) -> Partner:
+        category = PartnerCategory.of(partner.category)
         return cls(
             id=node_id("Partner", partner.id),
             code=partner.code,
-            name=partner.name,
-            category=partner.category,
+            name=localized(partner, "name", locale),
+            category=category,
+            category_name=message(f"PARTNER_CATEGORY_{category.name}", locale),
             logo=partner.logo_url,
-            description=partner.description,
+            description=localized(partner, "description", locale),
             kopecks_per_point=partner.kopecks_per_point,
             pk=partner.id,
+            texts=partner.texts,
         )

@@ -21,6 +21,7 @@ from bff.graphql.push.types import (
 )
 from bff.kernel.auth import Role
 from bff.kernel.global_ids import decode_typed_id
+from bff.kernel.i18n import Locale
 from bff.kernel.types import utcnow
 from push import delivery
 from push.errors import PushErrorCode
@@ -48,7 +49,7 @@ class DeviceRegisterInput:
     token: str = strawberry.field(description="FCM registration token.")
     platform: DevicePlatform = strawberry.field(description="iOS, Android or web.")
     app_version: str = strawberry.field(description="e.g. 5.12.0.")
-    locale: str = strawberry.field(description="Language of pushes: en or ru.")
+    locale: Locale = strawberry.field(description="Language of pushes.")
     timezone: str = strawberry.field(description="IANA zone, e.g. Asia/Yekaterinburg.")
 
 
@@ -203,7 +204,7 @@ class PushMutations:
             input.token,
             Platform(input.platform.value),
             input.app_version,
-            input.locale,
+            input.locale.value,
             input.timezone,
         )
         async with context.db.unit_of_work() as session:

@@ -11,6 +11,7 @@ import strawberry
 from bff.graphql.enums import describe_values, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.ids import ID_DESCRIPTION, Node, node_id
+from bff.kernel.i18n import SUPPORTED, Locale
 from push import models
 from push.errors import PushErrorCode
 
@@ -61,7 +62,7 @@ class Device:
     id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
     platform: DevicePlatform = strawberry.field(description="iOS, Android or web.")
     app_version: str = strawberry.field(description="As the app reported it.")
-    locale: str = strawberry.field(description="Language of its pushes.")
+    locale: Locale = strawberry.field(description="Language of its pushes.")
     timezone: str = strawberry.field(description="Quiet hours are judged in this zone.")
     active: bool = strawberry.field(description="False once FCM said the token is dead.")
 
@@ -71,7 +72,7 @@ class Device:
             id=node_id("Device", row.id),
             platform=DevicePlatform(row.platform),
             app_version=row.app_version,
-            locale=row.locale,
+            locale=Locale(row.locale) if row.locale in SUPPORTED else Locale.EN,
             timezone=row.timezone,
             active=row.active,
         )

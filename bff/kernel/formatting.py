@@ -8,7 +8,7 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 # The words for an amount of each currency, per plural category of each language.
 CURRENCY_WORDS: dict[str, dict[str, dict[str, str]]] = {
@@ -40,6 +40,11 @@ def _locale(code: str) -> Locale:
 def number(value: int, locale: str) -> str:
     """``1 000`` in Russian (a no-break space), ``1,000`` in English."""
     return format_decimal(value, locale=locale)
+
+
+def percent(value: float, locale: str) -> str:
+    """``5%`` in English, ``5 %`` in Russian; ``2.5`` keeps its decimal."""
+    return format_percent(value / 100, locale=locale, decimal_quantization=False)
 
 
 def amount(value: int, currency: str, locale: str, *, signed: bool = False) -> str:
