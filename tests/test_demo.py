@@ -12,8 +12,8 @@ SHOWCASE = """{
     products { edges { node { title imageUrl available unavailableReason } } } } } } }
   me {
     level { current { code } progress { completedOrders } }
-    spendable(brand: "grocery", amount: 100000) { points reason }
-    history(first: 100) { edges { node { amount currency } } }
+    spendable(brand: "grocery", amount: 100000) { points { amount } reason }
+    history(first: 100) { edges { node { amount { amount currency } } } }
   }
 }"""
 
@@ -50,6 +50,6 @@ async def test_the_demo_shows_every_screen_something(app_client, settings, db):
     assert all(p["imageUrl"] for p in products)
     me = data["me"]
     assert me["level"]["progress"]["completedOrders"] > 0
-    assert me["spendable"]["points"] > 0
-    currencies = {edge["node"]["currency"] for edge in me["history"]["edges"]}
+    assert me["spendable"]["points"]["amount"] > 0
+    currencies = {edge["node"]["amount"]["currency"] for edge in me["history"]["edges"]}
     assert currencies == {"POINTS", "COINS"}

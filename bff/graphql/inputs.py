@@ -36,8 +36,17 @@ def given_fields(
         column = renamed.get(name, name)
         if value is None and column in columns and not columns[column].nullable:
             raise BadUserInput(f"`{to_camel_case(name)}` cannot be null")
-        given[column] = value.value if isinstance(value, enum.Enum) else value
+        given[column] = _plain(value)
     return given
+
+
+def _plain(value: Any) -> Any:
+    """Enums (alone or in a list) as their values, the way the domains store them."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 ACTIVE = "False hides it from customers (it is kept, and can be shown again)."

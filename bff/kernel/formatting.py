@@ -8,7 +8,7 @@ from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 
 # The words for an amount of each currency, per plural category of each language.
 CURRENCY_WORDS: dict[str, dict[str, dict[str, str]]] = {
@@ -57,6 +57,11 @@ def amount(value: int, currency: str, locale: str, *, signed: bool = False) -> s
         return f"{sign}{text} {currency}"
     word = words.get(_locale(locale).plural_form(abs(value)), words["other"])
     return f"{sign}{text} {word}"
+
+
+def rubles(kopecks: int, locale: str) -> str:
+    """``12,50 ₽`` in Russian, ``₽12.50`` in English (whose data would say ``RUB12.50``)."""
+    return format_currency(kopecks / 100, "RUB", locale=locale).replace("RUB", "₽")
 
 
 def date(value: datetime | None, locale: str) -> str:

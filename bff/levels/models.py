@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bff.customers import models as _customers  # noqa: F401 - registers the FK target
 from bff.kernel.db import Base
 from bff.kernel.types import BigId, UTCDateTime, utcnow
+
+
+class LevelCode(enum.StrEnum):
+    """The program's levels, lowest first: the rows of ``levels`` are these."""
+
+    BRONZE = "BRONZE"
+    SILVER = "SILVER"
+    GOLD = "GOLD"
+    PLATINUM = "PLATINUM"
 
 
 class Level(Base):

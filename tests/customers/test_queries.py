@@ -16,7 +16,8 @@ query Me($first: Int, $after: String, $currency: CurrencyCode) {
     id externalId
     wallets { currency balance available held pending version expiringSoon { amount at } }
     history(first: $first, after: $after, currency: $currency) {
-      edges { cursor node { id kind amount balanceAfter version reason actor } }
+      edges { cursor node {
+        id kind amount { amount currency text } balanceAfter { amount } version reason actor } }
       pageInfo { hasNextPage endCursor }
     }
   }
@@ -87,13 +88,14 @@ async def test_history_pages_with_keyset_cursors(app_client, settings, db):
     while True:
         body = await gql(app_client, ME, {"first": 3, "after": after}, bearer=bearer)
         history = body["data"]["me"]["history"]
-        seen += [edge["node"]["amount"] for edge in history["edges"]]
+        seen += [edge["node"]["amount"]["amount"] for edge in history["edges"]]
         if not history["pageInfo"]["hasNextPage"]:
             break
         after = history["pageInfo"]["endCursor"]
     assert seen == [5, 7, 6, 5, 4, 3, 2, 1]
     coins = await gql(app_client, ME, {"currency": "COINS"}, bearer=bearer)
-    assert [e["node"]["amount"] for e in coins["data"]["me"]["history"]["edges"]] == [5]
+    coin_entries = [e["node"]["amount"] for e in coins["data"]["me"]["history"]["edges"]]
+    assert coin_entries == [{"amount": 5, "currency": "COINS", "text": "5 coins"}]
 
 
 async def test_bad_paging_arguments_are_typed_errors(app_client, settings):
@@ -129,12 +131,12 @@ async def test_node_refetches_own_objects_only(app_client, settings, db):
     boris = await make_customer(db, "boris")
     anna_entry = (await accrue(db, anna.id, 10)).entry
     boris_entry = (await accrue(db, boris.id, 99)).entry
-    query = "query N($id: ID!) { node(id: $id) { id ... on LedgerEntry { amount } } }"
+    query = "query N($id: ID!) { node(id: $id) { id ... on LedgerEntry { amount { amount } } } }"
     bearer = token(settings, "anna")
     own = await gql(
         app_client, query, {"id": encode_id("LedgerEntry", anna_entry.id)}, bearer=bearer
     )
-    assert own["data"]["node"]["amount"] == 10
+    assert own["data"]["node"]["amount"] == {"amount": 10}
     for foreign in (
         encode_id("LedgerEntry", boris_entry.id),
         encode_id("Customer", boris.id),
@@ -154,11 +156,12 @@ async def test_staff_sees_any_customer_through_node_and_lookup(app_client, setti
     await accrue(db, boris.id, 99)
     staff = token(settings, "staff-1", Role.SUPPORT)
     lookup = """{ customerByExternalId(externalId: "boris") {
-        id wallets { currency balance } history { edges { node { amount } } } } }"""
+        id wallets { currency balance } history { edges { node { amount { amount } } } } } }"""
     body = await gql(app_client, lookup, bearer=staff)
     found = body["data"]["customerByExternalId"]
     assert found["id"] == encode_id("Customer", boris.id)
     assert found["wallets"][1] == {"currency": "POINTS", "balance": 99}
+    assert found["history"]["edges"] == [{"node": {"amount": {"amount": 99}}}]
     missing = await gql(app_client, lookup.replace("boris", "nobody"), bearer=staff)
     assert (missing["data"], "errors" in missing) == ({"customerByExternalId": None}, False)
     node = await gql(

@@ -20,7 +20,8 @@ from tests.fixtures.graphql import error_codes, gql, token
 from tests.ledger.invariants import check_wallet_invariants
 
 SET_ASIDE = """query($after: String) { setAsideAccruals(first: 1, after: $after) {
-  edges { node { id customerId brand orderId currency amount reason failure setAsideAt } }
+  edges { node {
+    id customerId brand orderId currency amount { amount } reason failure setAsideAt } }
   pageInfo { hasNextPage endCursor } } }"""
 
 
@@ -131,7 +132,7 @@ async def test_staff_see_set_aside_rows_and_customers_do_not(app_client, db, set
         "grocery",
         "A-1",
         "POINTS",
-        30,
+        {"amount": 30},
     )
     assert node["failure"].startswith("CURRENCY_DISABLED: ")
     assert page["pageInfo"]["hasNextPage"] is True

@@ -20,7 +20,7 @@ SCREENS = """{
     level { current { code name perks { code title } } next { name } decayAt }
     offers(first: 20) { edges { node {
       id title description terms unavailableCode unavailableReason
-      reward { kind currency points cap }
+      reward { kind currency points { amount text } cap { amount text } }
       partner { code name category categoryName description logoUrl }
     } } }
     marketplace { city categories { edges { node {
@@ -31,7 +31,7 @@ SCREENS = """{
   me {
     displayName
     history(first: 100) { edges { cursor node {
-      id kind currency amount reason createdAt source { type id }
+      id kind currency amount { amount currency text } reason createdAt source { type id }
     } } }
   }
 }"""

@@ -13,7 +13,7 @@ from tests.fixtures.graphql import error_codes, gql, post, token
 ADJUST = """
 mutation Adjust($input: BalanceAdjustInput!) {
   balanceAdjust(input: $input) {
-    entry { id kind amount balanceAfter reason actor }
+    entry { id kind amount { amount } balanceAfter { amount } reason actor }
     wallet { currency balance available version }
     replayed
     userErrors { code field message }
@@ -48,7 +48,7 @@ async def test_support_corrects_a_balance_with_reason_and_actor(app_client, sett
     assert payload["userErrors"] == []
     assert payload["replayed"] is False
     assert payload["entry"]["kind"] == "ADJUST"
-    assert (payload["entry"]["amount"], payload["entry"]["actor"]) == (250, "olga")
+    assert (payload["entry"]["amount"], payload["entry"]["actor"]) == ({"amount": 250}, "olga")
     assert payload["wallet"] == {
         "currency": "POINTS",
         "balance": 250,

@@ -13,9 +13,11 @@ from tests.fixtures.earning import completed, send
 from tests.fixtures.graphql import error_codes, gql, token
 
 PARTNER = """mutation P($input: PartnerCreateInput!) { partnerCreate(input: $input) {
-  partner { id code name category kopecksPerPoint logoUrl } secret userErrors { code field } } }"""
+  partner { id code name category pointValue { kopecks text } logoUrl }
+  secret userErrors { code field } } }"""
 OFFER = """mutation O($input: OfferCreateInput!) { offerCreate(input: $input) {
-  offer { id title unavailableReason reward { kind points percentBasisPoints cap currency }
+  offer { id title unavailableReason reward {
+            kind points { amount } percentBasisPoints cap { amount } currency }
           partner { code } } userErrors { code field } } }"""
 ACTIVATE = """mutation A($id: ID!) { offerActivate(input: {offerId: $id}) {
   activation { active completions } userErrors { code message } } }"""
@@ -52,7 +54,7 @@ async def test_admin_creates_a_partner_whose_secret_is_shown_once(app_client, db
     created = await create_partner(app_client, settings, kopecksPerPoint=100)
     assert created["userErrors"] == []
     assert len(created["secret"]) >= 40
-    assert created["partner"]["kopecksPerPoint"] == 100
+    assert created["partner"]["pointValue"] == {"kopecks": 100, "text": "₽1.00"}
     async with db.read() as session:
         stored = (await session.scalars(select(Partner))).one()
     assert created["secret"] not in stored.secret_encrypted

@@ -12,12 +12,14 @@ from tests.fixtures.factories import accrue, make_customer
 from tests.fixtures.graphql import error_codes, gql, token
 
 SET = """mutation S($input: SpendingRuleSetInput!) { spendingRuleSet(input: $input) {
-  rule { id currency brand kopecksPerPoint maxShareBasisPoints minMoneyKopecks
+  rule { id currency brand pointValue { kopecks text } maxShareBasisPoints
+         minMoney { kopecks }
          levelShares { level shareBasisPoints } active
          changes { actor before after } }
   userErrors { code field message } } }"""
 SPENDABLE = """query($amount: Int!, $brand: String) { me {
-  spendable(amount: $amount, brand: $brand) { points value reason } } }"""
+  spendable(amount: $amount, brand: $brand) {
+    points { amount } value { kopecks } reason } } }"""
 
 
 def rule(**values) -> SpendingRule:
@@ -89,6 +91,7 @@ async def test_admins_set_rules_and_every_change_is_recorded(app_client, setting
     values = {"currency": "POINTS", "kopecksPerPoint": 100, "maxShareBasisPoints": 3000}
     first = (await gql(app_client, SET, {"input": values}, bearer=admin))["data"]["spendingRuleSet"]
     assert first["userErrors"] == []
+    assert first["rule"]["pointValue"] == {"kopecks": 100, "text": "₽1.00"}
     perk = {**values, "levelShares": [{"level": "PLATINUM", "shareBasisPoints": 10000}]}
     second = (await gql(app_client, SET, {"input": perk}, bearer=admin))["data"]["spendingRuleSet"]
     assert second["rule"]["id"] == first["rule"]["id"]  # one rule per currency and brand
@@ -122,7 +125,12 @@ async def test_the_cart_shows_what_may_pay_by_brand(app_client, settings, db):
     async def spend(amount: int, brand: str | None = None) -> dict:
         body = await gql(app_client, SPENDABLE, {"amount": amount, "brand": brand}, bearer=anna)
         assert "errors" not in body, body
-        return body["data"]["me"]["spendable"]
+        found = body["data"]["me"]["spendable"]
+        return {
+            "points": found["points"]["amount"],
+            "value": found["value"]["kopecks"],
+            "reason": found["reason"],
+        }
 
     assert await spend(100_000) == {"points": 300, "value": 30_000, "reason": "SHARE"}
     assert await spend(50_000, "pizza") == {

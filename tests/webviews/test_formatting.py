@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from babel import Locale
 
-from bff.kernel.formatting import CURRENCY_WORDS, amount, date
+from bff.kernel.formatting import CURRENCY_WORDS, amount, date, percent, rubles
 from bff.kernel.i18n import SUPPORTED
 
 NBSP = "\u00a0"
@@ -49,3 +49,10 @@ def test_dates_follow_the_language():
     moment = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     assert date(moment, "ru") == "3 дек. 2026\u202fг."  # a narrow no-break space
     assert date(moment, "en") == "Dec 3, 2026"
+
+
+def test_rubles_and_percentages_follow_the_language():
+    assert rubles(123_450, "ru") == f"1{NBSP}234,50{NBSP}₽"
+    assert rubles(123_450, "en") == "₽1,234.50"
+    assert percent(5.0, "ru") == f"5{NBSP}%"
+    assert percent(2.5, "en") == "2.5%"

@@ -114,7 +114,7 @@ class Customer(Node):
                 )
         except DomainError as error:
             raise BadUserInput(message(error.code, context.locale, error.params)) from error
-        return SpendablePoints.from_domain(found)
+        return SpendablePoints.from_domain(found, currency.value)
 
     @strawberry.field(
         description="A code for the till, valid a minute and good for one payment; only "

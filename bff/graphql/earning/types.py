@@ -18,6 +18,7 @@ from bff.graphql.ids import Node, node_id
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.graphql.money import Money, money
 from bff.graphql.texts import TRANSLATIONS, Translation, translations_of
 from bff.kernel.auth import Role
 from bff.kernel.texts import Texts, localized
@@ -62,7 +63,7 @@ class SetAsideAccrual:
     brand: str = strawberry.field(description="The order's brand.")
     order_id: str = strawberry.field(description="The order's id in the ordering system.")
     currency: CurrencyCode = strawberry.field(description="What it would accrue.")
-    amount: int = strawberry.field(description="How much it would accrue.")
+    amount: Money = strawberry.field(description="How much it would accrue.")
     reason: str = strawberry.field(description="The rule's title, as customers would see it.")
     failure: str = strawberry.field(description="The ledger's error code and message.")
     set_aside_at: datetime = strawberry.field(description="When the worker set it aside.")
@@ -75,7 +76,7 @@ class SetAsideAccrual:
             brand=row.brand,
             order_id=row.order_external_id,
             currency=cast(CurrencyCode, row.currency),
-            amount=row.amount,
+            amount=money(row.amount, row.currency),
             reason=row.reason,
             failure=row.failure,
             set_aside_at=row.set_aside_at,

@@ -12,6 +12,7 @@ from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.futures import answered, mapped
 from bff.graphql.ids import ID_DESCRIPTION, Node, key_id, node_id
+from bff.graphql.money import Money, money
 from bff.kernel.auth import Role
 from bff.ledger import models
 from bff.ledger.errors import LedgerErrorCode
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
     from bff.graphql.context import Context
 
 # strawberry.enum registers the domain enums on their classes and returns them as is.
-described_enum(
-    models.CurrencyCode,
-    "A currency of the program: POINTS, COINS, or the LEGACY bonus rubles.",
-    {
-        "POINTS": "Bonus points: earned on orders and from partners, pay part of an order.",
-        "COINS": "Coins: earned on orders, spent on gifts in the marketplace.",
-        "LEGACY": "Bonus rubles of the previous program, converted into points.",
-    },
-    name="CurrencyCode",
-)
-
 described_enum(
     models.EntryKind,
     "What an entry did to the wallet.",
@@ -50,7 +40,7 @@ described_enum(
     },
     name="LedgerEntryKind",
 )
-CurrencyCode = models.CurrencyCode
+CurrencyCode = models.CurrencyCode  # described in bff.graphql.money, imported above
 LedgerEntryKind = models.EntryKind
 
 
@@ -194,11 +184,11 @@ class LedgerEntry(Node):
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     currency: CurrencyCode = strawberry.field(description="The wallet's currency.")
     kind: LedgerEntryKind = strawberry.field(description="What the entry did.")
-    amount: int = strawberry.field(
+    amount: Money = strawberry.field(
         description="Change of the balance: positive credits, negative debits, 0 for holds."
     )
-    held_change: int = strawberry.field(description="Change of the points reserved by holds.")
-    balance_after: int = strawberry.field(description="The balance right after this entry.")
+    held_change: Money = strawberry.field(description="Change of the amount reserved by holds.")
+    balance_after: Money = strawberry.field(description="The balance right after this entry.")
     version: int = strawberry.field(description="The wallet's version right after this entry.")
     source: LedgerSource | None = strawberry.field(description="What caused the entry.")
     created_at: datetime = strawberry.field(description="When it was posted (UTC).")
@@ -231,9 +221,9 @@ class LedgerEntry(Node):
             id=node_id("LedgerEntry", entry.id),
             currency=CurrencyCode(entry.currency),
             kind=LedgerEntryKind(entry.kind),
-            amount=entry.delta,
-            held_change=entry.held_delta,
-            balance_after=entry.balance_after,
+            amount=money(entry.delta, entry.currency),
+            held_change=money(entry.held_delta, entry.currency),
+            balance_after=money(entry.balance_after, entry.currency),
             version=entry.version,
             row=entry,
             source=LedgerSource(type=source_type(entry.source_type), id=entry.source_id)

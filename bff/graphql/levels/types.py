@@ -6,15 +6,27 @@ from datetime import datetime
 
 import strawberry
 
-from bff.graphql.enums import error_code_enum
+from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.ids import ID_DESCRIPTION, key_id
+from bff.graphql.money import Money, money
 from bff.levels import models
 from bff.levels.errors import LevelErrorCode
 from bff.levels.service import Standing, perk_title
 
 # The domain's own enum: its codes are declared once, there.
 error_code_enum(LevelErrorCode, "Why a level mutation did not happen.")
+described_enum(
+    models.LevelCode,
+    "A level of the program, lowest first; `Level.name` says it in the reader's language.",
+    {
+        "BRONZE": "Where every customer starts.",
+        "SILVER": "The second level.",
+        "GOLD": "The third level.",
+        "PLATINUM": "The top level.",
+    },
+)
+LevelCode = models.LevelCode
 
 
 @strawberry.type(description="A problem with a level mutation.")
@@ -33,26 +45,30 @@ class Perk:
 @strawberry.type(description="A level of the program and what it gives.")
 class Level:
     id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
-    code: str = strawberry.field(description="Stable code, e.g. SILVER.")
+    code: LevelCode = strawberry.field(description="Which level.")
     name: str = strawberry.field(description="Name in the request's language.")
     threshold: int = strawberry.field(description="Completed orders needed to reach it.")
     cashback_bonus: int = strawberry.field(
         description="Extra cashback in basis points (100 = +1 %) on percentage rules."
     )
     perks: list[Perk] = strawberry.field(description="What it gives.")
-    reward_amount: int = strawberry.field(description="Points granted once on first reaching it.")
+    reward: Money | None = strawberry.field(
+        description="Granted once, on first reaching it; null: nothing."
+    )
     is_floor: bool = strawberry.field(description="Once reached, the level never decays below it.")
 
     @classmethod
     def from_model(cls, level: models.Level, locale: str) -> Level:
         return cls(
             id=key_id("Level", level.code),
-            code=level.code,
+            code=LevelCode(level.code),
             name=level.name_ru if locale == "ru" else level.name_en,
             threshold=level.threshold,
             cashback_bonus=level.cashback_bonus_bp,
             perks=[Perk(code=code, title=perk_title(code, locale)) for code in level.perks or []],
-            reward_amount=level.reward_amount,
+            reward=money(level.reward_amount, level.reward_currency)
+            if level.reward_currency and level.reward_amount
+            else None,
             is_floor=level.is_floor,
         )
 

@@ -17,6 +17,7 @@ from bff.graphql.inputs import (
 from bff.graphql.ledger.types import (
     CurrencyCode,
 )
+from bff.graphql.levels.types import LevelCode
 from bff.graphql.partners.types import (
     Offer,
     OfferActivation,
@@ -141,7 +142,9 @@ class OfferCreateInput:
     per_customer_limit: int | None = strawberry.field(default=None, description="Per customer.")
     budget: int | None = strawberry.field(default=None, description="Points in all.")
     cities: list[str] | None = strawberry.field(default=None, description="Only these cities.")
-    levels: list[str] | None = strawberry.field(default=None, description="Only these levels.")
+    levels: list[LevelCode] | None = strawberry.field(
+        default=None, description="Only these levels."
+    )
     translations: Translations = translations_field()
 
 
@@ -158,7 +161,7 @@ class OfferUpdateInput:
     per_customer_limit: int | None = strawberry.UNSET
     budget: int | None = strawberry.UNSET
     cities: list[str] | None = strawberry.UNSET
-    levels: list[str] | None = strawberry.UNSET
+    levels: list[LevelCode] | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
     translations: Translations = translations_change()
 

@@ -18,6 +18,7 @@ from bff.graphql.ledger.types import (
     CurrencyCode,
 )
 from bff.graphql.links import PICTURE, picture_url
+from bff.graphql.money import Money, Rubles, money_or_none, rubles_or_none
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.graphql.texts import TRANSLATIONS, Translation, translations_of
 from bff.kernel.auth import Role
@@ -67,9 +68,9 @@ class PartnerUserError(UserError):
 class OfferReward:
     kind: OfferRewardKind = strawberry.field(description="Fixed points or a percentage.")
     currency: CurrencyCode = strawberry.field(description="What is accrued.")
-    points: int | None = strawberry.field(description="FIXED: points per completion.")
+    points: Money | None = strawberry.field(description="FIXED: what one completion earns.")
     percent_basis_points: int | None = strawberry.field(description="PERCENT: 100 = 1 %.")
-    cap: int | None = strawberry.field(description="PERCENT: the most points one completion earns.")
+    cap: Money | None = strawberry.field(description="PERCENT: the most one completion earns.")
 
 
 @strawberry.type(description="The viewer's activation of an offer.")
@@ -187,9 +188,9 @@ class Offer(Node):
             reward=OfferReward(
                 kind=OfferRewardKind(offer.reward_kind),
                 currency=CurrencyCode(offer.currency),
-                points=offer.reward_points,
+                points=money_or_none(offer.reward_points, offer.currency),
                 percent_basis_points=offer.reward_percent_bp,
-                cap=offer.reward_cap,
+                cap=money_or_none(offer.reward_cap, offer.currency),
             ),
             valid_from=offer.valid_from,
             valid_to=offer.valid_to,
@@ -256,7 +257,7 @@ class Partner(Node):
     category_name: str = strawberry.field(description="The category, in the request's language.")
     logo: strawberry.Private[str | None]
     description: str = strawberry.field(description="About the partner, in the request's language.")
-    kopecks_per_point: int | None = strawberry.field(
+    point_value: Rubles | None = strawberry.field(
         description="What one point is worth there when paying with points; null: not accepted."
     )
     pk: strawberry.Private[int]
@@ -307,7 +308,7 @@ class Partner(Node):
             category_name=message(f"PARTNER_CATEGORY_{category.name}", locale),
             logo=partner.logo_url,
             description=localized(partner, "description", locale),
-            kopecks_per_point=partner.kopecks_per_point,
+            point_value=rubles_or_none(partner.kopecks_per_point),
             pk=partner.id,
             texts=partner.texts,
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import strawberry
 
 from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.levels.types import LevelCode
 from bff.graphql.spending.types import SpendingRule, SpendingUserError
 from bff.kernel.auth import Role
 from bff.spending.service import SpendingRuleDraft, SpendingService
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 @strawberry.input(description="The share of an order a level may pay with points instead.")
 class LevelShareInput:
-    level: str = strawberry.field(description="Level code, e.g. `PLATINUM`.")
+    level: LevelCode = strawberry.field(description="Which level.")
     share_basis_points: int = strawberry.field(description="0 to 10000 (the whole order).")
 
 
@@ -56,7 +57,7 @@ class SpendingMutations:
             max_share_bp=input.max_share_basis_points,
             brand=input.brand,
             min_money_kopecks=input.min_money_kopecks,
-            level_shares={s.level: s.share_basis_points for s in input.level_shares},
+            level_shares={s.level.value: s.share_basis_points for s in input.level_shares},
             active=input.active,
         )
         async with info.context.db.unit_of_work() as session:

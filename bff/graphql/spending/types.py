@@ -12,6 +12,8 @@ from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
 from bff.graphql.ids import node_id
 from bff.graphql.ledger.types import CurrencyCode
+from bff.graphql.levels.types import LevelCode
+from bff.graphql.money import Money, Rubles, money
 from bff.spending import models
 from bff.spending.errors import SpendingErrorCode
 from bff.spending.service import Limit, Spendable, SpendingService
@@ -42,7 +44,7 @@ class SpendingUserError(UserError):
 
 @strawberry.type(description="The share of an order a level may pay with points instead.")
 class LevelShare:
-    level: str = strawberry.field(description="Level code, e.g. `PLATINUM`.")
+    level: LevelCode = strawberry.field(description="Which level.")
     share_basis_points: int = strawberry.field(description="10000: the whole order.")
 
 
@@ -62,11 +64,11 @@ class SpendingRule:
     id: strawberry.ID = strawberry.field(description="Opaque global id.")
     currency: CurrencyCode = strawberry.field(description="What pays.")
     brand: str | None = strawberry.field(description="Null: every brand without its own rule.")
-    kopecks_per_point: int = strawberry.field(description="What one point pays, in kopecks.")
+    point_value: Rubles = strawberry.field(description="What one point pays.")
     max_share_basis_points: int = strawberry.field(
         description="The largest share of an order points may pay (3000 = 30 %)."
     )
-    min_money_kopecks: int = strawberry.field(description="The least left to pay in money.")
+    min_money: Rubles = strawberry.field(description="The least left to pay in money.")
     level_shares: list[LevelShare] = strawberry.field(
         description="Levels that may pay a share of their own instead."
     )
@@ -93,11 +95,11 @@ class SpendingRule:
             id=node_id("SpendingRule", rule.id),
             currency=CurrencyCode(rule.currency),
             brand=rule.brand,
-            kopecks_per_point=rule.kopecks_per_point,
+            point_value=Rubles(kopecks=rule.kopecks_per_point),
             max_share_basis_points=rule.max_share_bp,
-            min_money_kopecks=rule.min_money_kopecks,
+            min_money=Rubles(kopecks=rule.min_money_kopecks),
             level_shares=[
-                LevelShare(level=level, share_basis_points=int(share))
+                LevelShare(level=LevelCode(level), share_basis_points=int(share))
                 for level, share in sorted((rule.level_shares or {}).items())
             ],
             active=rule.active,
@@ -116,10 +118,14 @@ class CheckoutCode:
 
 @strawberry.type(description="How many points may pay an order, and why that many.")
 class SpendablePoints:
-    points: int = strawberry.field(description="At most this many points.")
-    value: int = strawberry.field(description="What they pay, in kopecks.")
+    points: Money = strawberry.field(description="At most this many points.")
+    value: Rubles = strawberry.field(description="What they pay.")
     reason: Limit = strawberry.field(description="What decided it.")
 
     @classmethod
-    def from_domain(cls, found: Spendable) -> SpendablePoints:
-        return cls(points=found.points, value=found.value_kopecks, reason=found.limit)
+    def from_domain(cls, found: Spendable, currency: str) -> SpendablePoints:
+        return cls(
+            points=money(found.points, currency),
+            value=Rubles(kopecks=found.value_kopecks),
+            reason=found.limit,
+        )
