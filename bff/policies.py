@@ -21,7 +21,9 @@ class Policies:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policies:
-        levels = LevelPolicy(settings.level_decay_days, settings.level_postpone_days)
+        levels = LevelPolicy(
+            settings.level_decay_days, settings.level_postpone_days, settings.level_reset_days
+        )
         return cls(
             earning=EarningPolicy(
                 hold_window=timedelta(seconds=settings.order_hold_seconds),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -185,9 +186,12 @@ class EarningRepository:
         return {(customer_id, currency): int(total) for customer_id, currency, total in rows}
 
     async def order_history(self, after_customer_id: int, limit: int) -> Sequence[Any]:
-        """Per customer: completed, not cancelled orders and the latest completion."""
+        """Per customer: completion times of completed, not cancelled orders."""
         result = await self.session.execute(
-            select(Order.customer_id, func.count(Order.id), func.max(Order.completed_at))
+            select(
+                Order.customer_id,
+                func.array_agg(aggregate_order_by(Order.completed_at, Order.completed_at)),
+            )
             .where(Order.status == OrderStatus.COMPLETED, Order.customer_id > after_customer_id)
             .group_by(Order.customer_id)
             .order_by(Order.customer_id)
@@ -195,10 +199,33 @@ class EarningRepository:
         )
         return result.all()
 
+    async def order_window(self, customer_id: int, reset_after: timedelta) -> tuple[int, Any]:
+        """How many of the customer's completed, not cancelled orders came since their
+        last gap longer than ``reset_after``, and the latest completion."""
+        params = {"customer": customer_id, "reset": reset_after}
+        row = (await self.session.execute(_ORDER_WINDOW, params)).one()
+        return int(row[0]), row[1]
+
     async def customers_with_orders(self) -> int:
         count = await self.session.scalar(select(func.count(func.distinct(Order.customer_id))))
         return int(count or 0)
 
+
+# The orders since the last long gap: each completion's gap to the one before it, the
+# latest one that followed a gap over the reset, and what came from it on.
+_ORDER_WINDOW = text("""
+WITH done AS (
+    SELECT completed_at,
+           completed_at - lag(completed_at) OVER (ORDER BY completed_at, id) AS gap
+    FROM orders
+    WHERE customer_id = :customer AND status = 'completed'
+), window_start AS (
+    SELECT max(completed_at) AS at FROM done WHERE gap > :reset
+)
+SELECT count(*), max(done.completed_at)
+FROM done, window_start
+WHERE window_start.at IS NULL OR done.completed_at >= window_start.at
+""")
 
 # Read on every signed-in home screen: built once (see the ledger's repository).
 _PENDING_SUMS = (

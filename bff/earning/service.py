@@ -30,7 +30,13 @@ from bff.kernel.types import utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.reasons import Reason
 from bff.ledger.service import MAX_AMOUNT, IdempotencyKey, LedgerService, Source
-from bff.levels.service import LevelPolicy, LevelService, OrderHistory
+from bff.levels.service import (
+    LevelPolicy,
+    LevelService,
+    OrderHistory,
+    OrderWindow,
+    WindowReader,
+)
 from bff.spending.service import OrderRef, SpendingService
 
 log = logging.getLogger(__name__)
@@ -108,7 +114,16 @@ class OrderService:
         """Per customer, by id after ``after_customer_id``: completed, not cancelled
         orders and the latest completion."""
         rows = await self.repository.order_history(after_customer_id, limit)
-        return [(customer_id, count, latest) for customer_id, count, latest in rows]
+        return [(customer_id, list(completions)) for customer_id, completions in rows]
+
+    def _window_reader(self, customer_id: int) -> WindowReader:
+        async def read() -> OrderWindow:
+            count, last = await self.repository.order_window(
+                customer_id, self.levels.policy.reset_after
+            )
+            return OrderWindow(count, last)
+
+        return read
 
     async def customers_with_orders(self) -> int:
         return await self.repository.customers_with_orders()
@@ -142,7 +157,9 @@ class OrderService:
             order_id, customer.id, customer.external_id, earning, bonus
         )
         await self.repository.add_pending(pending)
-        await self.levels.record_completed_order(customer.id, order.completed_at)
+        await self.levels.record_completed_order(
+            customer.id, f"{order.brand}:{order.external_id}", self._window_reader(customer.id)
+        )
         return Outcome("applied", accruals=pending)
 
     async def _capture_points(self, order: CompletedOrder, customer_id: int) -> int:
@@ -219,8 +236,10 @@ class OrderService:
         order.status, order.cancelled_at = OrderStatus.CANCELLED, self.clock()
         await self._take_back(order, remaining=0)
         await self._return_points(order, remaining=0)
-        await self.levels.record_cancelled_order(order.customer_id)
-        await self.repository.save(order)
+        await self.repository.save(order)  # flushed: the window no longer counts it
+        await self.levels.record_cancelled_order(
+            order.customer_id, self._window_reader(order.customer_id)
+        )
         return Outcome("applied")
 
     async def refund(self, brand: str, external_id: str, amount: int) -> Outcome:

@@ -80,6 +80,8 @@ class Settings:
     checkout_hold_seconds: int = 24 * 3600
     level_decay_days: int = 30
     level_postpone_days: int = 30
+    # A gap without orders longer than this starts the order count of levels again.
+    level_reset_days: int = 30
     timezone: str = "Europe/Moscow"
 
     public_url: str = ""

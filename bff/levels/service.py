@@ -4,7 +4,7 @@ postponement once per level period, and the backfill from order history."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,9 +19,23 @@ from bff.levels.errors import LevelErrorCode
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.levels.repository import LevelRepository
 
-# One customer's orders as levels-backfill sees them: (customer id, completed orders,
-# latest completion).
-OrderHistory = tuple[int, int, datetime]
+# One customer's orders as levels-backfill sees them: (customer id, completion times of
+# their completed, not cancelled orders, oldest first).
+OrderHistory = tuple[int, list[datetime]]
+
+
+@dataclass(frozen=True)
+class OrderWindow:
+    """The orders that count towards a level: completed, not cancelled orders since the
+    customer's last gap of more than ``reset_days`` without one."""
+
+    count: int
+    last_order_at: datetime | None
+
+
+# Reads the customer's window once their standing is locked (so that an order committed
+# by a concurrent transaction is counted).
+WindowReader = Callable[[], Awaitable[OrderWindow]]
 
 
 class NothingToPostpone(DomainError):
@@ -36,6 +50,11 @@ class AlreadyPostponed(DomainError):
 class LevelPolicy:
     decay_days: int = 30
     postpone_days: int = 30
+    reset_days: int = 30  # a longer gap without an order starts the count again
+
+    @property
+    def reset_after(self) -> timedelta:
+        return timedelta(days=self.reset_days)
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,9 @@ class Ladder:
         return best.code if best else None
 
 
-def describe(ladder: Ladder, row: CustomerLevel | None, policy: LevelPolicy) -> Standing:
+def describe(
+    ladder: Ladder, row: CustomerLevel | None, policy: LevelPolicy, now: datetime
+) -> Standing:
     """What a customer's standing means: level, next level, decay date, postponement."""
     if row is None:
         return Standing(ladder.start, ladder.above(ladder.start), 0, None, False)
@@ -96,11 +117,18 @@ def describe(ladder: Ladder, row: CustomerLevel | None, policy: LevelPolicy) -> 
     return Standing(
         level=level,
         next_level=ladder.above(level),
-        completed_orders=row.completed_orders,
+        completed_orders=counting_orders(row, policy, now),
         decay_at=decay_at(row, policy) if above_floor else None,
         can_postpone=above_floor and row.postponed_until is None,
         bonus_bp=level.cashback_bonus_bp,
     )
+
+
+def counting_orders(row: CustomerLevel, policy: LevelPolicy, now: datetime) -> int:
+    """The window's count now: none once the gap since the last order passed the reset."""
+    if row.last_order_at is not None and now - row.last_order_at > policy.reset_after:
+        return 0
+    return row.completed_orders
 
 
 def decay_at(row: CustomerLevel, policy: LevelPolicy) -> datetime:
@@ -108,6 +136,48 @@ def decay_at(row: CustomerLevel, policy: LevelPolicy) -> datetime:
         return row.postponed_until
     anchor = max(filter(None, (row.last_order_at, row.level_since)))
     return anchor + timedelta(days=policy.decay_days)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    level: Level
+    floor: Level | None
+    orders: int  # in the window
+    last_order_at: datetime | None
+    level_since: datetime
+
+
+def replay(
+    ladder: Ladder, policy: LevelPolicy, completions: Sequence[datetime], now: datetime
+) -> Replayed:
+    """Where the live rules leave a customer with these completed orders by ``now``:
+    each order counts in its window (a gap over the reset starts it again) and may climb;
+    without orders a level drops one step per decay period, never below a floor reached."""
+    start = ladder.start
+    level, floor = start, (start if start.is_floor else None)
+    orders, last, since = 0, None, (min(completions) if completions else now)
+
+    def decay_until(moment: datetime) -> None:
+        nonlocal level, since
+        while level != floor and (lower := ladder.below(level)) is not None:
+            due = max(filter(None, (last, since))) + timedelta(days=policy.decay_days)
+            if due > moment:
+                return
+            level = floor if floor is not None and floor.rank > lower.rank else lower
+            since = due
+
+    for completed_at in sorted(completions):
+        decay_until(completed_at)
+        if last is not None and completed_at - last > policy.reset_after:
+            orders = 0
+        orders, last = orders + 1, completed_at
+        earned = ladder.earned(orders)
+        if earned.rank > level.rank:
+            level, since = earned, completed_at
+            floor_code = ladder.highest_floor(earned, floor.code if floor else None)
+            floor = ladder.by_code[floor_code] if floor_code else None
+    decay_until(now)
+    return Replayed(level, floor, orders, last, since)
 
 
 class LevelService:
@@ -140,30 +210,38 @@ class LevelService:
         return self.describe(ladder, await self.repository.standing(customer_id))
 
     def describe(self, ladder: Ladder, row: CustomerLevel | None) -> Standing:
-        return describe(ladder, row, self.policy)
+        return describe(ladder, row, self.policy, self.clock())
 
     def decay_at(self, row: CustomerLevel) -> datetime:
         return decay_at(row, self.policy)
 
-    async def record_completed_order(self, customer_id: int, completed_at: datetime) -> Level:
-        """Count an order; climb and grant each new level's one-time reward."""
+    async def record_completed_order(
+        self, customer_id: int, order_ref: str, read_window: WindowReader
+    ) -> Level:
+        """Count an order (``read_window`` already counts it); climb, granting each new
+        level's one-time reward. A count that started again after a long gap is recorded
+        as a reset."""
         ladder = await self.ladder()
         now = self.clock()
         row = await self._lock(ladder, customer_id, now)
-        row.completed_orders += 1
-        if row.last_order_at is None or completed_at > row.last_order_at:
-            row.last_order_at = completed_at
-        current, earned = ladder.by_code[row.level_code], ladder.earned(row.completed_orders)
+        before = row.completed_orders
+        window = await read_window()
+        if before > 0 and window.count <= before:  # the new order started a new window
+            detail = {"orders_before": before, "orders": window.count, "order": order_ref}
+            await self._event(customer_id, "reset", row.level_code, row.level_code, detail)
+        row.completed_orders, row.last_order_at = window.count, window.last_order_at
+        current, earned = ladder.by_code[row.level_code], ladder.earned(window.count)
         if earned.rank > current.rank:
-            await self._climb(ladder, row, current, earned, now)
+            await self._climb(ladder, row, current, earned, now, order_ref)
         await self._save(row, now)
         return ladder.by_code[row.level_code]
 
-    async def record_cancelled_order(self, customer_id: int) -> None:
+    async def record_cancelled_order(self, customer_id: int, read_window: WindowReader) -> None:
         """A cancelled order stops counting; reached levels are only lost by decay."""
         ladder = await self.ladder()
         row = await self._lock(ladder, customer_id, self.clock())
-        row.completed_orders = max(0, row.completed_orders - 1)
+        window = await read_window()
+        row.completed_orders, row.last_order_at = window.count, window.last_order_at
         await self._save(row, self.clock())
 
     async def postpone(self, customer_id: int) -> Standing:
@@ -209,7 +287,13 @@ class LevelService:
         return target
 
     async def _climb(
-        self, ladder: Ladder, row: CustomerLevel, current: Level, earned: Level, now: datetime
+        self,
+        ladder: Ladder,
+        row: CustomerLevel,
+        current: Level,
+        earned: Level,
+        now: datetime,
+        order_ref: str,
     ) -> None:
         for level in ladder.between(current, earned):
             await self._grant_reward(row.customer_id, level, now)
@@ -218,7 +302,7 @@ class LevelService:
             "up",
             current.code,
             earned.code,
-            {"completed_orders": row.completed_orders},
+            {"completed_orders": row.completed_orders, "order": order_ref},
         )
         row.floor_code = ladder.highest_floor(earned, row.floor_code)
         self._enter(row, earned.code, now)
@@ -251,25 +335,25 @@ class LevelService:
     async def backfill_batch(
         self, ladder: Ladder, history: Sequence[OrderHistory], *, dry_run: bool
     ) -> Counter[str]:
-        """Assign levels from order history to one batch of customers (no rewards: they
-        were earned before the program existed): how many got each level."""
+        """Assign levels from order history to one batch of customers, by replaying their
+        orders through the live rules (no rewards: they were earned before the program
+        existed): how many got each level."""
         distribution: Counter[str] = Counter()
-        for customer_id, completed, last_order_at in history:
-            level = ladder.earned(completed)
-            distribution[level.code] += 1
+        now = self.clock()
+        for customer_id, completions in history:
+            replayed = replay(ladder, self.policy, completions, now)
+            distribution[replayed.level.code] += 1
             if dry_run:
                 continue
-            now = self.clock()
             row = await self._lock(ladder, customer_id, now)
             before = row.level_code
-            row.completed_orders = completed
-            row.last_order_at = last_order_at
-            if level.code != before:
-                row.floor_code = ladder.highest_floor(level, None)
-                self._enter(row, level.code, now)
-                await self._event(
-                    customer_id, "backfill", before, level.code, {"completed_orders": completed}
-                )
+            row.completed_orders, row.last_order_at = replayed.orders, replayed.last_order_at
+            row.floor_code = replayed.floor.code if replayed.floor else None
+            if replayed.level.code != before:
+                self._enter(row, replayed.level.code, now)
+                detail: dict[str, object] = {"completed_orders": replayed.orders}
+                await self._event(customer_id, "backfill", before, replayed.level.code, detail)
+            row.level_since = replayed.level_since
             await self._save(row, now)
         return distribution
 

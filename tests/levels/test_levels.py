@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from bff.customers.models import Customer
 from bff.earning.service import CompletedOrder, OrderService
 from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry
@@ -19,10 +21,43 @@ from tests.fixtures.factories import make_customer
 POLICY = LevelPolicy(decay_days=30, postpone_days=30)
 
 
+ORDER_NUMBERS = itertools.count()
+
+
 async def orders(db, customer_id: int, count: int, *, at=None) -> None:
+    """``count`` orders of the customer through the ordering system's path."""
+    async with db.read() as session:
+        external_id = (await session.get(Customer, customer_id)).external_id
     for _ in range(count):
         async with db.unit_of_work() as session:
-            await LevelService(session, POLICY).record_completed_order(customer_id, at or utcnow())
+            await OrderService(session).complete(
+                CompletedOrder(
+                    external_id=f"L-{next(ORDER_NUMBERS)}",
+                    brand="pizza",
+                    customer_external_id=external_id,
+                    city=None,
+                    amount=1_000,
+                    completed_at=at or utcnow(),
+                )
+            )
+
+
+async def old_orders(db, customer: str, count: int, at=None) -> None:
+    """Orders from before the program: in the history, never through the live rules."""
+    for _ in range(count):
+        async with db.unit_of_work() as session:
+            service = OrderService(session)
+            await service.repository.insert_order(
+                {
+                    "external_id": f"old-{next(ORDER_NUMBERS)}",
+                    "brand": "old",
+                    "status": "completed",
+                    "customer_id": (await service.customers.ensure(customer)).id,
+                    "amount": 1000,
+                    "refunded_amount": 0,
+                    "completed_at": at or utcnow(),
+                }
+            )
 
 
 async def standing(db, customer_id: int, *, now=None):
@@ -59,19 +94,8 @@ async def test_climbing_grants_each_reward_once(db):
 
 
 async def test_a_jump_over_levels_grants_every_reward_crossed(db):
-    customer = await make_customer(db)
-    async with db.unit_of_work() as session:
-        await session.execute(
-            CustomerLevel.__table__.insert().values(
-                customer_id=customer.id,
-                level_code="BRONZE",
-                floor_code="BRONZE",
-                completed_orders=14,
-                level_since=utcnow(),
-                version=0,
-                updated_at=utcnow(),
-            )
-        )
+    customer = await make_customer(db, "jumper")
+    await old_orders(db, "jumper", 14)  # known to the window, never counted live
     await orders(db, customer.id, 1)
     assert await reward_entries(db) == [("GOLD", 1000), ("SILVER", 500)]
 
@@ -171,23 +195,8 @@ async def test_an_order_restarts_the_decay_clock(db):
 
 
 async def test_backfill_assigns_levels_from_order_history(db, settings):
-    policy = Policies.from_settings(settings).earning
     for customer, count in [("a", 2), ("b", 6), ("c", 16)]:
-        for number in range(count):
-            async with db.unit_of_work() as session:
-                service = OrderService(session, policy)
-                await service.customers.ensure(customer)
-                await service.repository.insert_order(
-                    {
-                        "external_id": f"{customer}-{number}",
-                        "brand": "old",
-                        "status": "completed",
-                        "customer_id": (await service.customers.ensure(customer)).id,
-                        "amount": 1000,
-                        "refunded_amount": 0,
-                        "completed_at": utcnow(),
-                    }
-                )
+        await old_orders(db, customer, count)
     async with db.unit_of_work() as session:
         service = LevelService(session, POLICY)
         ladder = await service.ladder()

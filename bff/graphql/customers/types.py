@@ -30,6 +30,7 @@ from bff.graphql.partners.types import (
 from bff.graphql.spending.types import CheckoutCode, SpendablePoints
 from bff.kernel.errors import DomainError
 from bff.kernel.i18n import SUPPORTED, Locale, message
+from bff.kernel.types import utcnow
 from bff.ledger.repository import LedgerRepository
 from bff.levels.service import Ladder, describe
 from bff.marketplace.repository import MarketplaceRepository
@@ -68,7 +69,7 @@ async def level_of(context: Context, customer_id: int) -> LevelStatus:
     levels = await context.loaders.levels.load(None)
     row = await context.loaders.standing_by_customer_id.load(customer_id)
     policy = context.policies.levels
-    standing = describe(Ladder(levels), row, policy)
+    standing = describe(Ladder(levels), row, policy, utcnow())
     return LevelStatus.from_standing(customer_id, standing, context.locale)
 
 
