@@ -7,16 +7,19 @@ import logging
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from bff.kernel.auth import Role, issue_dev_token
 from bff.kernel.config import ConfigError, Settings
 from bff.kernel.embedded_db import EmbeddedDatabaseError, EmbeddedServer
+from bff.levels.models import MovementReason
 
 SCHEMA_PATH = Path("schema.graphql")
+DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]
 
 
 def _settings(*, database: bool = True) -> Settings:
@@ -266,6 +269,60 @@ def levels_backfill(dry_run: bool, batch_size: int) -> None:
     click.echo(
         f"total: {sum(distribution.values())}{' (dry run: nothing changed)' if dry_run else ''}"
     )
+
+
+@main.group("export")
+def export() -> None:
+    """Stream data for analysts as CSV."""
+
+
+@export.command("level-movements")
+@click.option("--since", type=click.DateTime(DATE_FORMATS), required=True, help="From (UTC).")
+@click.option("--until", type=click.DateTime(DATE_FORMATS), default=None, help="Before (UTC).")
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    type=click.Choice([reason.name for reason in MovementReason], case_sensitive=False),
+    help="Only these reasons (repeatable); default: all.",
+)
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=1000, show_default=True)
+def export_level_movements(
+    since: datetime,
+    until: datetime | None,
+    reasons: tuple[str, ...],
+    output: TextIO,
+    batch_size: int,
+) -> None:
+    """Every movement of customers' levels in [--since, --until), oldest first, as CSV."""
+    from tqdm import tqdm
+
+    from bff import exports
+    from bff.kernel.db import Database
+
+    settings = _settings()
+    chosen = [MovementReason[name.upper()] for name in reasons]
+    start, end = _utc(since), _utc(until) if until else None
+
+    async def run() -> int:
+        db = Database(settings)
+        try:
+            total = await exports.count_level_movements(db, start, end, chosen)
+            # The bar goes to stderr, so that the CSV on stdout stays clean.
+            with tqdm(total=total, unit="row", disable=None, file=sys.stderr) as bar:
+                return await exports.export_level_movements(
+                    db, output, start, end, chosen, batch_size=batch_size, progress=bar.update
+                )
+        finally:
+            await db.dispose()
+
+    written = asyncio.run(run())
+    click.echo(f"{written} movements written", err=True)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @main.command("convert-currency")

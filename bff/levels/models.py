@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bff.customers import models as _customers  # noqa: F401 - registers the FK target
@@ -56,6 +65,8 @@ class LevelEvent(Base):
     """A level change, reward or postponement, kept like a ledger entry."""
 
     __tablename__ = "level_events"
+    # Analysts read movements by time (levelMovements, export level-movements).
+    __table_args__ = (Index("ix_level_events_created_at_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -77,3 +88,14 @@ class LevelReward(Base):
     level_code: Mapped[str] = mapped_column(ForeignKey("levels.code"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MovementReason(enum.StrEnum):
+    """Why a customer's level changed (or its decay moved): the kinds of ``LevelEvent``
+    that are movements (a reward is not)."""
+
+    ORDER = "up"
+    DECAY = "down"
+    POSTPONEMENT = "postpone"
+    RESET = "reset"  # the order count started again after a long gap
+    BACKFILL = "backfill"

@@ -102,6 +102,35 @@ class LevelRepository:
     async def add_event(self, event: LevelEvent) -> None:
         self.session.add(event)
 
+    async def events_page(
+        self,
+        kinds: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> Sequence[LevelEvent]:
+        """Events of these kinds in [since, until), by id after ``after_id``."""
+        statement = _events_of(kinds, since, until).order_by(LevelEvent.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(LevelEvent.id > after_id)
+        return (await self.session.scalars(statement)).all()
+
+    async def count_events(
+        self, kinds: Sequence[str], since: datetime | None, until: datetime | None
+    ) -> int:
+        statement = _events_of(kinds, since, until).with_only_columns(func.count())
+        return int(await self.session.scalar(statement) or 0)
+
+
+def _events_of(kinds: Sequence[str], since: datetime | None, until: datetime | None) -> Any:
+    statement = select(LevelEvent).where(LevelEvent.kind.in_(list(kinds)))
+    if since is not None:
+        statement = statement.where(LevelEvent.created_at >= since)
+    if until is not None:
+        statement = statement.where(LevelEvent.created_at < until)
+    return statement
+
 
 # Read on every signed-in home screen: built once (see the ledger's repository).
 _STANDINGS = select(CustomerLevel).where(

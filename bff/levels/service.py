@@ -16,7 +16,7 @@ from bff.kernel.types import utcnow
 from bff.ledger.reasons import Reason
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.levels.errors import LevelErrorCode
-from bff.levels.models import CustomerLevel, Level, LevelEvent
+from bff.levels.models import CustomerLevel, Level, LevelEvent, MovementReason
 from bff.levels.repository import LevelRepository
 
 # One customer's orders as levels-backfill sees them: (customer id, completion times of
@@ -392,6 +392,65 @@ class LevelService:
                 created_at=self.clock(),
             )
         )
+
+
+@dataclass(frozen=True)
+class Movement:
+    """One row of the level history analysts read."""
+
+    id: int
+    customer_id: int
+    from_level: str | None
+    to_level: str | None
+    reason: MovementReason
+    source: str  # what caused it: an order (brand:id), the decay round, the customer...
+    at: datetime
+
+
+SOURCES = {
+    MovementReason.DECAY: "decay-round",
+    MovementReason.POSTPONEMENT: "customer",
+    MovementReason.BACKFILL: "levels-backfill",
+}
+
+
+def movement(event: LevelEvent) -> Movement:
+    reason = MovementReason(event.kind)
+    order = (event.detail or {}).get("order")
+    return Movement(
+        id=event.id,
+        customer_id=event.customer_id,
+        from_level=event.from_level,
+        to_level=event.to_level,
+        reason=reason,
+        source=f"order:{order}" if order else SOURCES.get(reason, ""),
+        at=event.created_at,
+    )
+
+
+class MovementHistory:
+    """Level movements for analysts, oldest first, a page at a time."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.repository = LevelRepository(session)
+
+    async def page(
+        self,
+        reasons: Sequence[MovementReason],
+        since: datetime | None,
+        until: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> list[Movement]:
+        kinds = [reason.value for reason in reasons or MovementReason]
+        rows = await self.repository.events_page(kinds, since, until, after_id, limit)
+        return [movement(row) for row in rows]
+
+    async def count(
+        self, reasons: Sequence[MovementReason], since: datetime | None, until: datetime | None
+    ) -> int:
+        kinds = [reason.value for reason in reasons or MovementReason]
+        return await self.repository.count_events(kinds, since, until)
 
 
 def perk_title(code: str, locale: str) -> str:

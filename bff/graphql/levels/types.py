@@ -8,11 +8,11 @@ import strawberry
 
 from bff.graphql.enums import described_enum, error_code_enum
 from bff.graphql.errors import UserError
-from bff.graphql.ids import ID_DESCRIPTION, key_id
+from bff.graphql.ids import ID_DESCRIPTION, key_id, node_id
 from bff.graphql.money import Money, money
 from bff.levels import models
 from bff.levels.errors import LevelErrorCode
-from bff.levels.service import Standing, perk_title
+from bff.levels.service import Movement, Standing, perk_title
 
 # The domain's own enum: its codes are declared once, there.
 error_code_enum(LevelErrorCode, "Why a level mutation did not happen.")
@@ -109,4 +109,45 @@ class LevelStatus:
             ),
             decay_at=standing.decay_at,
             can_postpone=standing.can_postpone,
+        )
+
+
+described_enum(
+    models.MovementReason,
+    "Why a customer's level moved.",
+    {
+        "ORDER": "Their orders reached the level's threshold.",
+        "DECAY": "A decay period passed without an order.",
+        "POSTPONEMENT": "They postponed the decay (the level stays; its decay date moves).",
+        "RESET": "A gap without orders started their order count again (the level stays).",
+        "BACKFILL": "levels-backfill assigned it from the order history.",
+    },
+    name="LevelMovementReason",
+)
+LevelMovementReason = models.MovementReason
+
+
+@strawberry.type(description="One movement of a customer's level, for analysts.")
+class LevelMovement:
+    id: strawberry.ID = strawberry.field(description="Opaque id; movements come in its order.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    from_level: LevelCode | None = strawberry.field(description="Before; null: none.")
+    to_level: LevelCode | None = strawberry.field(description="After; null: none.")
+    reason: LevelMovementReason = strawberry.field(description="Why.")
+    source: str = strawberry.field(
+        description="What caused it: `order:<brand>:<order id>`, `decay-round`, `customer` "
+        "or `levels-backfill`."
+    )
+    at: datetime = strawberry.field(description="When it happened.")
+
+    @classmethod
+    def from_domain(cls, found: Movement) -> LevelMovement:
+        return cls(
+            id=node_id("LevelMovement", found.id),
+            customer_id=node_id("Customer", found.customer_id),
+            from_level=LevelCode(found.from_level) if found.from_level else None,
+            to_level=LevelCode(found.to_level) if found.to_level else None,
+            reason=found.reason,
+            source=found.source,
+            at=found.at,
         )
