@@ -212,7 +212,8 @@ def worker(once: bool) -> None:
     click.echo(
         f"accrued: {report.accrued}, holds expired: {report.holds_expired}, wallets with "
         f"expired points: {report.lots_expired} ({report.points_expired} points), levels "
-        f"decayed: {report.levels_decayed}, pushes queued: {report.pushes_queued}, "
+        f"decayed: {report.levels_decayed}, boosts ended: {report.boosts_ended}, "
+        f"pushes queued: {report.pushes_queued}, "
         f"campaigns started: {report.campaigns_started}, pushes handled: "
         f"{report.pushes_handled}, failures: {report.failures}"
     )

@@ -29,6 +29,7 @@ from bff.kernel.db import Database
 from bff.kernel.types import utcnow
 from bff.ledger.service import LedgerService
 from bff.levels.service import LevelPolicy, LevelService
+from bff.partners.boosts import BoostService
 from bff.policies import Policies
 from push.delivery import deliver, start_due_campaigns
 from push.sender import Sender
@@ -48,6 +49,7 @@ class JobReport:
     lots_expired: int = 0
     points_expired: int = 0
     levels_decayed: int = 0
+    boosts_ended: int = 0
     pushes_queued: int = 0
     campaigns_started: int = 0
     pushes_handled: int = 0
@@ -60,6 +62,7 @@ class JobReport:
             or self.holds_expired
             or self.lots_expired
             or self.levels_decayed
+            or self.boosts_ended
             or self.pushes_queued
             or self.campaigns_started
             or self.pushes_handled
@@ -108,6 +111,17 @@ async def decay_levels(
             continue
         if dropped is not None:
             report.levels_decayed += 1
+
+
+async def end_boosts(db: Database, batch_size: int, report: JobReport) -> None:
+    """Partner products' boosts whose days ran out end (their periods ended already, so
+    orders were never boosted past the end; this keeps the current state true)."""
+    try:
+        async with db.unit_of_work() as session:
+            report.boosts_ended += await BoostService(session).end_expired(batch_size)
+    except Exception:
+        report.failures += 1
+        log.exception("could not end expired boosts")
 
 
 async def expire_holds(db: Database, batch_size: int, report: JobReport) -> None:
@@ -172,6 +186,7 @@ async def run_once(
     await expire_holds(db, batch_size, report)
     await expire_lots(db, batch_size, report)
     await decay_levels(db, policies.levels, batch_size, report)
+    await end_boosts(db, batch_size, report)
     if sender is not None:
         await send_pushes(db, settings, sender, report)
     return report

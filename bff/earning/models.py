@@ -153,3 +153,18 @@ class PendingAccrual(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure: Mapped[str | None] = mapped_column(String(200))
+
+
+class CashbackCap(Base):
+    """The program's maximum cashback percentage for a currency and brand (None: every
+    brand without a cap of its own), set by admins."""
+
+    __tablename__ = "cashback_caps"
+    __table_args__ = (UniqueConstraint("currency", "brand", postgresql_nulls_not_distinct=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
+    brand: Mapped[str | None] = mapped_column(String(64))
+    max_bp: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bff.earning.models import (
     AccrualRule,
     AccrualRuleChange,
+    CashbackCap,
     Order,
     OrderEvent,
     OrderStatus,
@@ -93,6 +94,41 @@ class EarningRepository:
                 AccrualRule.valid_to.is_(None) | (AccrualRule.valid_to > at),
             )
             .order_by(AccrualRule.id)
+        )
+        return result.all()
+
+    async def cashback_cap(self, currency: str, brand: str) -> int | None:
+        """The brand's maximum, else the currency's for every brand; None: no maximum."""
+        result = await self.session.execute(
+            select(CashbackCap.max_bp)
+            .where(
+                CashbackCap.currency == currency,
+                CashbackCap.brand.is_(None) | (CashbackCap.brand == brand),
+            )
+            .order_by(CashbackCap.brand.is_(None))
+            .limit(1)
+        )
+        return result.scalar()
+
+    async def set_cashback_cap(
+        self, currency: str, brand: str | None, max_bp: int, actor: str, now: datetime
+    ) -> CashbackCap:
+        statement = (
+            pg_insert(CashbackCap)
+            .values(currency=currency, brand=brand, max_bp=max_bp, updated_by=actor, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["currency", "brand"],
+                set_={"max_bp": max_bp, "updated_by": actor, "updated_at": now},
+            )
+            .returning(CashbackCap)
+        )
+        return (
+            await self.session.scalars(statement, execution_options={"populate_existing": True})
+        ).one()
+
+    async def cashback_caps(self) -> Sequence[CashbackCap]:
+        result = await self.session.scalars(
+            select(CashbackCap).order_by(CashbackCap.currency, CashbackCap.brand.nulls_first())
         )
         return result.all()
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
+from bff.earning.cashback import CashbackService
 from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, Order, OrderStatus, PendingAccrual, PendingStatus
 from bff.earning.repository import EarningRepository
@@ -103,6 +104,7 @@ class OrderService:
     ) -> None:
         self.policy = policy or EarningPolicy()
         self.clock = clock
+        self.session = session
         self.repository = EarningRepository(session)
         self.customers = CustomerService(session)
         self.levels = LevelService(session, self.policy.levels, clock=clock)
@@ -150,8 +152,10 @@ class OrderService:
         if order_id is None:
             return Outcome("ignored", "ORDER_EXISTS")
         paid_in_money = await self._capture_points(order, customer.id)
-        # The level the customer held when ordering sets the bonus; this order counts after.
-        bonus = await self.levels.bonus_bp(customer.id)
+        # The percentage of the moment the order completed: the level the customer held
+        # (this order counts after) and the partner products active then, within the cap.
+        cashback = CashbackService(self.session, self.policy.levels, clock=self.clock)
+        bonus = (await cashback.of(customer.id, order.brand, order.completed_at)).extra_bp
         earning = replace(order, amount=paid_in_money)
         pending = await self._pending_for(
             order_id, customer.id, customer.external_id, earning, bonus
@@ -334,6 +338,7 @@ class AccrualQueue:
     ) -> None:
         self.policy = policy or EarningPolicy()
         self.clock = clock
+        self.session = session
         self.session = session
         self.repository = EarningRepository(session)
         self.ledger = LedgerService(session, clock=clock)

@@ -128,8 +128,21 @@ DOCUMENT: dict[str, Any] = {
                 "required": ["id", "type"],
                 "properties": {
                     "id": {"type": "string", "maxLength": 128},
-                    "type": {"enum": ["offer.completed", "offer.reversed"]},
-                    "customer_id": {"type": "string", "description": "offer.completed"},
+                    "type": {
+                        "enum": [
+                            "offer.completed",
+                            "offer.reversed",
+                            "product.activated",
+                            "product.deactivated",
+                        ],
+                        "description": "product.*: the customer's partner product (a card, a "
+                        "tariff, a policy) changed state; an offer with a cashback boost "
+                        "raises their percentage while it is active.",
+                    },
+                    "customer_id": {
+                        "type": "string",
+                        "description": "offer.completed and product.*",
+                    },
                     "offer_id": {"type": "string", "description": "The offer's id from GraphQL."},
                     "amount": {
                         "type": "integer",
@@ -157,7 +170,10 @@ DOCUMENT: dict[str, Any] = {
                 "required": ["id", "status", "points"],
                 "properties": {
                     "id": {"type": ["string", "null"]},
-                    "status": {"enum": ["accrued", "applied", "rejected", "duplicate"]},
+                    "status": {
+                        "enum": ["accrued", "applied", "ignored", "rejected", "duplicate"],
+                        "description": "ignored: a product event older than the one applied.",
+                    },
                     "points": {"type": "integer"},
                     "code": {
                         "type": "string",

@@ -293,6 +293,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Pay the whole order with points",
         "ru": "Оплата всего заказа баллами",
     },
+    "INVALID_CAP": {
+        "en": "The maximum is a percentage in basis points from 1 to 10000.",
+        "ru": "Максимум — процент в базисных пунктах от 1 до 10000.",
+    },
     "INVALID_REASON": {
         "en": "Say why, in at most 500 characters.",
         "ru": "Укажите причину, не длиннее 500 символов.",

@@ -28,8 +28,9 @@ from bff.kernel.types import Window, utcnow
 from bff.ledger.bulk import Accrual
 from bff.ledger.reasons import Reason
 from bff.ledger.service import LedgerService, Source
+from bff.partners.boosts import BoostOutcome, BoostService, ProductState
 from bff.partners.directory import PartnerDirectory
-from bff.partners.events import COMPLETED, Invalid, PartnerEventIn
+from bff.partners.events import COMPLETED, PRODUCT_EVENTS, Invalid, PartnerEventIn
 from bff.partners.models import (
     EventStatus,
     Offer,
@@ -47,7 +48,7 @@ KOPECK_BASIS_POINTS = 1_000_000  # kopecks * basis points / this = points
 @dataclass(frozen=True)
 class EventResult:
     id: str | None
-    status: str  # accrued | applied | rejected | duplicate
+    status: str  # accrued | applied | ignored | rejected | duplicate
     code: str | None = None
     field: str | None = None
     points: int = 0
@@ -232,6 +233,8 @@ class PartnerEventService:
             return EventResult(event.id, "rejected", "MALFORMED", event.error.field)
         if event.type == COMPLETED:
             return self._complete(batch, event)
+        if event.type in PRODUCT_EVENTS:
+            return await self._product(batch, event)
         await self._post_accruals(batch)  # a reversal may take back what this batch accrued
         return await self._reverse(batch, event)
 
@@ -258,6 +261,50 @@ class PartnerEventService:
         batch.accruals.append(self._accrual(offer, customer, event, points))
         self._store_accrued(batch, event, offer, customer, points)
         return EventResult(event.id, "accrued", points=points)
+
+    async def _product(self, batch: _Batch, event: PartnerEventIn) -> EventResult:
+        """A partner product of the customer changed state: its cashback boost follows."""
+        offer = batch.offers.get(_offer_pk(event) or 0)
+        customer = batch.customers.get(event.customer_id or "")
+        activation = batch.activations.get((offer.id if offer else 0, customer or 0))
+        code = None
+        if offer is None:
+            code = "UNKNOWN_OFFER"
+        elif not offer.boost_bp:
+            code = "NO_BOOST"
+        elif customer is None or activation is None or not activation.active:
+            code = "NOT_ACTIVATED"
+        if code is not None or offer is None or customer is None:
+            self._store(
+                batch,
+                event.id,
+                event.type,
+                event.raw,
+                EventStatus.REJECTED,
+                code,
+                event=event,
+                offer=offer,
+                customer_id=customer,
+            )
+            return EventResult(event.id, "rejected", code)
+        assert event.occurred_at is not None
+        outcome = await BoostService(self.session, clock=self.clock).report(
+            offer, customer, ProductState(event.type), event.occurred_at
+        )
+        ignored = outcome == BoostOutcome.OUT_OF_ORDER
+        status = EventStatus.IGNORED if ignored else EventStatus.APPLIED
+        self._store(
+            batch,
+            event.id,
+            event.type,
+            event.raw,
+            status,
+            outcome.value,
+            event=event,
+            offer=offer,
+            customer_id=customer,
+        )
+        return EventResult(event.id, status.value, outcome.value)
 
     def _accrual(
         self, offer: Offer, customer_id: int, event: PartnerEventIn, points: int

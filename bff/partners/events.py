@@ -17,6 +17,9 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 MAX_BATCH = 1000
 COMPLETED, REVERSED = "offer.completed", "offer.reversed"
+PRODUCT_ACTIVATED, PRODUCT_DEACTIVATED = "product.activated", "product.deactivated"
+PRODUCT_EVENTS = (PRODUCT_ACTIVATED, PRODUCT_DEACTIVATED)
+TYPES = (COMPLETED, REVERSED, *PRODUCT_EVENTS)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,17 @@ def parse_event(data: Any) -> PartnerEventIn:
             refers_to=text_field(data, "refers_to", 128),
             occurred_at=_time(data, optional=True),
         )
+    if event_type in PRODUCT_EVENTS:  # the customer's partner product changed state
+        return PartnerEventIn(
+            event_id,
+            event_type,
+            data,
+            customer_id=text_field(data, "customer_id", 255),
+            offer_id=text_field(data, "offer_id", 128),
+            occurred_at=_time(data),
+        )
     if event_type != COMPLETED:
-        raise MalformedInput("type", f"must be {COMPLETED} or {REVERSED}")
+        raise MalformedInput("type", f"must be one of {', '.join(TYPES)}")
     amount = data.get("amount")
     if amount is not None and (
         isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= 10**12

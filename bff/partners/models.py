@@ -93,6 +93,10 @@ class Offer(Base):
     budget_spent: Mapped[int] = mapped_column(BigInteger, default=0)
     cities: Mapped[list[str] | None] = mapped_column(JSON)
     levels: Mapped[list[str] | None] = mapped_column(JSON)  # level codes; None: everyone
+    # A partner product that raises the customer's cashback percentage while it is active
+    # (product.activated to product.deactivated), or for boost_days after activation.
+    boost_bp: Mapped[int | None] = mapped_column(Integer)
+    boost_days: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -119,7 +123,8 @@ class OfferActivation(Base):
 class EventStatus(enum.StrEnum):
     ACCRUED = "accrued"  # a completion that earned points
     REVERSED = "reversed"  # a completion later taken back
-    APPLIED = "applied"  # a reversal that took points back
+    APPLIED = "applied"  # a reversal that took points back, or a product event applied
+    IGNORED = "ignored"  # a product event older than the one already applied
     REJECTED = "rejected"  # stored with the reason, for the partner to reconcile
 
 
@@ -147,3 +152,41 @@ class PartnerEvent(Base):
     refers_to: Mapped[str | None] = mapped_column(String(128))
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CustomerBoost(Base):
+    """A customer's partner product and the cashback boost it brings. Rows are kept when
+    the boost ends: an order reported late takes the boosts active when it completed."""
+
+    __tablename__ = "customer_boosts"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "offer_id"),
+        Index("ix_customer_boosts_ends_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    boost_bp: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: never active
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until deactivated
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: active (if started)
+    # The partner's time of the latest product event applied: older ones change nothing.
+    event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BoostPeriod(Base):
+    """One period a boost was active, for orders that completed inside it."""
+
+    __tablename__ = "boost_periods"
+    __table_args__ = (
+        Index("ix_boost_periods_customer_id_started_at", "customer_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    boost_id: Mapped[int] = mapped_column(ForeignKey("customer_boosts.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    boost_bp: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: still active

@@ -7,12 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Table, bindparam, insert, select, text, update
+from sqlalchemy import JSON, Table, bindparam, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.kernel.driver import driver_reads, driver_select
-from bff.kernel.types import Window
-from bff.partners.models import Offer, OfferActivation, Partner, PartnerEvent
+from bff.kernel.types import Window, utcnow
+from bff.partners.models import (
+    BoostPeriod,
+    CustomerBoost,
+    Offer,
+    OfferActivation,
+    Partner,
+    PartnerEvent,
+)
 
 
 class PartnerRepository:
@@ -302,3 +310,100 @@ def _claim_key(partner_id: int, event_id: str) -> int:
     batches take turns."""
     digest = hashlib.blake2b(f"{partner_id}:{event_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+class BoostRepository:
+    """Customers' partner products and the periods their boosts were active."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_boost(
+        self, customer_id: int, offer_id: int, boost_bp: int, at: datetime
+    ) -> CustomerBoost:
+        """The customer's boost of the offer, created (never started) when missing, locked."""
+        await self.session.execute(
+            pg_insert(CustomerBoost)
+            .values(
+                customer_id=customer_id,
+                offer_id=offer_id,
+                boost_bp=boost_bp,
+                event_at=at,
+                updated_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["customer_id", "offer_id"])
+        )
+        result = await self.session.scalars(
+            select(CustomerBoost)
+            .where(CustomerBoost.customer_id == customer_id, CustomerBoost.offer_id == offer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return result.one()
+
+    async def save(self, boost: CustomerBoost) -> None:
+        self.session.add(boost)
+        await self.session.flush()
+
+    async def open_period(self, period: BoostPeriod) -> None:
+        self.session.add(period)
+        await self.session.flush()
+
+    async def close_period(self, boost_id: int, at: datetime) -> None:
+        """End the boost's open period at ``at`` (a timed one may have ended already)."""
+        await self.session.execute(
+            update(BoostPeriod)
+            .where(
+                BoostPeriod.boost_id == boost_id,
+                BoostPeriod.started_at <= at,
+                or_(BoostPeriod.ended_at.is_(None), BoostPeriod.ended_at > at),
+            )
+            .values(ended_at=at)
+        )
+
+    async def periods_at(self, customer_id: int, at: datetime) -> list[tuple[int, int, Any]]:
+        """(offer id, basis points, end) of the boosts active at ``at``."""
+        result = await self.session.execute(
+            select(CustomerBoost.offer_id, BoostPeriod.boost_bp, BoostPeriod.ended_at)
+            .join(CustomerBoost, CustomerBoost.id == BoostPeriod.boost_id)
+            .where(
+                BoostPeriod.customer_id == customer_id,
+                BoostPeriod.started_at <= at,
+                or_(BoostPeriod.ended_at.is_(None), BoostPeriod.ended_at > at),
+            )
+            .order_by(CustomerBoost.offer_id)
+        )
+        return [(offer_id, bp, ended) for offer_id, bp, ended in result.all()]
+
+    async def boost_offers(self, now: datetime, limit: int) -> Sequence[Offer]:
+        """Open offers whose product boosts the percentage, the largest boost first."""
+        result = await self.session.scalars(
+            select(Offer)
+            .where(
+                Offer.boost_bp.is_not(None),
+                Offer.active.is_(True),
+                Offer.valid_from <= now,
+                or_(Offer.valid_to.is_(None), Offer.valid_to > now),
+            )
+            .order_by(Offer.boost_bp.desc(), Offer.id)
+            .limit(limit)
+        )
+        return result.all()
+
+    async def end_expired(self, now: datetime, limit: int) -> int:
+        """Timed boosts past their end, marked ended (their periods ended already)."""
+        due = (
+            select(CustomerBoost.id)
+            .where(CustomerBoost.ended_at.is_(None), CustomerBoost.ends_at <= now)
+            .order_by(CustomerBoost.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            update(CustomerBoost)
+            .where(CustomerBoost.id.in_(due))
+            .values(ended_at=CustomerBoost.ends_at, updated_at=now)
+            .returning(CustomerBoost.id)
+        )
+        return len(result.all())

@@ -75,6 +75,7 @@ class InvalidTranslation(DomainError):
     field = ("translations",)
 
 
+MAX_BOOST_DAYS = 3650
 PARTNER_TEXTS = {"name": 200, "description": 4000}
 OFFER_TEXTS = {"title": 200, "description": 4000, "terms": 4000}
 
@@ -113,6 +114,8 @@ class OfferDraft:
     budget: int | None = None
     cities: list[str] | None = None
     levels: list[str] | None = None
+    boost_bp: int | None = None
+    boost_days: int | None = None
     active: bool = True
     texts: Texts = field(default_factory=dict)
 
@@ -232,6 +235,12 @@ class PartnerService:
             raise InvalidReward(field=("per_customer_limit",))
         if draft.budget is not None and draft.budget <= 0:
             raise InvalidReward(field=("budget",))
+        if draft.boost_bp is not None and not 0 < draft.boost_bp <= 10_000:
+            raise InvalidReward(field=("boost_basis_points",))
+        if draft.boost_days is not None and (
+            draft.boost_bp is None or not 0 < draft.boost_days <= 3650
+        ):
+            raise InvalidReward(field=("boost_days",))
         if not translations_valid(draft.texts, OFFER_TEXTS):
             raise InvalidTranslation()
 

@@ -8,6 +8,7 @@ import strawberry
 
 from bff.customers import models
 from bff.customers.errors import CustomerErrorCode
+from bff.graphql.earning.cashback import Cashback, cashback_of
 from bff.graphql.enums import error_code_enum
 from bff.graphql.errors import BadUserInput, Forbidden, UserError
 from bff.graphql.ids import Node, node_id
@@ -92,6 +93,17 @@ class Customer(Node):
     @strawberry.field(description="The customer's level, the next one, progress and decay.")
     async def level(self, info: strawberry.Info[Context, None]) -> LevelStatus:
         return await level_of(info.context, self.pk)
+
+    @strawberry.field(
+        description="The cashback percentage on a brand's orders: its parts, the cap and the "
+        "partner product that would raise it most."
+    )
+    async def cashback(
+        self,
+        info: strawberry.Info[Context, None],
+        brand: Annotated[str, strawberry.argument(description="The brand, e.g. `grocery`.")],
+    ) -> Cashback:
+        return await cashback_of(info.context, self.pk, brand[:64])
 
     @strawberry.field(
         description="How many points may pay an order of `amount` kopecks of `brand`, by the "

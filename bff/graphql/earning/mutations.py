@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import strawberry
 
 from bff.earning import models
+from bff.earning.cashback import CashbackService
 from bff.earning.rule_service import RuleDraft, RuleService
+from bff.graphql.earning.cashback import CashbackCap
 from bff.graphql.earning.types import (
     AccrualRule,
     AccrualRuleKind,
@@ -47,7 +49,11 @@ class AccrualRuleCreateInput:
     step_amount: int | None = strawberry.field(default=None, description="Kopecks per step.")
     points_per_step: int | None = strawberry.field(default=None, description="Points per step.")
     percent_basis_points: int | None = strawberry.field(default=None, description="100 = 1 %.")
-    level_bonus: bool = strawberry.field(default=False, description="Add the level's bonus.")
+    level_bonus: bool = strawberry.field(
+        default=False,
+        description="PERCENT: add the level's bonus and the customer's partner boosts (the "
+        "cashback percentage, within its cap).",
+    )
     cities: list[str] | None = strawberry.field(default=None, description="Null: every city.")
     valid_to: datetime | None = strawberry.field(default=None, description="Null: open-ended.")
     expiry_policy: ExpiryPolicy = strawberry.field(
@@ -100,8 +106,38 @@ class AccrualRuleUpdatePayload(AccrualRulePayload):
 P = TypeVar("P", bound=AccrualRulePayload)
 
 
+@strawberry.input(description="The maximum cashback percentage of a brand's orders.")
+class CashbackCapSetInput:
+    max_percent_basis_points: int = strawberry.field(
+        description="1 to 10000 (100 = 1 %): levels and partner products add up to this."
+    )
+    brand: str | None = strawberry.field(
+        default=None, description="The brand; null: every brand without a maximum of its own."
+    )
+
+
+@strawberry.type(description="Result of `cashbackCapSet`.")
+class CashbackCapSetPayload:
+    cap: CashbackCap | None = strawberry.field(description="The maximum now.")
+    user_errors: list[EarningUserError] = strawberry.field(description="Empty on success.")
+
+
 @strawberry.type
 class EarningMutations:
+    @strawberry.mutation(
+        description="Staff (role `admin`): set the maximum cashback percentage of a brand."
+    )
+    async def cashback_cap_set(
+        self, info: strawberry.Info[Context, None], input: CashbackCapSetInput
+    ) -> CashbackCapSetPayload:
+        staff = info.context.require_role(Role.ADMIN)
+        brand = input.brand.strip()[:64] if input.brand and input.brand.strip() else None
+        async with info.context.db.unit_of_work() as session:
+            row = await CashbackService(session).set_cap(
+                brand, input.max_percent_basis_points, staff.subject
+            )
+        return CashbackCapSetPayload(cap=CashbackCap.from_model(row), user_errors=[])
+
     @strawberry.mutation(description="Staff (role `admin`): add an accrual rule.")
     async def accrual_rule_create(
         self, info: strawberry.Info[Context, None], input: AccrualRuleCreateInput

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from bff.earning.cashback import CashbackService
 from bff.earning.repository import EarningRepository
 from bff.earning.service import AccrualQueue
+from bff.graphql.earning.cashback import CashbackCap
 from bff.graphql.earning.types import AccrualRule, SetAsideAccrual
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.kernel.auth import Role
@@ -24,6 +26,13 @@ class EarningQueries:
         async with info.context.reads.read() as session:
             rules = await EarningRepository(session).rules()
         return [AccrualRule.from_model(rule, info.context.locale) for rule in rules]
+
+    @strawberry.field(description="Staff (role `admin`): the maximum cashback percentages.")
+    async def cashback_caps(self, info: strawberry.Info[Context, None]) -> list[CashbackCap]:
+        info.context.require_role(Role.ADMIN)
+        async with info.context.reads.read() as session:
+            rows = await CashbackService(session).caps()
+        return [CashbackCap.from_model(row) for row in rows]
 
     @strawberry.field(
         description="Staff (role `support`): pending accruals the worker set aside, newest "

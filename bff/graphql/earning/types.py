@@ -114,7 +114,9 @@ class AccrualRule(Node):
     step_amount: int | None = strawberry.field(description="PER_AMOUNT: kopecks per step.")
     points_per_step: int | None = strawberry.field(description="PER_AMOUNT: points per step.")
     percent_basis_points: int | None = strawberry.field(description="PERCENT: 100 = 1 %.")
-    level_bonus: bool = strawberry.field(description="PERCENT: add the level's bonus.")
+    level_bonus: bool = strawberry.field(
+        description="PERCENT: add the level's bonus and the customer's partner boosts."
+    )
     cities: list[str] | None = strawberry.field(description="Only these cities; null: all.")
     valid_from: datetime = strawberry.field(description="Orders completed from this time.")
     valid_to: datetime | None = strawberry.field(description="...and before this; null: open.")

@@ -15,6 +15,7 @@ from bff.graphql.customers.types import (
     level_of,
     wallets_of,
 )
+from bff.graphql.earning.cashback import Cashback, cashback_of
 from bff.graphql.flags.queries import viewer_flags
 from bff.graphql.flags.types import (
     FeatureFlag,
@@ -54,6 +55,18 @@ class Home:
         if self.customer_pk is None:
             return None
         return await level_of(info.context, self.customer_pk)
+
+    @strawberry.field(
+        description="The signed-in customer's cashback percentage on a brand; null when anonymous."
+    )
+    async def cashback(
+        self,
+        info: strawberry.Info[Context, None],
+        brand: Annotated[str, strawberry.argument(description="The brand, e.g. `grocery`.")],
+    ) -> Cashback | None:
+        if self.customer_pk is None:
+            return None
+        return await cashback_of(info.context, self.customer_pk, brand[:64])
 
     @strawberry.field(description="Offers open now, as `offers` lists them.")
     async def offers(

@@ -145,6 +145,16 @@ class OfferCreateInput:
     levels: list[LevelCode] | None = strawberry.field(
         default=None, description="Only these levels."
     )
+    boost_basis_points: int | None = strawberry.field(
+        default=None,
+        description="A partner product offer: what its product adds to the customer's cashback "
+        "percentage while the partner reports it active (100 = +1 %); null: none.",
+    )
+    boost_days: int | None = strawberry.field(
+        default=None,
+        description="The boost lasts this many days after the product's activation; null: "
+        "until the partner reports it deactivated.",
+    )
     translations: Translations = translations_field()
 
 
@@ -162,6 +172,8 @@ class OfferUpdateInput:
     budget: int | None = strawberry.UNSET
     cities: list[str] | None = strawberry.UNSET
     levels: list[LevelCode] | None = strawberry.UNSET
+    boost_basis_points: int | None = strawberry.UNSET
+    boost_days: int | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
     translations: Translations = translations_change()
 
@@ -195,7 +207,10 @@ class PartnerSecretRotateInput:
     code: str = strawberry.field(description="The partner's code.")
 
 
-_RENAMED = {"reward_percent_basis_points": "reward_percent_bp"}
+_RENAMED = {
+    "reward_percent_basis_points": "reward_percent_bp",
+    "boost_basis_points": "boost_bp",
+}
 
 
 def _given(values: Any, model: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:

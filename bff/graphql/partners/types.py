@@ -73,6 +73,14 @@ class OfferReward:
     cap: Money | None = strawberry.field(description="PERCENT: the most one completion earns.")
 
 
+@strawberry.type(description="A partner product's raise of the cashback percentage.")
+class CashbackBoost:
+    percent: float = strawberry.field(description="Percentage points added, e.g. 2.0.")
+    days: int | None = strawberry.field(
+        description="How long after the product's activation; null: while it is active."
+    )
+
+
 @strawberry.type(description="The viewer's activation of an offer.")
 class OfferActivation:
     id: strawberry.ID = strawberry.field(description=ID_DESCRIPTION)
@@ -135,6 +143,10 @@ class Offer(Node):
     per_customer_limit: int | None = strawberry.field(
         description="Completions rewarded per customer; null: no limit."
     )
+    cashback_boost: CashbackBoost | None = strawberry.field(
+        description="What the partner's product adds to the customer's cashback percentage "
+        "while it is active; null: this offer raises no percentage."
+    )
     unavailable_code: OfferUnavailability | None = strawberry.field(
         description="Null when it can be activated now; else why not."
     )
@@ -195,6 +207,9 @@ class Offer(Node):
             valid_from=offer.valid_from,
             valid_to=offer.valid_to,
             per_customer_limit=offer.per_customer_limit,
+            cashback_boost=CashbackBoost(percent=offer.boost_bp / 100, days=offer.boost_days)
+            if offer.boost_bp
+            else None,
             unavailable_code=_unavailability(availability(offer, utcnow())),
             partner=Partner.from_model(partner, locale),
             pk=offer.id,

@@ -1,0 +1,122 @@
+"""The cashback percentage: what a customer gets back on a brand's orders, and why.
+
+It is the base of the brand's percentage rules, plus the level's bonus (on the rules that
+take it), plus the boosts of the customer's partner products, where the program's maximum
+for the currency and brand (``cashbackCapSet``) limits what levels and products add. An
+order takes the percentage of the moment it completed: a late order takes the boosts
+that were active then.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bff.earning.errors import EarningErrorCode
+from bff.earning.models import AccrualRule, CashbackCap, RuleKind
+from bff.earning.repository import EarningRepository
+from bff.kernel.errors import DomainError
+from bff.kernel.types import utcnow
+from bff.levels.service import LevelPolicy, LevelService
+from bff.partners.boosts import BoostService
+
+CURRENCY = "POINTS"  # percentage rules accrue points
+WHOLE = 10_000
+
+
+class PartKind(enum.StrEnum):
+    BASE = "BASE"
+    LEVEL = "LEVEL"
+    PARTNER_BOOST = "PARTNER_BOOST"
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: PartKind
+    percent_bp: int
+    rule: AccrualRule | None = None  # BASE
+    level_code: str | None = None  # LEVEL
+    offer_id: int | None = None  # PARTNER_BOOST
+    until: datetime | None = None  # PARTNER_BOOST: when it ends, if it is timed
+
+
+@dataclass(frozen=True)
+class Cashback:
+    percent_bp: int  # what the customer gets, the cap applied
+    cap_bp: int | None
+    parts: list[Part]
+
+    @property
+    def base_bp(self) -> int:
+        return sum(part.percent_bp for part in self.parts if part.kind == PartKind.BASE)
+
+    @property
+    def extra_bp(self) -> int:
+        """What the level and partner products add, within the cap."""
+        return self.percent_bp - self.base_bp
+
+
+class InvalidCap(DomainError):
+    code = EarningErrorCode.INVALID_CAP
+    field = ("max_percent_basis_points",)
+
+
+class CashbackService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        levels: LevelPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.repository = EarningRepository(session)
+        self.levels = LevelService(session, levels, clock=clock)
+        self.boosts = BoostService(session, clock=clock)
+        self.clock = clock
+
+    async def of(self, customer_id: int, brand: str, at: datetime | None = None) -> Cashback:
+        """The customer's percentage on ``brand`` at ``at`` (now by default)."""
+        moment = at or self.clock()
+        rules = [
+            rule
+            for rule in await self.repository.rules_valid_at(brand, moment)
+            if rule.kind == RuleKind.PERCENT and rule.currency == CURRENCY
+        ]
+        parts = [Part(PartKind.BASE, rule.percent_bp or 0, rule=rule) for rule in rules]
+        if not any(rule.level_bonus for rule in rules):
+            # Levels and partner products add to the rules that take a bonus; none here.
+            return Cashback(_capped(parts, None), None, parts)
+        standing = await self.levels.standing_of(customer_id)
+        if standing.bonus_bp:
+            parts.append(Part(PartKind.LEVEL, standing.bonus_bp, level_code=standing.level.code))
+        for boost in await self.boosts.active_at(customer_id, moment):
+            parts.append(
+                Part(
+                    PartKind.PARTNER_BOOST,
+                    boost.boost_bp,
+                    offer_id=boost.offer_id,
+                    until=boost.until,
+                )
+            )
+        cap = await self.repository.cashback_cap(CURRENCY, brand)
+        return Cashback(_capped(parts, cap), cap, parts)
+
+    async def set_cap(self, brand: str | None, max_bp: int, actor: str) -> CashbackCap:
+        if isinstance(max_bp, bool) or not 0 < max_bp <= WHOLE:
+            raise InvalidCap()
+        return await self.repository.set_cashback_cap(CURRENCY, brand, max_bp, actor, utcnow())
+
+    async def caps(self) -> Sequence[CashbackCap]:
+        return await self.repository.cashback_caps()
+
+
+def _capped(parts: Sequence[Part], cap: int | None) -> int:
+    base = sum(part.percent_bp for part in parts if part.kind == PartKind.BASE)
+    extra = sum(part.percent_bp for part in parts if part.kind != PartKind.BASE)
+    if cap is not None:
+        extra = max(0, min(extra, cap - base))
+    return base + extra

@@ -1,0 +1,138 @@
+"""The customer's cashback percentage on a brand, its parts and the next step up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import strawberry
+
+from bff.earning.cashback import CashbackService, Part, PartKind
+from bff.earning.models import CashbackCap as CapRow
+from bff.graphql.enums import described_enum
+from bff.graphql.partners.types import Offer, Partner, offer_view
+from bff.kernel.texts import localized
+from bff.partners.boosts import BoostService
+from bff.partners.models import Offer as OfferRow
+from bff.partners.models import Partner as PartnerRow
+from bff.partners.repository import PartnerRepository
+
+if TYPE_CHECKING:
+    from bff.graphql.context import Context
+
+described_enum(
+    PartKind,
+    "Where a part of the cashback percentage comes from.",
+    {
+        "BASE": "The brand's percentage rule.",
+        "LEVEL": "The customer's level.",
+        "PARTNER_BOOST": "A partner product of the customer's, while it is active.",
+    },
+    name="CashbackPartKind",
+)
+
+
+@strawberry.type(description="One part of the cashback percentage.")
+class CashbackPart:
+    kind: PartKind = strawberry.field(description="Where it comes from.")
+    source: str = strawberry.field(
+        description="What gives it, in the request's language: the rule, the level, or the "
+        "partner and offer."
+    )
+    percent: float = strawberry.field(description="Percentage points, e.g. 2.0.")
+    until: datetime | None = strawberry.field(description="When it ends; null: it has no end date.")
+
+
+@strawberry.type(description="The partner product that would raise the percentage most.")
+class NextBoost:
+    partner: Partner = strawberry.field(description="Whose product it is.")
+    offer: Offer = strawberry.field(description="Activate it, then get the product.")
+    percent: float = strawberry.field(description="Percentage points it would add.")
+
+
+@strawberry.type(description="What the customer gets back on a brand's orders, and why.")
+class Cashback:
+    brand: str = strawberry.field(description="The brand it is for.")
+    percent: float = strawberry.field(
+        description="The percentage now: the parts added up, what levels and partner "
+        "products add limited by the cap."
+    )
+    cap: float | None = strawberry.field(
+        description="The program's maximum for this brand; null: none."
+    )
+    breakdown: list[CashbackPart] = strawberry.field(description="Its parts.")
+    next_boost: NextBoost | None = strawberry.field(
+        description='The cheapest next step ("activate the bank\'s card: +2 %"); null: none.'
+    )
+
+
+async def cashback_of(context: Context, customer_id: int, brand: str) -> Cashback:
+    async with context.reads.read() as session:
+        found = await CashbackService(session, context.policies.levels).of(customer_id, brand)
+        suggestion = await BoostService(session).next_boost(customer_id)
+        repository = PartnerRepository(session)
+        offer_ids = {part.offer_id for part in found.parts if part.offer_id is not None}
+        offers = {pk: row for pk in offer_ids if (row := await repository.offer(pk)) is not None}
+    partner_ids = {row.partner_id for row in offers.values()}
+    if suggestion is not None:
+        partner_ids.add(suggestion.partner_id)
+    partners = {
+        row.id: row
+        for row in await context.loaders.partner_by_id.load_many(sorted(partner_ids))
+        if row is not None
+    }
+    levels = {level.code: level for level in await context.loaders.levels.load(None)}
+    locale = context.locale
+
+    def source(part: Part) -> str:
+        if part.rule is not None:
+            return localized(part.rule, "title", locale)
+        if part.level_code is not None:
+            level = levels[part.level_code]
+            return str(level.name_ru if locale == "ru" else level.name_en)
+        offer = offers[part.offer_id or 0]
+        name = localized(partners[offer.partner_id], "name", locale)
+        return f"{name}: {localized(offer, 'title', locale)}"
+
+    return Cashback(
+        brand=brand,
+        percent=found.percent_bp / 100,
+        cap=found.cap_bp / 100 if found.cap_bp is not None else None,
+        breakdown=[
+            CashbackPart(
+                kind=part.kind,
+                source=source(part),
+                percent=part.percent_bp / 100,
+                until=part.until,
+            )
+            for part in found.parts
+        ],
+        next_boost=await _next(context, suggestion, partners) if suggestion else None,
+    )
+
+
+async def _next(context: Context, offer: OfferRow, partners: dict[int, PartnerRow]) -> NextBoost:
+    partner = partners[offer.partner_id]
+    assert offer.boost_bp is not None
+    return NextBoost(
+        partner=Partner.from_model(partner, context.locale),
+        offer=await offer_view(context, offer),
+        percent=offer.boost_bp / 100,
+    )
+
+
+@strawberry.type(description="The program's maximum cashback percentage for a brand.")
+class CashbackCap:
+    brand: str | None = strawberry.field(description="The brand; null: every brand without one.")
+    max_percent_basis_points: int = strawberry.field(description="10000 = 100 %.")
+    updated_by: str = strawberry.field(description="The admin who set it.")
+    updated_at: datetime = strawberry.field(description="When.")
+
+    @classmethod
+    def from_model(cls, row: CapRow) -> CashbackCap:
+        return cls(
+            brand=row.brand,
+            max_percent_basis_points=row.max_bp,
+            updated_by=row.updated_by,
+            updated_at=row.updated_at,
+        )

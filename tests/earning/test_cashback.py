@@ -1,0 +1,237 @@
+"""The cashback percentage: the brand's rule, the level's bonus and the boosts of partner
+products, within the program's cap; partners report products with signed events, in any
+order; an order takes the percentage of the moment it completed."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bff.earning.models import PendingAccrual, RuleKind
+from bff.earning.rule_service import RuleDraft, RuleService
+from bff.earning.service import CompletedOrder, OrderService
+from bff.kernel.auth import Role
+from bff.kernel.secrets import SecretBox
+from bff.kernel.types import utcnow
+from bff.partners.boosts import BoostService
+from tests.fixtures.graphql import error_codes, gql, token
+from tests.fixtures.partners import activate, make_offer, make_partner, offer_gid, post_signed
+
+NUMBERS = itertools.count()
+CASHBACK = """query C($brand: String!) { me { cashback(brand: $brand) {
+  brand percent cap breakdown { kind source percent until }
+  nextBoost { partner { code } offer { title } percent } } } }"""
+CAP = """mutation S($input: CashbackCapSetInput!) { cashbackCapSet(input: $input) {
+  cap { brand maxPercentBasisPoints updatedBy } userErrors { code field } } }"""
+
+
+@pytest.fixture
+async def program(db, settings):
+    """Grocery's 3 % rule that takes the bonus; a bank whose card adds 2 % while active
+    and an insurer whose policy adds 1 % for 90 days; Anna opted into the card's offer."""
+    async with db.unit_of_work() as session:
+        await RuleService(session).create(
+            RuleDraft(
+                code="grocery-cashback",
+                title="Grocery cashback",
+                currency="POINTS",
+                kind=RuleKind.PERCENT,
+                brand="grocery",
+                percent_bp=300,
+                level_bonus=True,
+                valid_from=datetime(2020, 1, 1, tzinfo=UTC),
+                texts={"ru": {"title": "Кешбэк в продуктах"}},
+            ),
+            actor="test",
+        )
+    box = SecretBox.from_settings(settings)
+    bank = await make_partner(db, box, code="bank", name="North Bank")
+    card = await make_offer(db, bank, title="Debit card", boost_bp=200)
+    insurer = await make_partner(db, box, code="insurer", name="Insurer")
+    policy = await make_offer(db, insurer, title="Travel policy", boost_bp=100, boost_days=90)
+    await activate(db, card, "anna")
+    return card, policy, bank
+
+
+def product(event_id: str, offer, state: str, at: datetime, customer: str = "anna") -> dict:
+    return {
+        "id": event_id,
+        "type": f"product.{state}",
+        "customer_id": customer,
+        "offer_id": offer_gid(offer),
+        "occurred_at": at.isoformat(),
+    }
+
+
+async def report(app_client, partner: str, *events) -> list[dict]:
+    response = await post_signed(
+        app_client, f"/api/partners/{partner}/events", {"events": list(events)}
+    )
+    assert response.status_code == 200, response.text
+    return [(r["status"], r.get("code")) for r in response.json()["results"]]
+
+
+async def order_points(db, at: datetime, amount: int = 100_000) -> int:
+    """Points an order of Anna's at grocery earns (1,000 rubles by default)."""
+    number = f"G-{next(NUMBERS)}"
+    async with db.unit_of_work() as session:
+        await OrderService(session).complete(
+            CompletedOrder(
+                external_id=number,
+                brand="grocery",
+                customer_external_id="anna",
+                city=None,
+                amount=amount,
+                completed_at=at,
+            )
+        )
+    async with db.read() as session:
+        rows = await session.scalars(select(PendingAccrual.computed_amount))
+        return list(rows)[-1]
+
+
+async def test_a_partner_product_raises_the_percentage_while_it_is_active(
+    app_client, settings, db, program
+):
+    card, _, _ = program
+    anna = token(settings, "anna")
+    before = (await gql(app_client, CASHBACK, {"brand": "grocery"}, bearer=anna))["data"]
+    assert before["me"]["cashback"]["percent"] == 3.0
+    assert before["me"]["cashback"]["nextBoost"] == {
+        "partner": {"code": "bank"},
+        "offer": {"title": "Debit card"},
+        "percent": 2.0,
+    }
+    start = utcnow() - timedelta(hours=1)
+    assert await report(app_client, "bank", product("p1", card, "activated", start)) == [
+        ("applied", "BOOST_STARTED")
+    ]
+    body = await gql(
+        app_client, CASHBACK, {"brand": "grocery"}, bearer=anna, headers={"accept-language": "ru"}
+    )
+    cashback = body["data"]["me"]["cashback"]
+    assert cashback["percent"] == 5.0
+    assert cashback["breakdown"] == [
+        {"kind": "BASE", "source": "Кешбэк в продуктах", "percent": 3.0, "until": None},
+        {
+            "kind": "PARTNER_BOOST",
+            "source": "North Bank: Debit card",
+            "percent": 2.0,
+            "until": None,
+        },
+    ]
+    assert cashback["nextBoost"]["offer"] == {"title": "Travel policy"}  # the card is had
+    assert await order_points(db, utcnow()) == 50  # 5 % of 1,000 rubles
+
+    admin = token(settings, "boss", Role.ADMIN)
+    capped = await gql(
+        app_client, CAP, {"input": {"brand": "grocery", "maxPercentBasisPoints": 400}}, bearer=admin
+    )
+    assert capped["data"]["cashbackCapSet"] == {
+        "cap": {"brand": "grocery", "maxPercentBasisPoints": 400, "updatedBy": "boss"},
+        "userErrors": [],
+    }
+    after = (await gql(app_client, CASHBACK, {"brand": "grocery"}, bearer=anna))["data"]
+    assert (after["me"]["cashback"]["percent"], after["me"]["cashback"]["cap"]) == (4.0, 4.0)
+    assert await order_points(db, utcnow()) == 40
+
+    assert await report(app_client, "bank", product("p2", card, "deactivated", utcnow())) == [
+        ("applied", "BOOST_ENDED")
+    ]
+    assert await order_points(db, utcnow()) == 30
+    other = (await gql(app_client, CASHBACK, {"brand": "pizza"}, bearer=anna))["data"]
+    assert other["me"]["cashback"]["percent"] == 0.0  # no percentage rule there
+
+
+async def test_a_late_order_takes_the_boosts_of_the_moment_it_completed(app_client, db, program):
+    card, _, _ = program
+    start = utcnow() - timedelta(days=10)
+    await report(
+        app_client,
+        "bank",
+        product("a", card, "activated", start),
+        product("d", card, "deactivated", start + timedelta(days=5)),
+    )
+    assert await order_points(db, start + timedelta(days=2)) == 50  # reported now, boosted
+    assert await order_points(db, start + timedelta(days=7)) == 30
+
+
+async def test_product_events_in_any_order_and_twice(app_client, db, program):
+    card, _, _ = program
+    t1, t2 = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)
+    # The deactivation overtook the activation: the late activation changes nothing.
+    assert await report(
+        app_client,
+        "bank",
+        product("off", card, "deactivated", t2),
+        product("on", card, "activated", t1),
+        product("on", card, "activated", t1),
+    ) == [("applied", "UNCHANGED"), ("ignored", "OUT_OF_ORDER"), ("duplicate", None)]
+    assert await order_points(db, utcnow()) == 30
+    resent = await report(app_client, "bank", product("on", card, "activated", t1))
+    assert resent == [("duplicate", "OUT_OF_ORDER")]  # answered as the first time
+    assert await report(app_client, "bank", product("on-2", card, "activated", utcnow())) == [
+        ("applied", "BOOST_STARTED")
+    ]
+    assert await report(app_client, "bank", product("on-3", card, "activated", utcnow())) == [
+        ("applied", "UNCHANGED")
+    ]
+    assert await order_points(db, utcnow()) == 50
+
+
+async def test_products_the_customer_may_not_boost_with_are_refused(app_client, db, program):
+    card, policy, bank = program
+    plain = await make_offer(db, bank, title="Plain")  # raises no percentage
+    await activate(db, plain, "anna")
+    results = await report(
+        app_client,
+        "insurer",
+        product("x1", policy, "activated", utcnow()),  # Anna never opted into it
+        product("x2", card, "activated", utcnow()),  # the bank's offer, not the insurer's
+        product("x3", policy, "activated", utcnow(), customer="nobody"),
+    )
+    assert results == [
+        ("rejected", "NOT_ACTIVATED"),
+        ("rejected", "UNKNOWN_OFFER"),
+        ("rejected", "NOT_ACTIVATED"),
+    ]
+    assert await report(app_client, "bank", product("x4", plain, "activated", utcnow())) == [
+        ("rejected", "NO_BOOST")
+    ]
+    assert await order_points(db, utcnow()) == 30
+
+
+async def test_a_timed_boost_ends_by_itself(app_client, db, program):
+    _, policy, _ = program
+    await activate(db, policy, "anna")
+    start = utcnow() - timedelta(days=100)
+    assert await report(app_client, "insurer", product("t", policy, "activated", start)) == [
+        ("applied", "BOOST_STARTED")
+    ]
+    assert await order_points(db, start + timedelta(days=89)) == 40  # 3 % + 1 %
+    assert await order_points(db, start + timedelta(days=91)) == 30  # over: its 90 days
+    async with db.unit_of_work() as session:
+        assert await BoostService(session).end_expired(10) == 1
+    async with db.unit_of_work() as session:
+        assert await BoostService(session).end_expired(10) == 0
+
+
+async def test_only_admins_set_the_cap_and_it_is_checked(app_client, settings, db, program):
+    for bearer in (token(settings, "anna"), token(settings, "m", Role.MARKETING)):
+        refused = await gql(
+            app_client, CAP, {"input": {"maxPercentBasisPoints": 500}}, bearer=bearer
+        )
+        assert error_codes(refused) == ["FORBIDDEN"]
+    admin = token(settings, "boss", Role.ADMIN)
+    for value in (0, 10_001, -5):
+        bad = await gql(app_client, CAP, {"input": {"maxPercentBasisPoints": value}}, bearer=admin)
+        assert bad["data"]["cashbackCapSet"] == {
+            "cap": None,
+            "userErrors": [{"code": "INVALID_CAP", "field": ["input", "maxPercentBasisPoints"]}],
+        }
+    every = await gql(app_client, CAP, {"input": {"maxPercentBasisPoints": 350}}, bearer=admin)
+    assert every["data"]["cashbackCapSet"]["cap"]["brand"] is None
+    assert await order_points(db, utcnow()) == 30  # the base is the admins' own rule
