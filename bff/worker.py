@@ -23,6 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from bff.earning.cashback import CashbackHistory, ChangeReason
 from bff.earning.service import AccrualQueue, EarningPolicy
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
@@ -105,6 +106,9 @@ async def decay_levels(
         try:
             async with db.unit_of_work() as session:
                 dropped = await LevelService(session, policy).decay(customer_id)
+                if dropped is not None:
+                    history = CashbackHistory(session, policy)
+                    await history.observe(customer_id, ChangeReason.DECAY, "decay-round")
         except Exception:
             report.failures += 1
             log.exception("could not decay the level of customer %s", customer_id)
@@ -118,7 +122,11 @@ async def end_boosts(db: Database, batch_size: int, report: JobReport) -> None:
     orders were never boosted past the end; this keeps the current state true)."""
     try:
         async with db.unit_of_work() as session:
-            report.boosts_ended += await BoostService(session).end_expired(batch_size)
+            ended = await BoostService(session).end_expired(batch_size)
+            history = CashbackHistory(session)
+            for customer_id in ended:
+                await history.observe(customer_id, ChangeReason.BOOST_EXPIRED, "boost-expiry")
+            report.boosts_ended += len(ended)
     except Exception:
         report.failures += 1
         log.exception("could not end expired boosts")

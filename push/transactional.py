@@ -22,8 +22,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.earning.models import CashbackChange
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
+from bff.kernel.formatting import amount, percent
 from bff.ledger.models import EntryKind, LedgerEntry, Lot, Wallet
 from bff.levels.models import CustomerLevel, Level, LevelEvent
 from bff.marketplace.models import Redemption
@@ -36,24 +38,28 @@ TRANSACTIONAL = Category.TRANSACTIONAL.value
 
 TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "accrued": {
-        "en": ("+{amount} {currency}", "Your balance is {balance} {currency}."),
-        "ru": ("+{amount} {currency}", "Ваш баланс: {balance} {currency}."),
+        "en": ("+{amount}", "Your balance is {balance}."),
+        "ru": ("+{amount}", "Ваш баланс: {balance}."),
     },
     "redemption_confirmed": {
-        "en": ("Your gift is confirmed", "{amount} {currency} paid for it. Enjoy!"),
-        "ru": ("Подарок подтверждён", "Списано {amount} {currency}. Приятного аппетита!"),
+        "en": ("Your gift is confirmed", "{amount} paid for it. Enjoy!"),
+        "ru": ("Подарок подтверждён", "Списано {amount}. Приятного аппетита!"),
     },
     "level_up": {
         "en": ("Welcome to {level}!", "Your new level brings new perks."),
         "ru": ("Новый уровень: {level}!", "Вас ждут новые привилегии."),
+    },
+    "cashback_up": {
+        "en": ("Your cashback is now {percent}", "Well done: your orders bring more back."),
+        "ru": ("Ваш кешбэк теперь {percent}", "Так держать: заказы возвращают больше."),
     },
     "decay_soon": {
         "en": ("Keep your {level} level", "Order by {date} or your level drops."),
         "ru": ("Сохраните уровень {level}", "Сделайте заказ до {date}, иначе уровень понизится."),
     },
     "expiring_soon": {
-        "en": ("{amount} points expire soon", "They expire on {date}: spend them first."),
-        "ru": ("Скоро сгорят {amount} баллов", "Срок действия — до {date}. Успейте потратить."),
+        "en": ("{amount} expire soon", "They expire on {date}: spend them first."),
+        "ru": ("Скоро сгорят {amount}", "Срок действия — до {date}. Успейте потратить."),
     },
 }
 
@@ -71,6 +77,7 @@ class Notice:
 async def queue_transactional(db: Database, settings: Settings, now: datetime) -> int:
     queued = await _from_ledger(db, now)
     queued += await _from_levels(db, now)
+    queued += await _from_cashback(db, now)
     return queued + await _daily(db, settings, now)
 
 
@@ -143,6 +150,39 @@ async def _from_levels(db: Database, now: datetime) -> int:
         ]
         queued = await enqueue(session, notices, now)
         _advance(cursor, rows[-1][0] if rows else None, now)
+        return queued
+
+
+async def _from_cashback(db: Database, now: datetime) -> int:
+    """A customer's cashback percentage went up (a level, a partner product)."""
+    async with db.unit_of_work() as session:
+        cursor = await _lock_cursor(session, "cashback", select(func.max(CashbackChange.id)))
+        if cursor is None:
+            return 0
+        rows = list(
+            await session.scalars(
+                select(CashbackChange)
+                .where(CashbackChange.id > _low(cursor))
+                .order_by(CashbackChange.id)
+                .limit(SCAN)
+            )
+        )
+        notices = [
+            Notice(
+                row.customer_id,
+                "cashback_up",
+                f"cashback:{row.id}",
+                {
+                    "percent": percent(row.to_bp / 100, "en"),
+                    "percent_ru": percent(row.to_bp / 100, "ru"),
+                    "brand": row.brand,
+                },
+            )
+            for row in rows
+            if row.to_bp > row.from_bp
+        ]
+        queued = await enqueue(session, notices, now)
+        _advance(cursor, rows[-1].id if rows else None, now)
         return queued
 
 
@@ -246,8 +286,15 @@ async def enqueue(session: AsyncSession, notices: Sequence[Notice], now: datetim
 def _row(notice: Notice, device: Device, now: datetime) -> dict[str, Any]:
     locale = "ru" if device.locale == "ru" else "en"
     params = dict(notice.params)
-    if locale == "ru" and "level_ru" in params:
-        params["level"] = params["level_ru"]
+    if locale == "ru":
+        for name in ("level", "percent"):
+            if f"{name}_ru" in params:
+                params[name] = params[f"{name}_ru"]
+    # Amounts in the device's language, in the plural form their number takes.
+    currency = str(params.get("currency", "POINTS"))
+    for name in ("amount", "balance"):
+        if isinstance(params.get(name), int):
+            params[name] = amount(params[name], currency, locale)
     title, body = TEXTS[notice.kind][locale]
     return {
         "campaign_id": None,

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.earning.errors import EarningErrorCode
-from bff.earning.models import AccrualRule, CashbackCap, RuleKind
+from bff.earning.models import AccrualRule, CashbackCap, CashbackChange, RuleKind
 from bff.earning.repository import EarningRepository
 from bff.kernel.errors import DomainError
 from bff.kernel.types import utcnow
@@ -120,3 +120,64 @@ def _capped(parts: Sequence[Part], cap: int | None) -> int:
     if cap is not None:
         extra = max(0, min(extra, cap - base))
     return base + extra
+
+
+class ChangeReason(enum.StrEnum):
+    """Why a customer's cashback percentage changed."""
+
+    ORDER = "ORDER"  # their orders lifted their level
+    DECAY = "DECAY"  # their level decayed
+    PARTNER_BOOST = "PARTNER_BOOST"  # a partner reported their product (de)activated
+    BOOST_EXPIRED = "BOOST_EXPIRED"  # a timed boost's days ran out
+
+
+class CashbackHistory:
+    """Records each change of a customer's percentage, brand by brand, after something
+    that may change it happened in the same transaction."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        levels: LevelPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.cashback = CashbackService(session, levels, clock=clock)
+        self.repository = self.cashback.repository
+        self.clock = clock
+
+    async def observe(
+        self, customer_id: int, reason: ChangeReason, source: str
+    ) -> list[CashbackChange]:
+        now = self.clock()
+        changes = []
+        for brand in await self.repository.percent_brands(CURRENCY, now):
+            found = await self.cashback.of(customer_id, brand, now)
+            before = await self.repository.last_cashback(customer_id, brand)
+            if before is None:
+                before = found.base_bp  # what the brand gives without level or products
+            if before == found.percent_bp:
+                continue
+            change = CashbackChange(
+                customer_id=customer_id,
+                brand=brand,
+                from_bp=before,
+                to_bp=found.percent_bp,
+                reason=reason.value,
+                source=source[:255],
+                created_at=now,
+            )
+            await self.repository.add_cashback_change(change)
+            changes.append(change)
+        return changes
+
+    async def page(
+        self,
+        reasons: Sequence[ChangeReason],
+        since: datetime | None,
+        until: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> Sequence[CashbackChange]:
+        codes = [reason.value for reason in reasons]
+        return await self.repository.cashback_changes_page(codes, since, until, after_id, limit)

@@ -168,3 +168,23 @@ class CashbackCap(Base):
     max_bp: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CashbackChange(Base):
+    """One change of a customer's cashback percentage on a brand, for analysts and the
+    push that tells the customer it went up."""
+
+    __tablename__ = "cashback_changes"
+    __table_args__ = (
+        Index("ix_cashback_changes_customer_id_brand_id", "customer_id", "brand", "id"),
+        Index("ix_cashback_changes_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    brand: Mapped[str] = mapped_column(String(64))  # "*": rules of every brand
+    from_bp: Mapped[int] = mapped_column(Integer)
+    to_bp: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

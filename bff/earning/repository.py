@@ -15,11 +15,13 @@ from bff.earning.models import (
     AccrualRule,
     AccrualRuleChange,
     CashbackCap,
+    CashbackChange,
     Order,
     OrderEvent,
     OrderStatus,
     PendingAccrual,
     PendingStatus,
+    RuleKind,
 )
 from bff.kernel.driver import driver_reads, driver_select
 
@@ -125,6 +127,56 @@ class EarningRepository:
         return (
             await self.session.scalars(statement, execution_options={"populate_existing": True})
         ).one()
+
+    async def percent_brands(self, currency: str, at: datetime) -> list[str]:
+        """Brands with a percentage rule taking a bonus now; "*" stands for rules of
+        every brand, when there is no branded one."""
+        result = await self.session.scalars(
+            select(AccrualRule.brand)
+            .where(
+                AccrualRule.active.is_(True),
+                AccrualRule.kind == RuleKind.PERCENT,
+                AccrualRule.level_bonus.is_(True),
+                AccrualRule.currency == currency,
+                AccrualRule.valid_from <= at,
+                AccrualRule.valid_to.is_(None) | (AccrualRule.valid_to > at),
+            )
+            .distinct()
+        )
+        brands = sorted({brand or "*" for brand in result.all()})
+        branded = [brand for brand in brands if brand != "*"]
+        return branded or brands
+
+    async def last_cashback(self, customer_id: int, brand: str) -> int | None:
+        return await self.session.scalar(
+            select(CashbackChange.to_bp)
+            .where(CashbackChange.customer_id == customer_id, CashbackChange.brand == brand)
+            .order_by(CashbackChange.id.desc())
+            .limit(1)
+        )
+
+    async def add_cashback_change(self, change: CashbackChange) -> None:
+        self.session.add(change)
+        await self.session.flush()
+
+    async def cashback_changes_page(
+        self,
+        reasons: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+        after_id: int | None,
+        limit: int,
+    ) -> Sequence[CashbackChange]:
+        statement = select(CashbackChange).order_by(CashbackChange.id).limit(limit)
+        if reasons:
+            statement = statement.where(CashbackChange.reason.in_(list(reasons)))
+        if since is not None:
+            statement = statement.where(CashbackChange.created_at >= since)
+        if until is not None:
+            statement = statement.where(CashbackChange.created_at < until)
+        if after_id is not None:
+            statement = statement.where(CashbackChange.id > after_id)
+        return (await self.session.scalars(statement)).all()
 
     async def cashback_caps(self) -> Sequence[CashbackCap]:
         result = await self.session.scalars(

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bff.customers.service import CustomerService
-from bff.earning.cashback import CashbackService
+from bff.earning.cashback import CashbackHistory, CashbackService, ChangeReason
 from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, Order, OrderStatus, PendingAccrual, PendingStatus
 from bff.earning.repository import EarningRepository
@@ -161,9 +161,14 @@ class OrderService:
             order_id, customer.id, customer.external_id, earning, bonus
         )
         await self.repository.add_pending(pending)
-        await self.levels.record_completed_order(
-            customer.id, f"{order.brand}:{order.external_id}", self._window_reader(customer.id)
+        ref = f"{order.brand}:{order.external_id}"
+        before = await self.levels.level_code_of(customer.id)
+        after = await self.levels.record_completed_order(
+            customer.id, ref, self._window_reader(customer.id)
         )
+        if before is not None and after.code != before:
+            history = CashbackHistory(self.session, self.policy.levels, clock=self.clock)
+            await history.observe(customer.id, ChangeReason.ORDER, f"order:{ref}")
         return Outcome("applied", accruals=pending)
 
     async def _capture_points(self, order: CompletedOrder, customer_id: int) -> int:

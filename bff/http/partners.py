@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bff.customers.service import CustomerService
+from bff.earning.cashback import CashbackHistory, ChangeReason
 from bff.http.common import Refusal, check_signature, hold_id_in_path
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
@@ -17,6 +18,7 @@ from bff.ledger.models import Hold
 from bff.ledger.reasons import Reason
 from bff.ledger.service import HoldResult, IdempotencyKey, LedgerService, Source
 from bff.partners.adapters import ADAPTERS
+from bff.partners.boosts import BoostOutcome
 from bff.partners.directory import KnownPartner, PartnerDirectory
 from bff.partners.event_service import EventResult, PartnerEventService, TakeGeneralPath
 from bff.partners.events import Invalid, PartnerEventIn, parse_event, read_body
@@ -65,6 +67,9 @@ async def partner_events(request: Request) -> Response:
     return JSONResponse(results[0].as_json())
 
 
+BOOST_CHANGES = {BoostOutcome.STARTED.value, BoostOutcome.ENDED.value}
+
+
 async def _ingest(
     db: Database,
     directory: PartnerDirectory,
@@ -85,7 +90,14 @@ async def _ingest(
             pass  # rolled back; the general path gives the exact answer
     async with db.unit_of_work() as session:
         service = PartnerEventService(session, known.partner, enabled=known.enabled_currencies)
-        return await service.ingest(events)
+        results = await service.ingest(events)
+        # A product that started or ended a boost changed the customer's percentage.
+        history = CashbackHistory(session)
+        for result in results:
+            if result.code in BOOST_CHANGES and result.customer_id is not None:
+                source = f"partner:{known.partner.code}:{result.id}"
+                await history.observe(result.customer_id, ChangeReason.PARTNER_BOOST, source)
+        return results
 
 
 # paying with points

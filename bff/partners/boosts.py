@@ -94,8 +94,8 @@ class BoostService:
             ActiveBoost(offer_id, boost_bp, ended_at) for offer_id, boost_bp, ended_at in periods
         ]
 
-    async def end_expired(self, limit: int) -> int:
-        """Mark boosts whose time ran out as ended (the worker's round); how many."""
+    async def end_expired(self, limit: int) -> list[int]:
+        """Mark boosts whose time ran out as ended (the worker's round): whose they were."""
         return await self.repository.end_expired(self.clock(), limit)
 
     async def next_boost(self, customer_id: int) -> Offer | None:

@@ -52,6 +52,7 @@ class EventResult:
     code: str | None = None
     field: str | None = None
     points: int = 0
+    customer_id: int | None = None  # the customer it concerned, for the caller; not sent
 
     def as_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "status": self.status, "points": self.points}
@@ -304,7 +305,7 @@ class PartnerEventService:
             offer=offer,
             customer_id=customer,
         )
-        return EventResult(event.id, status.value, outcome.value)
+        return EventResult(event.id, status.value, outcome.value, customer_id=customer)
 
     def _accrual(
         self, offer: Offer, customer_id: int, event: PartnerEventIn, points: int

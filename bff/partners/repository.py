@@ -390,8 +390,9 @@ class BoostRepository:
         )
         return result.all()
 
-    async def end_expired(self, now: datetime, limit: int) -> int:
-        """Timed boosts past their end, marked ended (their periods ended already)."""
+    async def end_expired(self, now: datetime, limit: int) -> list[int]:
+        """Timed boosts past their end, marked ended (their periods ended already): the
+        customers they were of."""
         due = (
             select(CustomerBoost.id)
             .where(CustomerBoost.ended_at.is_(None), CustomerBoost.ends_at <= now)
@@ -404,6 +405,6 @@ class BoostRepository:
             update(CustomerBoost)
             .where(CustomerBoost.id.in_(due))
             .values(ended_at=CustomerBoost.ends_at, updated_at=now)
-            .returning(CustomerBoost.id)
+            .returning(CustomerBoost.customer_id)
         )
-        return len(result.all())
+        return [customer_id for (customer_id,) in result.all()]

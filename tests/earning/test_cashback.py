@@ -17,8 +17,11 @@ from bff.kernel.auth import Role
 from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
 from bff.partners.boosts import BoostService
+from push.models import Message
+from push.transactional import queue_transactional
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.fixtures.partners import activate, make_offer, make_partner, offer_gid, post_signed
+from tests.push.test_delivery import customer_with_device
 
 NUMBERS = itertools.count()
 CASHBACK = """query C($brand: String!) { me { cashback(brand: $brand) {
@@ -214,9 +217,9 @@ async def test_a_timed_boost_ends_by_itself(app_client, db, program):
     assert await order_points(db, start + timedelta(days=89)) == 40  # 3 % + 1 %
     assert await order_points(db, start + timedelta(days=91)) == 30  # over: its 90 days
     async with db.unit_of_work() as session:
-        assert await BoostService(session).end_expired(10) == 1
+        assert len(await BoostService(session).end_expired(10)) == 1
     async with db.unit_of_work() as session:
-        assert await BoostService(session).end_expired(10) == 0
+        assert await BoostService(session).end_expired(10) == []
 
 
 async def test_only_admins_set_the_cap_and_it_is_checked(app_client, settings, db, program):
@@ -235,3 +238,49 @@ async def test_only_admins_set_the_cap_and_it_is_checked(app_client, settings, d
     every = await gql(app_client, CAP, {"input": {"maxPercentBasisPoints": 350}}, bearer=admin)
     assert every["data"]["cashbackCapSet"]["cap"]["brand"] is None
     assert await order_points(db, utcnow()) == 30  # the base is the admins' own rule
+
+
+CHANGES = """query H($reasons: [CashbackChangeReason!]) { cashbackChanges(reasons: $reasons) {
+  edges { node { brand fromPercent toPercent reason source } } } }"""
+
+
+async def test_every_change_is_recorded_and_a_rise_is_pushed(app_client, settings, db, program):
+    card, _, _ = program
+    await customer_with_device(db, "anna", "fcm-token-anna-1", points=0, locale="ru")
+    now = utcnow()
+    assert await queue_transactional(db, settings, now) == 0  # the streams start here
+    await report(app_client, "bank", product("on", card, "activated", utcnow()))
+    for _ in range(5):  # Silver: +1 % on the rule that takes the bonus
+        await order_points(db, utcnow())
+    await report(app_client, "bank", product("off", card, "deactivated", utcnow()))
+
+    analyst = token(settings, "ana", Role.MARKETING)
+    body = await gql(app_client, CHANGES, bearer=analyst)
+    changes = [edge["node"] for edge in body["data"]["cashbackChanges"]["edges"]]
+    assert [(c["fromPercent"], c["toPercent"], c["reason"]) for c in changes] == [
+        (3.0, 5.0, "PARTNER_BOOST"),
+        (5.0, 6.0, "ORDER"),
+        (6.0, 4.0, "PARTNER_BOOST"),
+    ]
+    assert {c["brand"] for c in changes} == {"grocery"}
+    assert changes[0]["source"] == "partner:bank:on"
+    assert changes[1]["source"].startswith("order:grocery:")
+    only = await gql(app_client, CHANGES, {"reasons": ["ORDER"]}, bearer=analyst)
+    assert len(only["data"]["cashbackChanges"]["edges"]) == 1
+    refused = await gql(app_client, CHANGES, bearer=token(settings, "anna"))
+    assert error_codes(refused) == ["FORBIDDEN"]
+
+    await queue_transactional(db, settings, utcnow())
+    async with db.read() as session:
+        pushes = (
+            await session.execute(
+                select(Message.title, Message.body)
+                .where(Message.title.like("%кешбэк%"))
+                .order_by(Message.id)
+            )
+        ).all()
+    # The two rises, in the device's language; the fall is not announced.
+    assert [tuple(row) for row in pushes] == [
+        ("Ваш кешбэк теперь 5\u00a0%", "Так держать: заказы возвращают больше."),
+        ("Ваш кешбэк теперь 6\u00a0%", "Так держать: заказы возвращают больше."),
+    ]

@@ -41,8 +41,8 @@ async def test_accruals_are_announced_once_after_commit(db, push_settings, fcm):
     assert await queue_transactional(db, push_settings, now) == 2
     assert await queue_transactional(db, push_settings, now) == 0  # read again: not twice
     assert await queued(db) == [
-        ("+50 POINTS", "Your balance is 50 POINTS."),
-        ("+70 POINTS", "Ваш баланс: 70 POINTS."),
+        ("+50 points", "Your balance is 50 points."),
+        ("+70 баллов", "Ваш баланс: 70 баллов."),
     ]
     sender = Sender(push_settings)
     try:
@@ -118,4 +118,4 @@ async def test_a_confirmed_gift_is_announced_but_a_plain_capture_is_not(db, push
     async with db.unit_of_work() as session:
         await RedemptionService(session, timedelta(minutes=30)).confirm(redeemed.redemption.id)
     assert await queue_transactional(db, push_settings, now) == 1
-    assert await queued(db) == [("Your gift is confirmed", "30 COINS paid for it. Enjoy!")]
+    assert await queued(db) == [("Your gift is confirmed", "30 coins paid for it. Enjoy!")]

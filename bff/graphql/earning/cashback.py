@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.earning.cashback import CashbackService, Part, PartKind
+from bff.earning.cashback import CashbackService, ChangeReason, Part, PartKind
 from bff.earning.models import CashbackCap as CapRow
+from bff.earning.models import CashbackChange as ChangeRow
 from bff.graphql.enums import described_enum
+from bff.graphql.ids import node_id
 from bff.graphql.partners.types import Offer, Partner, offer_view
 from bff.kernel.texts import localized
 from bff.partners.boosts import BoostService
@@ -135,4 +137,45 @@ class CashbackCap:
             max_percent_basis_points=row.max_bp,
             updated_by=row.updated_by,
             updated_at=row.updated_at,
+        )
+
+
+described_enum(
+    ChangeReason,
+    "Why a customer's cashback percentage changed.",
+    {
+        "ORDER": "Their orders lifted their level.",
+        "DECAY": "Their level decayed.",
+        "PARTNER_BOOST": "A partner reported their product activated or deactivated.",
+        "BOOST_EXPIRED": "A partner product's boost ran out of days.",
+    },
+    name="CashbackChangeReason",
+)
+
+
+@strawberry.type(description="One change of a customer's cashback percentage, for analysts.")
+class CashbackChange:
+    id: strawberry.ID = strawberry.field(description="Opaque id; changes come in its order.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer's global id.")
+    brand: str = strawberry.field(description='The brand; "*": rules of every brand.')
+    from_percent: float = strawberry.field(description="Before, in percent.")
+    to_percent: float = strawberry.field(description="After, in percent.")
+    reason: ChangeReason = strawberry.field(description="Why.")
+    source: str = strawberry.field(
+        description="What caused it: `order:<brand>:<id>`, `partner:<code>:<event id>`, "
+        "`decay-round` or `boost-expiry`."
+    )
+    at: datetime = strawberry.field(description="When it happened.")
+
+    @classmethod
+    def from_model(cls, row: ChangeRow) -> CashbackChange:
+        return cls(
+            id=node_id("CashbackChange", row.id),
+            customer_id=node_id("Customer", row.customer_id),
+            brand=row.brand,
+            from_percent=row.from_bp / 100,
+            to_percent=row.to_bp / 100,
+            reason=ChangeReason(row.reason),
+            source=row.source,
+            at=row.created_at,
         )

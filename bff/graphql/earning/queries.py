@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from bff.earning.cashback import CashbackService
+from bff.earning.cashback import CashbackHistory, CashbackService, ChangeReason
 from bff.earning.repository import EarningRepository
 from bff.earning.service import AccrualQueue
-from bff.graphql.earning.cashback import CashbackCap
+from bff.graphql.earning.cashback import CashbackCap, CashbackChange
 from bff.graphql.earning.types import AccrualRule, SetAsideAccrual
 from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
 from bff.kernel.auth import Role
@@ -26,6 +27,35 @@ class EarningQueries:
         async with info.context.reads.read() as session:
             rules = await EarningRepository(session).rules()
         return [AccrualRule.from_model(rule, info.context.locale) for rule in rules]
+
+    @strawberry.field(
+        description="Staff (role `marketing`): every change of customers' cashback "
+        "percentages, oldest first."
+    )
+    async def cashback_changes(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
+        after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
+        since: Annotated[
+            datetime | None, strawberry.argument(description="From this time on; null: all.")
+        ] = None,
+        until: Annotated[
+            datetime | None, strawberry.argument(description="Before this time; null: now.")
+        ] = None,
+        reasons: Annotated[
+            list[ChangeReason] | None,
+            strawberry.argument(description="Only these reasons; null: every one."),
+        ] = None,
+    ) -> Connection[CashbackChange]:
+        context = info.context
+        context.require_role(Role.MARKETING)
+        size = page_size(first, context.settings.max_page_size)
+        async with context.reads.read() as session:
+            rows = await CashbackHistory(session).page(
+                reasons or [], since, until, decode_cursor(after), size + 1
+            )
+        return build_connection(rows, size, lambda row: row.id, CashbackChange.from_model)
 
     @strawberry.field(description="Staff (role `admin`): the maximum cashback percentages.")
     async def cashback_caps(self, info: strawberry.Info[Context, None]) -> list[CashbackCap]:
