@@ -22,6 +22,7 @@ from bff.ledger.models import EntryKind
 from bff.ledger.reasons import Reason
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.marketplace.service import CatalogueService, CategoryDraft, ProductDraft
+from bff.partners.boosts import BoostService, ProductState
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import ActivationService, OfferDraft, PartnerDraft, PartnerService
 from bff.spending.service import WHOLE, SpendingRuleDraft, SpendingService
@@ -155,13 +156,16 @@ def _partners(now: datetime) -> list[DemoPartner]:
                     "fixed",
                     opened,
                     reward_points=500,
-                    description="500 points for your first purchase with the card.",
+                    description="500 points for your first purchase with the card, and +2% "
+                    "cashback at Grocery while you use it.",
                     terms="Once per customer.",
                     per_customer_limit=1,
+                    boost_bp=200,
                     texts={
                         "ru": {
                             "title": "Оформите дебетовую карту",
-                            "description": "500 баллов за первую покупку картой.",
+                            "description": "500 баллов за первую покупку картой и +2 % "
+                            "кешбэка в «Продуктах», пока вы ею пользуетесь.",
                             "terms": "Один раз на клиента.",
                         }
                     },
@@ -230,11 +234,14 @@ def _partners(now: datetime) -> list[DemoPartner]:
                     opened,
                     reward_points=200,
                     valid_to=now + timedelta(days=60),
-                    description="200 points for a trip policy.",
+                    description="200 points for a trip policy, and +1% cashback for 90 days.",
+                    boost_bp=100,
+                    boost_days=90,
                     texts={
                         "ru": {
                             "title": "Страховка путешествия",
-                            "description": "200 баллов за полис на поездку.",
+                            "description": "200 баллов за полис на поездку и +1 % кешбэка "
+                            "на 90 дней.",
                         }
                     },
                 ),
@@ -336,6 +343,10 @@ async def _activate_first_offer(db: Database) -> None:
         activations = ActivationService(session)
         if offers and await activations.repository.activation(offers[0].id, customer.id) is None:
             await activations.activate(customer.id, offers[0].id)
+            # The bank reports the card in use: its boost raises the demo's percentage.
+            await BoostService(session).report(
+                offers[0], customer.id, ProductState.ACTIVATED, utcnow() - timedelta(days=3)
+            )
 
 
 async def load_orders(db: Database, external_id: str, count: int) -> int:

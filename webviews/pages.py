@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bff.customers.repository import CustomerRepository
+from bff.earning.cashback import CashbackService, Part, PartKind
 from bff.kernel.catalogue import CatalogueCache
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
@@ -26,6 +27,7 @@ from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import RedemptionService, unavailability
 from bff.partners import models as partner_models
+from bff.partners.boosts import BoostService
 from bff.partners.models import PartnerCategory
 from bff.partners.repository import PartnerRepository
 from bff.partners.service import ActivationService, availability, is_published
@@ -338,3 +340,77 @@ async def header(db: Database, policy: LevelPolicy, customer_id: int, locale: st
 
 def _level_name(level: object, locale: str) -> str:
     return str(getattr(level, "name_ru" if locale == "ru" else "name_en"))
+
+
+@dataclass(frozen=True)
+class CashbackLine:
+    kind: str  # BASE | LEVEL | PARTNER_BOOST
+    source: str
+    percent: float
+    until: datetime | None
+
+
+@dataclass(frozen=True)
+class BrandCashback:
+    title: str  # the brand's percentage rules, in the reader's language
+    percent: float
+    cap: float | None
+    lines: list[CashbackLine]
+
+
+@dataclass(frozen=True)
+class NextStep:
+    offer_id: str
+    offer_title: str
+    partner_name: str
+    percent: float
+
+
+async def cashback_view(
+    db: Database, policy: LevelPolicy, customer_id: int, locale: str
+) -> tuple[list[BrandCashback], NextStep | None]:
+    """The customer's percentage on each brand with a percentage rule, its parts, and the
+    partner product that would raise it most."""
+    async with db.read() as session:
+        service = CashbackService(session, policy)
+        brands = await service.repository.percent_brands("POINTS", utcnow())
+        found = [await service.of(customer_id, brand) for brand in brands]
+        suggestion = await BoostService(session).next_boost(customer_id)
+        repository = PartnerRepository(session)
+        offer_ids = {p.offer_id for f in found for p in f.parts if p.offer_id is not None}
+        offers = {pk: o for pk in offer_ids if (o := await repository.offer(pk)) is not None}
+        if suggestion is not None:
+            offers[suggestion.id] = suggestion
+        partner_ids = sorted({offer.partner_id for offer in offers.values()})
+        partners = {p.id: p for p in await repository.partners_by_ids(partner_ids)}
+        ladder = await LevelService(session, policy).ladder()
+
+    def source(part: Part) -> str:
+        if part.rule is not None:
+            return localized(part.rule, "title", locale)
+        if part.level_code is not None:
+            return _level_name(ladder.by_code[part.level_code], locale)
+        offer = offers[part.offer_id or 0]
+        partner = localized(partners[offer.partner_id], "name", locale)
+        return f"{partner}: {localized(offer, 'title', locale)}"
+
+    views = [
+        BrandCashback(
+            title=" · ".join(source(p) for p in f.parts if p.kind == PartKind.BASE),
+            percent=f.percent_bp / 100,
+            cap=f.cap_bp / 100 if f.cap_bp is not None else None,
+            lines=[
+                CashbackLine(p.kind.value, source(p), p.percent_bp / 100, p.until) for p in f.parts
+            ],
+        )
+        for f in found
+    ]
+    step = None
+    if suggestion is not None and suggestion.boost_bp:
+        step = NextStep(
+            encode_id("Offer", suggestion.id),
+            localized(suggestion, "title", locale),
+            localized(partners[suggestion.partner_id], "name", locale),
+            suggestion.boost_bp / 100,
+        )
+    return views, step

@@ -263,10 +263,25 @@ async def level_page(request: Request) -> Response:
     if signed_in is None:
         return sign_in_first(request)
     state = request.app.state
-    view = await pages.level_view(
+    locale = locale_of(request)
+    view = await pages.level_view(state.db, state.policies.levels, signed_in.customer_id, locale)
+    brands, step = await pages.cashback_view(
+        state.db, state.policies.levels, signed_in.customer_id, locale
+    )
+    context = {"level": view, "brands": brands, "step": step}
+    return await page(request, "level.html", context, signed_in=signed_in, tab="level")
+
+
+async def cashback_page(request: Request) -> Response:
+    signed_in = await current_session(request)
+    if signed_in is None:
+        return sign_in_first(request)
+    state = request.app.state
+    brands, step = await pages.cashback_view(
         state.db, state.policies.levels, signed_in.customer_id, locale_of(request)
     )
-    return await page(request, "level.html", {"level": view}, signed_in=signed_in, tab="level")
+    context = {"brands": brands, "step": step}
+    return await page(request, "cashback.html", context, signed_in=signed_in, tab="level")
 
 
 async def history_page(request: Request) -> Response:
@@ -384,6 +399,7 @@ routes = [
     Route("/webviews/level", level_page, methods=["GET"]),
     Route("/webviews/level/postpone", postpone, methods=["POST"]),
     Route("/webviews/history", history_page, methods=["GET"]),
+    Route("/webviews/cashback", cashback_page, methods=["GET"]),
     Route("/webviews/rules", rules_page, methods=["GET"]),
     Route("/webviews/static/{name}", static_file, methods=["GET"]),
 ]

@@ -6,6 +6,16 @@ from collections.abc import Callable
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        "cashback": "My cashback",
+        "part_BASE": "Purchases",
+        "part_LEVEL": "Level",
+        "part_PARTNER_BOOST": "Partner product",
+        "cap": "The program's maximum: {percent}",
+        "no_cashback": "No cashback on purchases yet.",
+        "no_cashback_hint": "Partner products raise it once the program has a percentage rule.",
+        "next_boost": "Get {percent} more",
+        "cashback_link": "My cashback and how to raise it",
+        "cashback_on": "cashback: {title}",
         "app": "Loyalty",
         "skip": "Skip to content",
         "nav": "Sections",
@@ -81,6 +91,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "buy gifts in the marketplace; a gift is held until the restaurant confirms the order.",
     },
     "ru": {
+        "cashback": "Мой кешбэк",
+        "part_BASE": "Покупки",
+        "part_LEVEL": "Уровень",
+        "part_PARTNER_BOOST": "Продукт партнёра",
+        "cap": "Максимум программы: {percent}",
+        "no_cashback": "Кешбэка на покупки пока нет.",
+        "no_cashback_hint": "Продукты партнёров поднимут его, когда в программе появится процент.",
+        "next_boost": "Ещё {percent} кешбэка",
+        "cashback_link": "Мой кешбэк и как его повысить",
+        "cashback_on": "кешбэк: {title}",
         "app": "Лояльность",
         "skip": "Перейти к содержимому",
         "nav": "Разделы",

@@ -52,6 +52,7 @@ def pages(offer_id: str) -> dict[str, str]:
         "partner": "/webviews/partners/bank",
         "gifts": "/webviews/marketplace",
         "level": "/webviews/level",
+        "cashback": "/webviews/cashback",
         "history": "/webviews/history",
         "rules": "/webviews/rules",
         "not-found": "/webviews/partners/nobody",
