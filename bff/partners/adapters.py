@@ -10,7 +10,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from bff.kernel.errors import MalformedInput
-from bff.partners.events import COMPLETED, REVERSED
+from bff.partners.events import COMPLETED, PRODUCT_ACTIVATED, PRODUCT_DEACTIVATED, REVERSED
+
+PRODUCT_KINDS = {"POLICY_ACTIVE": PRODUCT_ACTIVATED, "POLICY_ENDED": PRODUCT_DEACTIVATED}
+KINDS = ("POLICY_PAID", "POLICY_CANCELLED", *PRODUCT_KINDS)
 
 
 class Adapter(Protocol):
@@ -25,7 +28,9 @@ class InsurerV1:
 
     ``{"txn": "T-1", "kind": "POLICY_PAID", "client": "cust-42", "promo": "<offer id>",
     "sum": "1500.50", "ts": "2026-11-20T10:00:00+03:00"}`` and
-    ``{"txn": "T-2", "kind": "POLICY_CANCELLED", "original_txn": "T-1"}``.
+    ``{"txn": "T-2", "kind": "POLICY_CANCELLED", "original_txn": "T-1"}``. A policy in
+    force and a policy ended (``POLICY_ACTIVE``, ``POLICY_ENDED``, with client, promo and
+    ts) are its product events.
     """
 
     name = "insurer-v1"
@@ -41,8 +46,16 @@ class InsurerV1:
                 "refers_to": event.get("original_txn"),
                 "occurred_at": event.get("ts"),
             }
+        if kind in PRODUCT_KINDS:
+            return {
+                "id": event.get("txn"),
+                "type": PRODUCT_KINDS[kind],
+                "customer_id": event.get("client"),
+                "offer_id": event.get("promo"),
+                "occurred_at": event.get("ts"),
+            }
         if kind != "POLICY_PAID":
-            raise MalformedInput("kind", "must be POLICY_PAID or POLICY_CANCELLED")
+            raise MalformedInput("kind", f"must be one of {', '.join(KINDS)}")
         return {
             "id": event.get("txn"),
             "type": COMPLETED,

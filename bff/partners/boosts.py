@@ -50,8 +50,8 @@ class BoostService:
     ) -> BoostOutcome:
         """Apply the partner's report that the customer's product changed at ``at``."""
         assert offer.boost_bp is not None
-        boost = await self.repository.lock_boost(customer_id, offer.id, offer.boost_bp, at)
-        if boost.event_at > at or (boost.event_at == at and boost.started_at is not None):
+        boost, created = await self.repository.lock_boost(customer_id, offer.id, offer.boost_bp, at)
+        if not created and boost.event_at >= at:  # the newest event applied already
             return BoostOutcome.OUT_OF_ORDER
         boost.event_at, boost.updated_at = at, self.clock()
         active = _active(boost, at)

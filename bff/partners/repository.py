@@ -320,9 +320,10 @@ class BoostRepository:
 
     async def lock_boost(
         self, customer_id: int, offer_id: int, boost_bp: int, at: datetime
-    ) -> CustomerBoost:
-        """The customer's boost of the offer, created (never started) when missing, locked."""
-        await self.session.execute(
+    ) -> tuple[CustomerBoost, bool]:
+        """The customer's boost of the offer, locked, and whether this call created it
+        (never started, its event time ``at``)."""
+        created = await self.session.scalar(
             pg_insert(CustomerBoost)
             .values(
                 customer_id=customer_id,
@@ -332,6 +333,7 @@ class BoostRepository:
                 updated_at=utcnow(),
             )
             .on_conflict_do_nothing(index_elements=["customer_id", "offer_id"])
+            .returning(CustomerBoost.id)
         )
         result = await self.session.scalars(
             select(CustomerBoost)
@@ -339,7 +341,7 @@ class BoostRepository:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-        return result.one()
+        return result.one(), created is not None
 
     async def save(self, boost: CustomerBoost) -> None:
         self.session.add(boost)

@@ -5,18 +5,23 @@ order; an order takes the percentage of the moment it completed."""
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from bff.customers.models import Customer
+from bff.earning.cashback import CashbackService
 from bff.earning.models import PendingAccrual, RuleKind
+from bff.earning.repository import EarningRepository
 from bff.earning.rule_service import RuleDraft, RuleService
 from bff.earning.service import CompletedOrder, OrderService
 from bff.kernel.auth import Role
 from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
 from bff.partners.boosts import BoostService
+from bff.partners.models import Partner
 from push.models import Message
 from push.transactional import queue_transactional
 from tests.fixtures.graphql import error_codes, gql, token
@@ -284,3 +289,63 @@ async def test_every_change_is_recorded_and_a_rise_is_pushed(app_client, setting
         ("Ваш кешбэк теперь 5\u00a0%", "Так держать: заказы возвращают больше."),
         ("Ваш кешбэк теперь 6\u00a0%", "Так держать: заказы возвращают больше."),
     ]
+
+
+async def test_a_partners_own_format_reports_products_through_its_adapter(
+    app_client, settings, db, program
+):
+    _, policy, _ = program
+    async with db.unit_of_work() as session:
+        insurer = await session.get(Partner, policy.partner_id)
+        insurer.adapter = "insurer-v1"
+    await activate(db, policy, "anna")
+    own = {
+        "txn": "T-9",
+        "kind": "POLICY_ACTIVE",
+        "client": "anna",
+        "promo": offer_gid(policy),
+        "ts": (utcnow() - timedelta(minutes=1)).isoformat(),
+    }
+    response = await post_signed(app_client, "/api/partners/insurer/events", own)
+    assert response.json()["status"] == "applied", response.text
+    assert response.json()["code"] == "BOOST_STARTED"
+    assert await order_points(db, utcnow()) == 40  # 3 % + the policy's 1 %
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+async def test_random_product_events_follow_a_simple_model(app_client, settings, db, program, seed):
+    """Activations and deactivations of two products, sent late, early and twice, in
+    random order: the percentage and its recorded history always match a model that
+    applies each product's newest event only."""
+    card, policy, _ = program
+    await activate(db, policy, "anna")
+    rng = random.Random(seed)
+    boosts = {"bank": (card, 200), "insurer": (policy, 100)}
+    latest: dict[str, tuple[datetime, bool]] = {}  # the model: newest event per product
+    sent: list[tuple[str, dict]] = []
+    start = utcnow() - timedelta(days=1)
+    async with db.read() as session:
+        customer_id = await session.scalar(
+            select(Customer.id).where(Customer.external_id == "anna")
+        )
+    for number in range(40):
+        if sent and rng.random() < 0.15:
+            partner, event = rng.choice(sent)  # the same event again
+        else:
+            partner = rng.choice(list(boosts))
+            at = start + timedelta(minutes=rng.randrange(0, 600))
+            state = rng.choice(["activated", "deactivated"])
+            event = product(f"e{number}", boosts[partner][0], state, at)
+            newest = latest.get(partner)
+            if newest is None or at > newest[0]:
+                latest[partner] = (at, state == "activated")
+            sent.append((partner, event))
+        await report(app_client, partner, event)
+        expected = 300 + sum(
+            boosts[partner][1] for partner, (_, active) in latest.items() if active
+        )
+        async with db.read() as session:
+            found = await CashbackService(session).of(customer_id, "grocery")
+            recorded = await EarningRepository(session).last_cashback(customer_id, "grocery")
+        assert found.percent_bp == expected, number
+        assert (recorded if recorded is not None else 300) == expected, number
