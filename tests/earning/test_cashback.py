@@ -27,6 +27,7 @@ from push.transactional import queue_transactional
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.fixtures.partners import activate, make_offer, make_partner, offer_gid, post_signed
 from tests.push.test_delivery import customer_with_device
+from tests.spending.test_quote import order, quote
 
 NUMBERS = itertools.count()
 CASHBACK = """query C($brand: String!) { me { cashback(brand: $brand) {
@@ -349,3 +350,13 @@ async def test_random_product_events_follow_a_simple_model(app_client, settings,
             recorded = await EarningRepository(session).last_cashback(customer_id, "grocery")
         assert found.percent_bp == expected, number
         assert (recorded if recorded is not None else 300) == expected, number
+
+
+async def test_the_tills_quote_previews_the_boosted_accrual(app_client, db, program):
+    card, _, _ = program
+    await report(app_client, "bank", product("q", card, "activated", utcnow()))
+    response = await quote(app_client, order(100_000))
+    assert response.status_code == 200, response.text
+    accruals = response.json()["accruals"]
+    assert [(a["currency"], a["amount"]) for a in accruals] == [("POINTS", 50)]  # 3 % + 2 %
+    assert await order_points(db, utcnow()) == 50  # and the order earns what was shown
