@@ -90,9 +90,9 @@ class CashbackService:
         if not any(rule.level_bonus for rule in rules):
             # Levels and partner products add to the rules that take a bonus; none here.
             return Cashback(_capped(parts, None), None, parts)
-        standing = await self.levels.standing_of(customer_id)
-        if standing.bonus_bp:
-            parts.append(Part(PartKind.LEVEL, standing.bonus_bp, level_code=standing.level.code))
+        level = await self.levels.level_at(customer_id, moment)
+        if level.cashback_bonus_bp:
+            parts.append(Part(PartKind.LEVEL, level.cashback_bonus_bp, level_code=level.code))
         for boost in await self.boosts.active_at(customer_id, moment):
             parts.append(
                 Part(

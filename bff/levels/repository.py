@@ -99,6 +99,19 @@ class LevelRepository:
         )
         return result.all()
 
+    async def level_reached_by(self, customer_id: int, at: datetime) -> str | None:
+        """The level the customer's latest movement before ``at`` left them at."""
+        return await self.session.scalar(
+            select(LevelEvent.to_level)
+            .where(
+                LevelEvent.customer_id == customer_id,
+                LevelEvent.kind.in_(("up", "down", "backfill")),
+                LevelEvent.created_at <= at,
+            )
+            .order_by(LevelEvent.id.desc())
+            .limit(1)
+        )
+
     async def add_event(self, event: LevelEvent) -> None:
         self.session.add(event)
 

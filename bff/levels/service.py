@@ -212,6 +212,13 @@ class LevelService:
     def describe(self, ladder: Ladder, row: CustomerLevel | None) -> Standing:
         return describe(ladder, row, self.policy, self.clock())
 
+    async def level_at(self, customer_id: int, at: datetime) -> Level:
+        """The level the customer held at ``at``, from the recorded movements (an order
+        reported late takes the bonus of the level held when it completed)."""
+        ladder = await self.ladder()
+        code = await self.repository.level_reached_by(customer_id, at)
+        return ladder.by_code[code] if code else ladder.start
+
     def decay_at(self, row: CustomerLevel) -> datetime:
         return decay_at(row, self.policy)
 
@@ -230,7 +237,12 @@ class LevelService:
             detail = {"orders_before": before, "orders": window.count, "order": order_ref}
             await self._event(customer_id, "reset", row.level_code, row.level_code, detail)
         row.completed_orders, row.last_order_at = window.count, window.last_order_at
-        current, earned = ladder.by_code[row.level_code], ladder.earned(window.count)
+        # A late order can complete a window that a long gap has closed since: it does
+        # not lift the level now.
+        current, earned = (
+            ladder.by_code[row.level_code],
+            ladder.earned(counting_orders(row, self.policy, now)),
+        )
         if earned.rank > current.rank:
             await self._climb(ladder, row, current, earned, now, order_ref)
         await self._save(row, now)

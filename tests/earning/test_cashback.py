@@ -20,6 +20,7 @@ from bff.earning.service import CompletedOrder, OrderService
 from bff.kernel.auth import Role
 from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
+from bff.levels.service import LevelService
 from bff.partners.boosts import BoostService
 from bff.partners.models import Partner
 from push.models import Message
@@ -360,3 +361,26 @@ async def test_the_tills_quote_previews_the_boosted_accrual(app_client, db, prog
     accruals = response.json()["accruals"]
     assert [(a["currency"], a["amount"]) for a in accruals] == [("POINTS", 50)]  # 3 % + 2 %
     assert await order_points(db, utcnow()) == 50  # and the order earns what was shown
+
+
+async def test_a_late_order_takes_the_bonus_of_the_level_held_when_it_completed(db, program):
+    t0 = utcnow() - timedelta(days=60)
+    for number in range(5):  # Silver on day 0: +1 %
+        async with db.unit_of_work() as session:
+            await OrderService(session, clock=lambda: t0).complete(
+                CompletedOrder(
+                    external_id=f"S-{number}",
+                    brand="pizza",
+                    customer_external_id="anna",
+                    city=None,
+                    amount=1_000,
+                    completed_at=t0,
+                )
+            )
+    async with db.read() as session:
+        anna = await session.scalar(select(Customer.id).where(Customer.external_id == "anna"))
+    async with db.unit_of_work() as session:
+        dropped = await LevelService(session, clock=lambda: t0 + timedelta(days=31)).decay(anna)
+    assert dropped.code == "BRONZE"
+    assert await order_points(db, t0 + timedelta(days=10)) == 40  # reported late: Silver then
+    assert await order_points(db, utcnow()) == 30  # Bronze now: that window closed long ago
