@@ -20,7 +20,8 @@ from bff.kernel.secrets import SecretBox
 from bff.kernel.types import utcnow
 from bff.ledger.repository import LedgerRepository
 from bff.levels.repository import LevelRepository
-from bff.partners.repository import PartnerRepository
+from bff.partners.boosts import BoostService, ProductState
+from bff.partners.repository import BoostRepository, PartnerRepository
 from bff.policies import Policies
 from tests.conftest import counting_statements
 from tests.fixtures.earning import make_rule
@@ -55,6 +56,14 @@ async def seed(db: Database, settings: Any) -> dict[str, Any]:
                 )
             )
         ids.append(customer_id)
+    boosted = await make_offer(db, partner, title="Card", boost_bp=200)
+    await activate(db, boosted, "anna")
+    async with db.unit_of_work() as session:
+        await BoostService(session).report(
+            boosted, ids[0], ProductState.ACTIVATED, utcnow() - timedelta(hours=1)
+        )
+        await EarningRepository(session).set_cashback_cap("POINTS", None, 900, "t", utcnow())
+        await EarningRepository(session).set_cashback_cap("POINTS", "grocery", 700, "t", utcnow())
     nobody = (await make_customer(db, "nobody")).id
     async with db.read() as session:
         wallets = await LedgerRepository(session).wallets_by_customer_ids([*ids, nobody])
@@ -77,6 +86,10 @@ def reads(seeded: dict[str, Any]) -> dict[str, Read]:
         "pending sums": lambda s: EarningRepository(s).pending_sums(customers),
         "activations": lambda s: PartnerRepository(s).activations_of(customers[0], offers),
         "no activations": lambda s: PartnerRepository(s).activations_of(customers[2], offers),
+        "boosts": lambda s: BoostRepository(s).periods_at(customers[0], utcnow()),
+        "no boosts": lambda s: BoostRepository(s).periods_at(customers[1], utcnow()),
+        "brand cap": lambda s: EarningRepository(s).cashback_cap("POINTS", "grocery"),
+        "every brand's cap": lambda s: EarningRepository(s).cashback_cap("POINTS", "pizza"),
     }
 
 
@@ -116,6 +129,11 @@ async def test_driver_reads_answer_as_their_orm_twins(db, settings):
     assert sorted(amount for amount, _at in expiring.values()) == [107, 108]
     assert len(standings) == 2
     assert sorted(a.offer_id for a in activations) == [seeded["offers"][0], seeded["offers"][2]]
+    async with db.read() as session:
+        assert await EarningRepository(session).cashback_cap("POINTS", "grocery") == 700
+        assert await EarningRepository(session).cashback_cap("POINTS", "pizza") == 900
+        boosts = await BoostRepository(session).periods_at(seeded["customers"][0], utcnow())
+    assert [bp for _, bp, _ in boosts] == [200]
     assert set(pending) == {(seeded["customers"][0], "COINS"), (seeded["customers"][1], "COINS")}
 
 

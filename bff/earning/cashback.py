@@ -21,7 +21,7 @@ from bff.earning.models import AccrualRule, CashbackCap, CashbackChange, RuleKin
 from bff.earning.repository import EarningRepository
 from bff.kernel.errors import DomainError
 from bff.kernel.types import utcnow
-from bff.levels.service import LevelPolicy, LevelService
+from bff.levels.service import Level, LevelPolicy, LevelService
 from bff.partners.boosts import BoostService
 
 CURRENCY = "POINTS"  # percentage rules accrue points
@@ -78,8 +78,16 @@ class CashbackService:
         self.boosts = BoostService(session, clock=clock)
         self.clock = clock
 
-    async def of(self, customer_id: int, brand: str, at: datetime | None = None) -> Cashback:
-        """The customer's percentage on ``brand`` at ``at`` (now by default)."""
+    async def of(
+        self,
+        customer_id: int,
+        brand: str,
+        at: datetime | None = None,
+        *,
+        level: Level | None = None,
+    ) -> Cashback:
+        """The customer's percentage on ``brand`` at ``at`` (now by default); ``level``:
+        the level held then, when the caller has read it already."""
         moment = at or self.clock()
         rules = [
             rule
@@ -90,7 +98,7 @@ class CashbackService:
         if not any(rule.level_bonus for rule in rules):
             # Levels and partner products add to the rules that take a bonus; none here.
             return Cashback(_capped(parts, None), None, parts)
-        level = await self.levels.level_at(customer_id, moment)
+        level = level or await self.levels.level_at(customer_id, moment)
         if level.cashback_bonus_bp:
             parts.append(Part(PartKind.LEVEL, level.cashback_bonus_bp, level_code=level.code))
         for boost in await self.boosts.active_at(customer_id, moment):

@@ -101,6 +101,9 @@ class EarningRepository:
 
     async def cashback_cap(self, currency: str, brand: str) -> int | None:
         """The brand's maximum, else the currency's for every brand; None: no maximum."""
+        if (driver := await driver_reads(self.session)) is not None:
+            rows = await driver.fetch(_DRIVER_CASHBACK_CAP, currency, brand)
+            return int(rows[0][0]) if rows else None
         result = await self.session.execute(
             select(CashbackCap.max_bp)
             .where(
@@ -314,6 +317,12 @@ SELECT count(*), max(done.completed_at)
 FROM done, window_start
 WHERE window_start.at IS NULL OR done.completed_at >= window_start.at
 """)
+
+# The tills' quote reads it: its twin on the driver (tests/test_driver_reads.py).
+_DRIVER_CASHBACK_CAP = (
+    "SELECT max_bp FROM cashback_caps WHERE currency = $1 AND (brand IS NULL OR brand = $2) "
+    "ORDER BY brand IS NULL LIMIT 1"
+)
 
 # Read on every signed-in home screen: built once (see the ledger's repository).
 _PENDING_SUMS = (

@@ -54,7 +54,10 @@ async def checkout_quote(request: Request) -> JSONResponse:
         expiring = await ledger.soonest_expiry(wallets[0].id) if wallets else None
         # What completing it would earn: the cashback percentage of now, boosts included.
         cashback = CashbackService(session, policies.levels)
-        bonus = (await cashback.of(customer.id, facts.brand, facts.completed_at)).extra_bp
+        found = await cashback.of(
+            customer.id, facts.brand, facts.completed_at, level=standing.level
+        )
+        bonus = found.extra_bp
         earnings = await OrderService(session, policies.earning).preview(subject, facts, bonus)
     return JSONResponse(
         {

@@ -16,7 +16,8 @@ from bff.kernel.types import utcnow
 from bff.ledger.reasons import Reason
 from bff.ledger.service import IdempotencyKey, LedgerService, Source
 from bff.levels.errors import LevelErrorCode
-from bff.levels.models import CustomerLevel, Level, LevelEvent, MovementReason
+from bff.levels.models import CustomerLevel, LevelEvent, MovementReason
+from bff.levels.models import Level as Level  # callers name the type through the service
 from bff.levels.repository import LevelRepository
 
 # One customer's orders as levels-backfill sees them: (customer id, completion times of

@@ -365,6 +365,9 @@ class BoostRepository:
 
     async def periods_at(self, customer_id: int, at: datetime) -> list[tuple[int, int, Any]]:
         """(offer id, basis points, end) of the boosts active at ``at``."""
+        if (driver := await driver_reads(self.session)) is not None:
+            rows = await driver.fetch(_DRIVER_PERIODS_AT, customer_id, at)
+            return [(offer_id, bp, ended) for offer_id, bp, ended in rows]
         result = await self.session.execute(
             select(CustomerBoost.offer_id, BoostPeriod.boost_bp, BoostPeriod.ended_at)
             .join(CustomerBoost, CustomerBoost.id == BoostPeriod.boost_id)
@@ -410,3 +413,12 @@ class BoostRepository:
             .returning(CustomerBoost.customer_id)
         )
         return [customer_id for (customer_id,) in result.all()]
+
+
+# The tills' quote and the cashback screens read it: its twin on the driver.
+_DRIVER_PERIODS_AT = (
+    "SELECT b.offer_id, p.boost_bp, p.ended_at FROM boost_periods AS p "
+    "JOIN customer_boosts AS b ON b.id = p.boost_id "
+    "WHERE p.customer_id = $1 AND p.started_at <= $2 AND (p.ended_at IS NULL OR p.ended_at > $2) "
+    "ORDER BY b.offer_id"
+)
