@@ -27,6 +27,7 @@ from push.models import Message
 from push.transactional import queue_transactional
 from tests.fixtures.graphql import error_codes, gql, token
 from tests.fixtures.partners import activate, make_offer, make_partner, offer_gid, post_signed
+from tests.partners.test_catalogue import create_offer, create_partner
 from tests.push.test_delivery import customer_with_device
 from tests.spending.test_quote import order, quote
 
@@ -384,3 +385,23 @@ async def test_a_late_order_takes_the_bonus_of_the_level_held_when_it_completed(
     assert dropped.code == "BRONZE"
     assert await order_points(db, t0 + timedelta(days=10)) == 40  # reported late: Silver then
     assert await order_points(db, utcnow()) == 30  # Bronze now: that window closed long ago
+
+
+async def test_an_offers_boost_is_checked_and_shown(app_client, settings):
+    await create_partner(app_client, settings)
+    for extra, field in (
+        ({"boostBasisPoints": 0}, "boostBasisPoints"),
+        ({"boostBasisPoints": 10_001}, "boostBasisPoints"),
+        ({"boostDays": 30}, "boostDays"),  # days of no boost
+        ({"boostBasisPoints": 200, "boostDays": 0}, "boostDays"),
+    ):
+        refused = await create_offer(app_client, settings, **extra)
+        assert refused["userErrors"] == [{"code": "INVALID_REWARD", "field": ["input", field]}]
+    made = await create_offer(app_client, settings, boostBasisPoints=250, boostDays=90)
+    assert made["userErrors"] == []
+    shown = await gql(
+        app_client,
+        "query O($id: ID!) { node(id: $id) { ... on Offer { cashbackBoost { percent days } } } }",
+        {"id": made["offer"]["id"]},
+    )
+    assert shown["data"]["node"]["cashbackBoost"] == {"percent": 2.5, "days": 90}
