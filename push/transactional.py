@@ -12,7 +12,7 @@ them like campaign messages: preferences and quiet hours apply, the frequency ca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,23 +81,30 @@ async def queue_transactional(db: Database, settings: Settings, now: datetime) -
     return queued + await _daily(db, settings, now)
 
 
-async def _from_ledger(db: Database, now: datetime) -> int:
+async def _from_stream(
+    db: Database,
+    now: datetime,
+    name: str,
+    model: Any,
+    notices_of: Callable[[AsyncSession, list[Any]], Awaitable[list[Notice]]],
+) -> int:
+    """Announce the rows of ``model`` added since the cursor ``name`` last read."""
     async with db.unit_of_work() as session:
-        cursor = await _lock_cursor(session, "ledger", select(func.max(LedgerEntry.id)))
+        cursor = await _lock_cursor(session, name, select(func.max(model.id)))
         if cursor is None:
             return 0
-        entries = list(
+        rows = list(
             await session.scalars(
-                select(LedgerEntry)
-                .where(LedgerEntry.id > _low(cursor))
-                .order_by(LedgerEntry.id)
-                .limit(SCAN)
+                select(model).where(model.id > _low(cursor)).order_by(model.id).limit(SCAN)
             )
         )
-        notices = await _ledger_notices(session, entries)
-        queued = await enqueue(session, notices, now)
-        _advance(cursor, entries[-1].id if entries else None, now)
+        queued = await enqueue(session, await notices_of(session, rows), now)
+        _advance(cursor, rows[-1].id if rows else None, now)
         return queued
+
+
+async def _from_ledger(db: Database, now: datetime) -> int:
+    return await _from_stream(db, now, "ledger", LedgerEntry, _ledger_notices)
 
 
 async def _ledger_notices(session: AsyncSession, entries: list[LedgerEntry]) -> list[Notice]:
@@ -155,35 +162,23 @@ async def _from_levels(db: Database, now: datetime) -> int:
 
 async def _from_cashback(db: Database, now: datetime) -> int:
     """A customer's cashback percentage went up (a level, a partner product)."""
-    async with db.unit_of_work() as session:
-        cursor = await _lock_cursor(session, "cashback", select(func.max(CashbackChange.id)))
-        if cursor is None:
-            return 0
-        rows = list(
-            await session.scalars(
-                select(CashbackChange)
-                .where(CashbackChange.id > _low(cursor))
-                .order_by(CashbackChange.id)
-                .limit(SCAN)
-            )
+    return await _from_stream(db, now, "cashback", CashbackChange, _cashback_notices)
+
+
+async def _cashback_notices(_session: AsyncSession, rows: list[CashbackChange]) -> list[Notice]:
+    return [
+        Notice(
+            row.customer_id,
+            "cashback_up",
+            f"cashback:{row.id}",
+            {
+                "percent": percent(row.to_bp / 100, "en"),
+                "percent_ru": percent(row.to_bp / 100, "ru"),
+            },
         )
-        notices = [
-            Notice(
-                row.customer_id,
-                "cashback_up",
-                f"cashback:{row.id}",
-                {
-                    "percent": percent(row.to_bp / 100, "en"),
-                    "percent_ru": percent(row.to_bp / 100, "ru"),
-                    "brand": row.brand,
-                },
-            )
-            for row in rows
-            if row.to_bp > row.from_bp
-        ]
-        queued = await enqueue(session, notices, now)
-        _advance(cursor, rows[-1].id if rows else None, now)
-        return queued
+        for row in rows
+        if row.to_bp > row.from_bp
+    ]
 
 
 async def _daily(db: Database, settings: Settings, now: datetime) -> int:

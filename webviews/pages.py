@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from bff.customers.repository import CustomerRepository
-from bff.earning.cashback import CashbackService, Part, PartKind
+from bff.earning.cashback import CashbackService, PartKind
 from bff.kernel.catalogue import CatalogueCache
 from bff.kernel.config import Settings
 from bff.kernel.db import Database
@@ -22,7 +22,7 @@ from bff.kernel.texts import localized
 from bff.kernel.types import utcnow
 from bff.ledger.models import LedgerEntry
 from bff.ledger.repository import LedgerRepository
-from bff.levels.service import LevelPolicy, LevelService, perk_title
+from bff.levels.service import LevelPolicy, LevelService, level_name, perk_title
 from bff.marketplace.models import Category
 from bff.marketplace.repository import MarketplaceRepository
 from bff.marketplace.service import RedemptionService, unavailability
@@ -273,8 +273,8 @@ async def level_view(db: Database, policy: LevelPolicy, customer_id: int, locale
         percent = max(0, min(100, round((done - level.threshold) * 100 / span)))
     return LevelView(
         code=level.code,
-        name=_level_name(level, locale),
-        next_name=_level_name(after, locale) if after else None,
+        name=level_name(level, locale),
+        next_name=level_name(after, locale) if after else None,
         completed=done,
         next_threshold=after.threshold if after else None,
         to_go=max(0, after.threshold - done) if after else None,
@@ -335,11 +335,7 @@ async def header(db: Database, policy: LevelPolicy, customer_id: int, locale: st
         (code, wallets[code].balance - wallets[code].held if code in wallets else 0)
         for code in shown
     ]
-    return Header(balances, _level_name(standing.level, locale))
-
-
-def _level_name(level: object, locale: str) -> str:
-    return str(getattr(level, "name_ru" if locale == "ru" else "name_en"))
+    return Header(balances, level_name(standing.level, locale))
 
 
 @dataclass(frozen=True)
@@ -371,46 +367,35 @@ async def cashback_view(
 ) -> tuple[list[BrandCashback], NextStep | None]:
     """The customer's percentage on each brand with a percentage rule, its parts, and the
     partner product that would raise it most."""
+    views = []
     async with db.read() as session:
         service = CashbackService(session, policy)
-        brands = await service.repository.percent_brands("POINTS", utcnow())
-        found = [await service.of(customer_id, brand) for brand in brands]
+        for brand in await service.repository.percent_brands("POINTS", utcnow()):
+            found = await service.of(customer_id, brand)
+            sources = list(zip(found.parts, await service.sources(found, locale), strict=True))
+            views.append(
+                BrandCashback(
+                    title=" · ".join(s for p, s in sources if p.kind == PartKind.BASE),
+                    percent=found.percent_bp / 100,
+                    cap=found.cap_bp / 100 if found.cap_bp is not None else None,
+                    lines=[
+                        CashbackLine(p.kind.value, s, p.percent_bp / 100, p.until)
+                        for p, s in sources
+                    ],
+                )
+            )
         suggestion = await BoostService(session).next_boost(customer_id)
-        repository = PartnerRepository(session)
-        offer_ids = {p.offer_id for f in found for p in f.parts if p.offer_id is not None}
-        offers = {pk: o for pk in offer_ids if (o := await repository.offer(pk)) is not None}
-        if suggestion is not None:
-            offers[suggestion.id] = suggestion
-        partner_ids = sorted({offer.partner_id for offer in offers.values()})
-        partners = {p.id: p for p in await repository.partners_by_ids(partner_ids)}
-        ladder = await LevelService(session, policy).ladder()
-
-    def source(part: Part) -> str:
-        if part.rule is not None:
-            return localized(part.rule, "title", locale)
-        if part.level_code is not None:
-            return _level_name(ladder.by_code[part.level_code], locale)
-        offer = offers[part.offer_id or 0]
-        partner = localized(partners[offer.partner_id], "name", locale)
-        return f"{partner}: {localized(offer, 'title', locale)}"
-
-    views = [
-        BrandCashback(
-            title=" · ".join(source(p) for p in f.parts if p.kind == PartKind.BASE),
-            percent=f.percent_bp / 100,
-            cap=f.cap_bp / 100 if f.cap_bp is not None else None,
-            lines=[
-                CashbackLine(p.kind.value, source(p), p.percent_bp / 100, p.until) for p in f.parts
-            ],
+        partner = (
+            (await PartnerRepository(session).partners_by_ids([suggestion.partner_id]))[0]
+            if suggestion is not None
+            else None
         )
-        for f in found
-    ]
     step = None
-    if suggestion is not None and suggestion.boost_bp:
+    if suggestion is not None and suggestion.boost_bp and partner is not None:
         step = NextStep(
             encode_id("Offer", suggestion.id),
             localized(suggestion, "title", locale),
-            localized(partners[suggestion.partner_id], "name", locale),
+            localized(partner, "name", locale),
             suggestion.boost_bp / 100,
         )
     return views, step

@@ -20,8 +20,9 @@ from bff.earning.errors import EarningErrorCode
 from bff.earning.models import AccrualRule, CashbackCap, CashbackChange, RuleKind
 from bff.earning.repository import EarningRepository
 from bff.kernel.errors import DomainError
+from bff.kernel.texts import localized
 from bff.kernel.types import utcnow
-from bff.levels.service import Level, LevelPolicy, LevelService
+from bff.levels.service import Level, LevelPolicy, LevelService, level_name
 from bff.partners.boosts import BoostService
 
 CURRENCY = "POINTS"  # percentage rules accrue points
@@ -85,14 +86,15 @@ class CashbackService:
         at: datetime | None = None,
         *,
         level: Level | None = None,
+        rules: Sequence[AccrualRule] | None = None,
     ) -> Cashback:
-        """The customer's percentage on ``brand`` at ``at`` (now by default); ``level``:
-        the level held then, when the caller has read it already."""
+        """The customer's percentage on ``brand`` at ``at`` (now by default). ``level``
+        and ``rules`` (valid for the brand then): what the caller has read already."""
         moment = at or self.clock()
+        if rules is None:
+            rules = await self.repository.rules_valid_at(brand, moment)
         rules = [
-            rule
-            for rule in await self.repository.rules_valid_at(brand, moment)
-            if rule.kind == RuleKind.PERCENT and rule.currency == CURRENCY
+            rule for rule in rules if rule.kind == RuleKind.PERCENT and rule.currency == CURRENCY
         ]
         parts = [Part(PartKind.BASE, rule.percent_bp or 0, rule=rule) for rule in rules]
         if not any(rule.level_bonus for rule in rules):
@@ -112,6 +114,22 @@ class CashbackService:
             )
         cap = await self.repository.cashback_cap(CURRENCY, brand)
         return Cashback(_capped(parts, cap), cap, parts)
+
+    async def sources(self, found: Cashback, locale: str) -> list[str]:
+        """What gives each part, in ``locale``: the rule, the level, or the partner and
+        offer."""
+        ladder = await self.levels.ladder()
+        boosts = [part.offer_id for part in found.parts if part.offer_id is not None]
+        products = await self.boosts.product_names(boosts, locale) if boosts else {}
+
+        def source(part: Part) -> str:
+            if part.rule is not None:
+                return localized(part.rule, "title", locale)
+            if part.level_code is not None:
+                return level_name(ladder.by_code[part.level_code], locale)
+            return products.get(part.offer_id or 0, "")
+
+        return [source(part) for part in found.parts]
 
     async def set_cap(self, brand: str | None, max_bp: int, actor: str) -> CashbackCap:
         if isinstance(max_bp, bool) or not 0 < max_bp <= WHOLE:

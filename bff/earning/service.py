@@ -32,6 +32,7 @@ from bff.ledger.bulk import Accrual
 from bff.ledger.reasons import Reason
 from bff.ledger.service import MAX_AMOUNT, IdempotencyKey, LedgerService, Source
 from bff.levels.service import (
+    Level,
     LevelPolicy,
     LevelService,
     OrderHistory,
@@ -152,14 +153,8 @@ class OrderService:
         if order_id is None:
             return Outcome("ignored", "ORDER_EXISTS")
         paid_in_money = await self._capture_points(order, customer.id)
-        # The percentage of the moment the order completed: the level the customer held
-        # (this order counts after) and the partner products active then, within the cap.
-        cashback = CashbackService(self.session, self.policy.levels, clock=self.clock)
-        bonus = (await cashback.of(customer.id, order.brand, order.completed_at)).extra_bp
         earning = replace(order, amount=paid_in_money)
-        pending = await self._pending_for(
-            order_id, customer.id, customer.external_id, earning, bonus
-        )
+        pending = await self._pending_for(order_id, customer.id, customer.external_id, earning)
         await self.repository.add_pending(pending)
         ref = f"{order.brand}:{order.external_id}"
         before = await self.levels.level_code_of(customer.id)
@@ -181,15 +176,25 @@ class OrderService:
         captured = await self.spending.settle(payment)
         return max(0, order.amount - payment.value_of(captured))
 
-    async def preview(self, subject: str, facts: OrderFacts, bonus_bp: int) -> list[Earning]:
+    async def preview(
+        self, subject: str, customer_id: int, facts: OrderFacts, level: Level
+    ) -> list[Earning]:
         """What an order would earn if it completed now, paid in money, for a customer
-        whose level gives ``bonus_bp`` (``Standing.bonus_bp``): the same rules and flags
-        as ``complete``, and nothing written."""
-        return await self._earnings(subject, facts, bonus_bp)
+        at ``level`` (read already): the same rules, flags and percentage as
+        ``complete``, and nothing written."""
+        return await self._earnings(subject, customer_id, facts, level)
 
-    async def _earnings(self, subject: str, facts: OrderFacts, bonus: int) -> list[Earning]:
-        found = []
-        for rule in await self.repository.rules_valid_at(facts.brand, facts.completed_at):
+    async def _earnings(
+        self, subject: str, customer_id: int, facts: OrderFacts, level: Level | None = None
+    ) -> list[Earning]:
+        rules = await self.repository.rules_valid_at(facts.brand, facts.completed_at)
+        # The percentage of the moment the order completed: the level the customer held
+        # (this order counts after) and the partner products active then, within the cap.
+        cashback = CashbackService(self.session, self.policy.levels, clock=self.clock)
+        moment = facts.completed_at
+        found = await cashback.of(customer_id, facts.brand, moment, level=level, rules=rules)
+        bonus, earnings = found.extra_bp, []
+        for rule in rules:
             if not rule_applies(rule, facts):
                 continue
             if rule.flag_key and not await self.flags.is_enabled(
@@ -201,15 +206,15 @@ class OrderService:
                 continue
             if points > MAX_AMOUNT:
                 raise AccrualOverLimit(rule=rule.code, points=points, limit=MAX_AMOUNT)
-            found.append(Earning(rule, points))
-        return found
+            earnings.append(Earning(rule, points))
+        return earnings
 
     async def _pending_for(
-        self, order_id: int, customer_id: int, subject: str, order: CompletedOrder, bonus: int
+        self, order_id: int, customer_id: int, subject: str, order: CompletedOrder
     ) -> list[PendingAccrual]:
         facts = OrderFacts(order.brand, order.city, order.amount, order.completed_at)
         rows = []
-        for rule, points in await self._earnings(subject, facts, bonus):
+        for rule, points in await self._earnings(subject, customer_id, facts):
             rows.append(
                 PendingAccrual(
                     order_id=order_id,

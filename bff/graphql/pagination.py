@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -104,3 +105,8 @@ def build_connection(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+# A history's time window, as its queries take it (levelMovements, cashbackChanges).
+Since = Annotated[datetime | None, strawberry.argument(description="From this time on; null: all.")]
+Until = Annotated[datetime | None, strawberry.argument(description="Before this time; null: now.")]

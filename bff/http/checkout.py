@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse
 
 from bff.customers.models import Customer
 from bff.customers.service import CustomerService
-from bff.earning.cashback import CashbackService
 from bff.earning.rules import OrderFacts
 from bff.earning.service import OrderService
 from bff.http.common import Refusal, hold_id_in_path, signed_body
@@ -52,13 +51,9 @@ async def checkout_quote(request: Request) -> JSONResponse:
             available=available,
         )
         expiring = await ledger.soonest_expiry(wallets[0].id) if wallets else None
-        # What completing it would earn: the cashback percentage of now, boosts included.
-        cashback = CashbackService(session, policies.levels)
-        found = await cashback.of(
-            customer.id, facts.brand, facts.completed_at, level=standing.level
+        earnings = await OrderService(session, policies.earning).preview(
+            subject, customer.id, facts, standing.level
         )
-        bonus = found.extra_bp
-        earnings = await OrderService(session, policies.earning).preview(subject, facts, bonus)
     return JSONResponse(
         {
             "order_id": order_id,

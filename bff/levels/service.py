@@ -466,6 +466,10 @@ class MovementHistory:
         return await self.repository.count_events(kinds, since, until)
 
 
+def level_name(level: Level, locale: str) -> str:
+    return level.name_ru if locale == "ru" else level.name_en
+
+
 def perk_title(code: str, locale: str) -> str:
     """A perk in the reader's language; a code without words is shown as it is."""
     key = f"PERK_{code.upper()}"

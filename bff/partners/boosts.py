@@ -10,15 +10,16 @@ active is kept, so an order reported late takes the boosts active when it comple
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bff.kernel.texts import localized
 from bff.kernel.types import utcnow
 from bff.partners.models import BoostPeriod, CustomerBoost, Offer
-from bff.partners.repository import BoostRepository
+from bff.partners.repository import BoostRepository, PartnerRepository
 
 
 class ProductState(enum.StrEnum):
@@ -43,6 +44,7 @@ class ActiveBoost:
 class BoostService:
     def __init__(self, session: AsyncSession, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.repository = BoostRepository(session)
+        self.partners = PartnerRepository(session)
         self.clock = clock
 
     async def report(
@@ -97,6 +99,21 @@ class BoostService:
     async def end_expired(self, limit: int) -> list[int]:
         """Mark boosts whose time ran out as ended (the worker's round): whose they were."""
         return await self.repository.end_expired(self.clock(), limit)
+
+    async def product_names(self, offer_ids: Iterable[int], locale: str) -> dict[int, str]:
+        """ "Partner: offer" for each offer, in ``locale``: what a boost is called."""
+        offers = await self.partners.offers_by_ids(sorted(set(offer_ids)))
+        partners = {
+            partner.id: partner
+            for partner in await self.partners.partners_by_ids(
+                sorted({offer.partner_id for offer in offers})
+            )
+        }
+        return {
+            offer.id: f"{localized(partners[offer.partner_id], 'name', locale)}: "
+            f"{localized(offer, 'title', locale)}"
+            for offer in offers
+        }
 
     async def next_boost(self, customer_id: int) -> Offer | None:
         """The open offer whose product would raise the customer's percentage most, among

@@ -244,23 +244,13 @@ class PartnerEventService:
         customer = batch.customers.get(event.customer_id or "")
         code, points = self._refusal(batch, event, offer, customer)
         if code is not None or offer is None or customer is None or points is None:
-            self._store(
-                batch,
-                event.id,
-                event.type,
-                event.raw,
-                EventStatus.REJECTED,
-                code,
-                event=event,
-                offer=offer,
-                customer_id=customer,
-            )
+            self._store_event(batch, event, EventStatus.REJECTED, code, offer, customer)
             return EventResult(event.id, "rejected", code)
         if offer.budget is not None:  # spending is tracked only where a budget caps it
             batch.spent[offer.id] += points
         batch.completions[batch.activations[(offer.id, customer)].id] += 1
         batch.accruals.append(self._accrual(offer, customer, event, points))
-        self._store_accrued(batch, event, offer, customer, points)
+        self._store_event(batch, event, EventStatus.ACCRUED, None, offer, customer, points)
         return EventResult(event.id, "accrued", points=points)
 
     async def _product(self, batch: _Batch, event: PartnerEventIn) -> EventResult:
@@ -276,17 +266,7 @@ class PartnerEventService:
         elif customer is None or activation is None or not activation.active:
             code = "NOT_ACTIVATED"
         if code is not None or offer is None or customer is None:
-            self._store(
-                batch,
-                event.id,
-                event.type,
-                event.raw,
-                EventStatus.REJECTED,
-                code,
-                event=event,
-                offer=offer,
-                customer_id=customer,
-            )
+            self._store_event(batch, event, EventStatus.REJECTED, code, offer, customer)
             return EventResult(event.id, "rejected", code)
         assert event.occurred_at is not None
         outcome = await BoostService(self.session, clock=self.clock).report(
@@ -294,17 +274,7 @@ class PartnerEventService:
         )
         ignored = outcome == BoostOutcome.OUT_OF_ORDER
         status = EventStatus.IGNORED if ignored else EventStatus.APPLIED
-        self._store(
-            batch,
-            event.id,
-            event.type,
-            event.raw,
-            status,
-            outcome.value,
-            event=event,
-            offer=offer,
-            customer_id=customer,
-        )
+        self._store_event(batch, event, status, outcome.value, offer, customer)
         return EventResult(event.id, status.value, outcome.value, customer_id=customer)
 
     def _accrual(
@@ -320,16 +290,24 @@ class PartnerEventService:
             expires_at=None,
         )
 
-    def _store_accrued(
-        self, batch: _Batch, event: PartnerEventIn, offer: Offer, customer_id: int, points: int
+    def _store_event(
+        self,
+        batch: _Batch,
+        event: PartnerEventIn,
+        status: str,
+        reason: str | None,
+        offer: Offer | None,
+        customer_id: int | None,
+        points: int = 0,
     ) -> None:
+        """Keep a read event with what it concerned and what became of it."""
         self._store(
             batch,
             event.id,
             event.type,
             event.raw,
-            EventStatus.ACCRUED,
-            None,
+            status,
+            reason,
             event=event,
             offer=offer,
             customer_id=customer_id,

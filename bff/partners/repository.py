@@ -53,6 +53,10 @@ class PartnerRepository:
     async def offer(self, offer_id: int) -> Offer | None:
         return await self.session.get(Offer, offer_id)
 
+    async def offers_by_ids(self, offer_ids: Sequence[int]) -> Sequence[Offer]:
+        result = await self.session.scalars(select(Offer).where(Offer.id.in_(offer_ids)))
+        return result.all()
+
     async def offers_page(
         self,
         *,

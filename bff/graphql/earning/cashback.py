@@ -7,17 +7,14 @@ from typing import TYPE_CHECKING
 
 import strawberry
 
-from bff.earning.cashback import CashbackService, ChangeReason, Part, PartKind
+from bff.earning.cashback import CashbackService, ChangeReason, PartKind
 from bff.earning.models import CashbackCap as CapRow
 from bff.earning.models import CashbackChange as ChangeRow
 from bff.graphql.enums import described_enum
 from bff.graphql.ids import node_id
 from bff.graphql.partners.types import Offer, Partner, offer_view
-from bff.kernel.texts import localized
 from bff.partners.boosts import BoostService
 from bff.partners.models import Offer as OfferRow
-from bff.partners.models import Partner as PartnerRow
-from bff.partners.repository import PartnerRepository
 
 if TYPE_CHECKING:
     from bff.graphql.context import Context
@@ -70,32 +67,10 @@ class Cashback:
 
 async def cashback_of(context: Context, customer_id: int, brand: str) -> Cashback:
     async with context.reads.read() as session:
-        found = await CashbackService(session, context.policies.levels).of(customer_id, brand)
+        service = CashbackService(session, context.policies.levels)
+        found = await service.of(customer_id, brand)
+        sources = await service.sources(found, context.locale)
         suggestion = await BoostService(session).next_boost(customer_id)
-        repository = PartnerRepository(session)
-        offer_ids = {part.offer_id for part in found.parts if part.offer_id is not None}
-        offers = {pk: row for pk in offer_ids if (row := await repository.offer(pk)) is not None}
-    partner_ids = {row.partner_id for row in offers.values()}
-    if suggestion is not None:
-        partner_ids.add(suggestion.partner_id)
-    partners = {
-        row.id: row
-        for row in await context.loaders.partner_by_id.load_many(sorted(partner_ids))
-        if row is not None
-    }
-    levels = {level.code: level for level in await context.loaders.levels.load(None)}
-    locale = context.locale
-
-    def source(part: Part) -> str:
-        if part.rule is not None:
-            return localized(part.rule, "title", locale)
-        if part.level_code is not None:
-            level = levels[part.level_code]
-            return str(level.name_ru if locale == "ru" else level.name_en)
-        offer = offers[part.offer_id or 0]
-        name = localized(partners[offer.partner_id], "name", locale)
-        return f"{name}: {localized(offer, 'title', locale)}"
-
     return Cashback(
         brand=brand,
         percent=found.percent_bp / 100,
@@ -103,18 +78,19 @@ async def cashback_of(context: Context, customer_id: int, brand: str) -> Cashbac
         breakdown=[
             CashbackPart(
                 kind=part.kind,
-                source=source(part),
+                source=source,
                 percent=part.percent_bp / 100,
                 until=part.until,
             )
-            for part in found.parts
+            for part, source in zip(found.parts, sources, strict=True)
         ],
-        next_boost=await _next(context, suggestion, partners) if suggestion else None,
+        next_boost=await _next(context, suggestion) if suggestion else None,
     )
 
 
-async def _next(context: Context, offer: OfferRow, partners: dict[int, PartnerRow]) -> NextBoost:
-    partner = partners[offer.partner_id]
+async def _next(context: Context, offer: OfferRow) -> NextBoost:
+    partner = await context.loaders.partner_by_id.load(offer.partner_id)
+    assert partner is not None
     assert offer.boost_bp is not None
     return NextBoost(
         partner=Partner.from_model(partner, context.locale),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -12,7 +11,14 @@ from bff.earning.repository import EarningRepository
 from bff.earning.service import AccrualQueue
 from bff.graphql.earning.cashback import CashbackCap, CashbackChange
 from bff.graphql.earning.types import AccrualRule, SetAsideAccrual
-from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.graphql.pagination import (
+    Connection,
+    Since,
+    Until,
+    build_connection,
+    decode_cursor,
+    page_size,
+)
 from bff.kernel.auth import Role
 
 if TYPE_CHECKING:
@@ -37,12 +43,8 @@ class EarningQueries:
         info: strawberry.Info[Context, None],
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
-        since: Annotated[
-            datetime | None, strawberry.argument(description="From this time on; null: all.")
-        ] = None,
-        until: Annotated[
-            datetime | None, strawberry.argument(description="Before this time; null: now.")
-        ] = None,
+        since: Since = None,
+        until: Until = None,
         reasons: Annotated[
             list[ChangeReason] | None,
             strawberry.argument(description="Only these reasons; null: every one."),

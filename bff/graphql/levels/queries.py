@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from bff.graphql.levels.types import Level, LevelMovement, LevelMovementReason
-from bff.graphql.pagination import Connection, build_connection, decode_cursor, page_size
+from bff.graphql.pagination import (
+    Connection,
+    Since,
+    Until,
+    build_connection,
+    decode_cursor,
+    page_size,
+)
 from bff.kernel.auth import Role
 from bff.levels.service import MovementHistory
 
@@ -32,12 +38,8 @@ class LevelQueries:
         info: strawberry.Info[Context, None],
         first: Annotated[int | None, strawberry.argument(description="Page size.")] = None,
         after: Annotated[str | None, strawberry.argument(description="`endCursor`.")] = None,
-        since: Annotated[
-            datetime | None, strawberry.argument(description="From this time on; null: all.")
-        ] = None,
-        until: Annotated[
-            datetime | None, strawberry.argument(description="Before this time; null: now.")
-        ] = None,
+        since: Since = None,
+        until: Until = None,
         reasons: Annotated[
             list[LevelMovementReason] | None,
             strawberry.argument(description="Only these reasons; null: every one."),

@@ -12,7 +12,7 @@ from bff.graphql.ids import ID_DESCRIPTION, key_id, node_id
 from bff.graphql.money import Money, money
 from bff.levels import models
 from bff.levels.errors import LevelErrorCode
-from bff.levels.service import Movement, Standing, perk_title
+from bff.levels.service import Movement, Standing, level_name, perk_title
 
 # The domain's own enum: its codes are declared once, there.
 error_code_enum(LevelErrorCode, "Why a level mutation did not happen.")
@@ -62,7 +62,7 @@ class Level:
         return cls(
             id=key_id("Level", level.code),
             code=LevelCode(level.code),
-            name=level.name_ru if locale == "ru" else level.name_en,
+            name=level_name(level, locale),
             threshold=level.threshold,
             cashback_bonus=level.cashback_bonus_bp,
             perks=[Perk(code=code, title=perk_title(code, locale)) for code in level.perks or []],
